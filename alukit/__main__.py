@@ -1,0 +1,33 @@
+"""Command line: ``python -m alukit <command> ...``.
+
+Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
+(speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "book": ("alukit.book", "build the book: execute notebooks with papermill, then jupyter-book"),
+    "bench": ("alukit.bench", "run a speed benchmark from bench/ (simulate, train, rollout)"),
+    "train": ("alukit.train", "train one configuration as a batched ensemble"),
+    "reproduce": ("alukit.reproduce", "the full study: data, training, rollouts, tables"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
+        lines = [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
+        print("usage: python -m alukit <command> [options]\n\ncommands:\n" + "\n".join(lines))
+        if argv and argv[0] not in {"-h", "--help"}:
+            print(f"\nerror: unknown command {argv[0]!r}; allowed: {', '.join(COMMANDS)}", file=sys.stderr)
+            return 2
+        return 0
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Content-addressed on-disk cache with atomic writes.
+
+Entries live under :func:`cache_dir` (``$ALUKIT_CACHE`` or ``.alukit-cache/`` in the
+repository). A key is the SHA-256 of a canonical JSON of the arguments plus a hash
+of the source code that produced the entry, so changing either gives a new entry.
+Every file is written to a temporary name in the same folder and renamed into
+place, so an interrupted run never leaves a file that looks finished.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """The cache folder (created on first use)."""
+    path = Path(os.environ.get("ALUKIT_CACHE") or REPO_ROOT / ".alukit-cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def code_version(*objects) -> str:
+    """Short hash of the source code of the given modules, classes or functions."""
+    h = hashlib.sha256()
+    for obj in objects:
+        h.update(inspect.getsource(obj).encode())
+    return h.hexdigest()[:16]
+
+
+def key(kind: str, **parts) -> str:
+    """``kind-<hash>``: a stable name for the entry described by ``parts`` (JSON-serialisable)."""
+    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:20]}"
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` then rename ``tmp_path`` to ``path``; nothing is left on failure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Atomically write a text file."""
+    return atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def save_npz(path: Path, **arrays) -> Path:
+    """Atomically write arrays to a compressed ``.npz``."""
+
+    def write(tmp: Path):
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    return atomic_write(path, write)
+
+
+def load_npz(path: Path) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` (no pickle)."""
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+def cached_arrays(name: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Load ``<cache>/<name>.npz`` if present, else ``compute()``, store it and return it."""
+    path = cache_dir() / f"{name}.npz"
+    if path.exists():
+        return load_npz(path)
+    arrays = compute()
+    save_npz(path, **arrays)
+    return arrays
