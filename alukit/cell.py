@@ -89,12 +89,12 @@ def _exp(a):
 
 
 def _stack(cols):
-    first = cols[0]
-    if hasattr(first, "exp"):  # torch.Tensor
+    """Stack columns on a new last axis, stored column-major so ``a[..., i]`` stays contiguous."""
+    if hasattr(cols[0], "exp"):  # torch.Tensor
         import torch
 
-        return torch.stack(cols, dim=-1)
-    return np.stack(cols, axis=-1)
+        return torch.stack(cols, dim=0).movedim(0, -1)
+    return np.moveaxis(np.stack(cols, axis=0), 0, -1)
 
 
 def _check(x, u=None):
@@ -114,7 +114,7 @@ def _liquidus(p1, p2):
         991.2
         + 1.12 * p2
         - 0.13 * p2**2.2
-        + 0.061 * p2**1.5
+        + 0.061 * p2 * p2**0.5
         - 7.93 * p1 / (1 + 0.0936 * p2 - 0.0017 * p2**2 - 0.0023 * p2 * p1)
     )
 
@@ -123,16 +123,18 @@ def _conductivity(x6, p1):
     return _exp(2.496 - 2068.4 / (273 + x6) - 0.0207 * p1)
 
 
-def _bubble_voltage(u2, p1, g2):
-    g3 = (
-        0.531
-        + 6.958e-7 * u2
-        - 2.51e-12 * u2**2
-        + 3.06e-18 * u2**3
-        + (0.431 - 0.1437 * (p1 - P_CRIT)) / (1 + 7.353 * (p1 - P_CRIT))
-    )
-    g4 = (0.5517 + 3.8168e-6 * u2) / (1 + 8.271e-6 * u2)
-    return 3.8168e-6 * g3 * g4 * u2 / (g2 * (1 - g3))
+def _input_terms(u):
+    """Parts of f that depend on the inputs only (constant over an RK4 step)."""
+    u1, u2, u3, u4, u5 = (u[..., i] for i in range(N_INPUTS))
+    g3_current = 0.531 + u2 * (6.958e-7 + u2 * (-2.51e-12 + 3.06e-18 * u2))
+    bubble = 3.8168e-6 * u2 * (0.5517 + 3.8168e-6 * u2) / (1 + 8.271e-6 * u2)  # 3.8168e-6·g4·u2
+    return u2, g3_current, bubble, u2 * u2 * u5 / 2620, u1 - K3 * u2, u3 - K4 * u1, K6 * u2 - u4, K5 * u1
+
+
+def _bubble_voltage(g3_current, bubble, p1, g2):
+    """g5 = 3.8168e-6·g3·g4·u2 / (g2·(1 − g3)), with g3 = g3_current + alumina term."""
+    g3 = g3_current + (0.431 - 0.1437 * (p1 - P_CRIT)) / (1 + 7.353 * (p1 - P_CRIT))
+    return g3 * bubble / (g2 * (1 - g3))
 
 
 def liquidus_temperature(x):
@@ -147,7 +149,8 @@ def cell_voltage(x, u):
     _check(x, u)
     _, p1, _ = _percent(x)
     g2 = _conductivity(x[..., 5], p1)
-    return _bubble_voltage(u[..., 1], p1, g2) + u[..., 1] * u[..., 4] / (2620 * g2)
+    u2, g3_current, bubble, joule, *_ = _input_terms(u)
+    return _bubble_voltage(g3_current, bubble, p1, g2) + joule / (u2 * g2)
 
 
 def is_physical(x):
@@ -161,27 +164,26 @@ def is_physical(x):
 def rhs(x, u):
     """Time derivative ẋ = f(x, u) in state units per second; ``[..., 8]``, ``[..., 5]`` → ``[..., 8]``."""
     _check(x, u)
-    x1, x2, x3, x4, x5, x6, x7, x8 = (x[..., i] for i in range(N_STATES))
-    u1, u2, u3, u4, u5 = (u[..., i] for i in range(N_INPUTS))
+    return _rhs(x, _input_terms(u))
+
+
+def _rhs(x, terms):
+    u2, g3_current, bubble, joule, dx2, dx3, dx5, alumina_melt = terms
+    x1, x6, x7, x8 = x[..., 0], x[..., 5], x[..., 6], x[..., 7]
     bath, p1, p2 = _percent(x)
     g1 = _liquidus(p1, p2)
     g2 = _conductivity(x6, p1)
-    g5 = _bubble_voltage(u2, p1, g2)
+    g5 = _bubble_voltage(g3_current, bubble, p1, g2)
 
     ledge = K0 * x1
     superheat = x6 - g1
     below_liq = g1 - x7
-    r_sl = K14 + K15 * ledge
-    wall_flux = K9 * (x7 - x8) / r_sl
+    wall_flux = K9 * (x7 - x8) / (K14 + K15 * ledge)
     q = K1 * below_liq / ledge - K2 * superheat
 
-    dx1 = q
-    dx2 = u1 - K3 * u2
-    dx3 = u3 - K4 * u1
-    dx4 = K5 * u1 - q
-    dx5 = K6 * u2 - u4
     dx6 = (ALPHA / bath) * (
-        u2 * (g5 + u2 * u5 / (2620 * g2))
+        u2 * g5
+        + joule / g2
         - K9 * (x6 - x7) / (K10 + K11 * ledge)
         - (K7 * superheat**2 - K8 * superheat * below_liq / ledge)
     )
@@ -191,15 +193,17 @@ def rhs(x, u):
         - (K12 * superheat * below_liq - K13 * below_liq**2 / ledge)
     )
     dx8 = K17 * (wall_flux - K9 * (x8 - T0) / (K14 + R_W0))
-    return _stack([dx1, dx2, dx3, dx4, dx5, dx6, dx7, dx8])
+    return _stack([q, dx2, dx3, alumina_melt - q, dx5, dx6, dx7, dx8])
 
 
 def rk4_step(x, u, dt):
     """One classical Runge–Kutta-4 step of length ``dt`` seconds with ``u`` held; returns x(t+dt)."""
     if not dt > 0:
         raise ValueError(f"dt must be > 0 seconds; got {dt}")
-    k1 = rhs(x, u)
-    k2 = rhs(x + (0.5 * dt) * k1, u)
-    k3 = rhs(x + (0.5 * dt) * k2, u)
-    k4 = rhs(x + dt * k3, u)
+    _check(x, u)
+    terms = _input_terms(u)
+    k1 = _rhs(x, terms)
+    k2 = _rhs(x + (0.5 * dt) * k1, terms)
+    k3 = _rhs(x + (0.5 * dt) * k2, terms)
+    k4 = _rhs(x + dt * k3, terms)
     return x + (dt / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
