@@ -151,6 +151,8 @@ def derivative_pairs(data, dt=10.0):
 class Normalizer:
     """Per-column z-scoring: ``(a − mean) / std`` with the unbiased std of the fitted set.
 
+    A column that is constant in the fitted set gets std 1 (centred, not scaled).
+
     ``mean`` and ``std`` are float64 arrays ``(C,)``; ``transform`` and ``inverse`` take
     NumPy arrays or torch tensors ``(..., C)`` and return the same kind (dtype and
     device of the input).
@@ -161,8 +163,9 @@ class Normalizer:
         self.std = np.asarray(std, dtype=np.float64)
         if self.mean.shape != self.std.shape or self.mean.ndim != 1:
             raise ValueError(f"mean and std must be 1-D of equal length; got {self.mean.shape}, {self.std.shape}")
-        if not (self.std > 0).all():
-            raise ValueError(f"std must be > 0 in every column; got {self.std}")
+        if not (self.std >= 0).all():
+            raise ValueError(f"std must be >= 0 in every column; got {self.std}")
+        self.std = np.where(self.std > 1e-12 * np.maximum(np.abs(self.mean), 1.0), self.std, 1.0)
 
     @classmethod
     def fit(cls, a) -> "Normalizer":

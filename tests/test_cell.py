@@ -1,0 +1,130 @@
+"""The cell model against the authors' simulator, SciPy, and its own balance laws."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from scipy.integrate import solve_ivp
+
+from alukit import cell, data
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "authors_test_trajectories.npz"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    if not REFERENCE.exists():
+        pytest.skip(f"conformance fixture not found at {REFERENCE} (../shared/reference is absent)")
+    return np.load(REFERENCE)["data"].astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return data.simulate(6, 400, seed=3)[:, ::7].reshape(-1, 13)
+
+
+def test_rk4_matches_authors_trajectories(reference):
+    x, u = reference[:, :-1, :8], reference[:, :-1, 8:]
+    assert x.shape == (5, 9999, 8)
+    predicted = cell.rk4_step(x, u, 10.0)
+    relative = np.abs(predicted - reference[:, 1:, :8]) / np.abs(reference[:, 1:, :8])
+    assert relative.max() < 1e-6, f"max relative error {relative.max():.3g}"
+
+
+def test_rk4_matches_solve_ivp_with_held_inputs(samples):
+    x0, u = samples[0, :8], samples[0, 8:]
+    x = x0.copy()
+    for _ in range(30):
+        x = cell.rk4_step(x, u, 10.0)
+    sol = solve_ivp(lambda t, y: cell.rhs(y, u), (0, 300.0), x0, method="DOP853", rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(x, sol.y[:, -1], rtol=1e-8)
+
+
+def test_mass_balances(samples):
+    x, u = samples[:, :8], samples[:, 8:]
+    f = cell.rhs(x, u)
+    np.testing.assert_allclose(f[:, 0] + f[:, 3], cell.K5 * u[:, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(f[:, 1], u[:, 0] - cell.K3 * u[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(f[:, 2], u[:, 2] - cell.K4 * u[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(f[:, 4], cell.K6 * u[:, 1] - u[:, 3], rtol=1e-12)
+
+
+def test_dependencies_match_finite_differences(samples):
+    z = samples[::5]
+    found = np.zeros((8, 13), dtype=bool)
+    for j in range(13):
+        h = 1e-6 * np.maximum(np.abs(z[:, j]), 1e-3)
+        up, down = z.copy(), z.copy()
+        up[:, j] += h
+        down[:, j] -= h
+        df = (cell.rhs(up[:, :8], up[:, 8:]) - cell.rhs(down[:, :8], down[:, 8:])) / (2 * h[:, None])
+        scale = np.abs(cell.rhs(z[:, :8], z[:, 8:])) + 1e-12
+        found[:, j] = (np.abs(df) * np.abs(z[:, j:j + 1] + 1e-3) / scale > 1e-7).any(0)
+    np.testing.assert_array_equal(found, cell.DEPENDENCIES)
+    assert not cell.DEPENDENCIES[:, 4].any(), "x5 (metal mass) drives nothing"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_torch_matches_numpy(samples, dtype):
+    x, u = samples[:, :8], samples[:, 8:]
+    expected = cell.rk4_step(x, u, 10.0)
+    got = cell.rk4_step(torch.tensor(x, dtype=dtype), torch.tensor(u, dtype=dtype), 10.0)
+    assert got.dtype == dtype and got.shape == expected.shape
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-5 if dtype == torch.float32 else 1e-12)
+    voltage = cell.cell_voltage(torch.tensor(x, dtype=dtype), torch.tensor(u, dtype=dtype))
+    np.testing.assert_allclose(voltage.numpy(), cell.cell_voltage(x, u), rtol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda(samples):
+    x = torch.tensor(samples[:, :8], device="cuda")
+    u = torch.tensor(samples[:, 8:], device="cuda")
+    np.testing.assert_allclose(cell.rk4_step(x, u, 10.0).cpu().numpy(), cell.rk4_step(samples[:, :8], samples[:, 8:], 10.0), rtol=1e-10)
+
+
+def test_leading_dimensions(samples):
+    x, u = samples[:12, :8].reshape(3, 4, 8), samples[:12, 8:].reshape(3, 4, 5)
+    assert cell.rhs(x, u).shape == (3, 4, 8)
+    assert cell.liquidus_temperature(x).shape == (3, 4)
+    np.testing.assert_allclose(cell.rhs(x, u).reshape(12, 8), cell.rhs(samples[:12, :8], samples[:12, 8:]))
+
+
+def test_derived_outputs_are_plausible(samples):
+    x, u = samples[:, :8], samples[:, 8:]
+    t_liq = cell.liquidus_temperature(x)
+    assert ((t_liq > 900) & (t_liq < 1000)).all()
+    superheat = x[:, 5] - t_liq
+    assert ((superheat > -20) & (superheat < 60)).all()
+    voltage = cell.cell_voltage(x, u)
+    assert ((voltage > 0.5) & (voltage < 5)).all()
+
+
+def test_non_physical_state_is_flagged_not_raised(samples):
+    x, u = samples[:3, :8].copy(), samples[:3, 8:]
+    x[1, 0] = 0.0  # no side ledge
+    x[2, 1:4] = 0.0  # no bath
+    with np.errstate(all="ignore"):
+        f = cell.rhs(x, u)
+    assert np.isfinite(f[0]).all()
+    assert not np.isfinite(f[1]).all() and not np.isfinite(f[2]).all()
+    np.testing.assert_array_equal(cell.is_physical(x), [True, False, False])
+
+
+@pytest.mark.parametrize(
+    "x, u, match",
+    [(np.zeros(7), np.zeros(5), "x must have shape"), (np.zeros(8), np.zeros(4), "u must have shape")],
+)
+def test_bad_shapes(x, u, match):
+    with pytest.raises(ValueError, match=match):
+        cell.rhs(x, u)
+
+
+def test_bad_dt(samples):
+    with pytest.raises(ValueError, match="dt must be > 0"):
+        cell.rk4_step(samples[0, :8], samples[0, 8:], 0.0)
+
+
+def test_table1_metadata():
+    assert [v.symbol for v in cell.STATES] == [f"x{i}" for i in range(1, 9)]
+    assert [v.unit for v in cell.INPUTS] == ["kg/s", "A", "kg/s", "kg/s", "m"]
+    assert cell.DEPENDENCIES.shape == (8, 13) and cell.DEPENDENCIES.dtype == bool
