@@ -93,8 +93,11 @@ def _stack(cols):
     if hasattr(cols[0], "exp"):  # torch.Tensor
         import torch
 
-        return torch.stack(cols, dim=0).movedim(0, -1)
-    return np.moveaxis(np.stack(cols, axis=0), 0, -1)
+        return torch.stack(torch.broadcast_tensors(*cols), dim=0).movedim(0, -1)
+    shape = np.shape(cols[0])
+    if any(np.shape(c) != shape for c in cols):
+        cols = np.broadcast_arrays(*cols)
+    return np.moveaxis(np.array(cols), 0, -1)
 
 
 def _check(x, u=None):

@@ -83,7 +83,7 @@ def inputs(x, step: int, excitation: Excitation, dt=10.0):
         metal_tapping(x, dt),
         excitation.acd[step],
     )
-    return np.moveaxis(np.stack(columns), 0, -1)
+    return np.moveaxis(np.array(columns), 0, -1)
 
 
 def _integers(rng, bounds, size=None):
