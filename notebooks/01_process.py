@@ -1,0 +1,439 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The aluminium electrolysis process
+#
+# Both papers {cite}`lundby2023sparse,haugstvedt2023comparative` learn the dynamics of
+# one aluminium electrolysis cell from simulated data. This chapter reproduces Section
+# II-A and III-A..C of {cite}`haugstvedt2023comparative`: the eight states and five
+# inputs of the cell (the paper's Table 1), a schematic of the cell (Figure 1), the
+# differential equations, and simulated test trajectories (Figures 2 and 3). It
+# adds two derived quantities that make the trajectories easier to read: the cell
+# voltage and the superheat of the bath.
+#
+# The parameters below are the defaults; `python -m alukit book --profile NAME`
+# replaces them with the values from `params/NAME.yaml` (papermill injects them in the
+# cell that follows).
+
+# %% tags=["parameters"]
+seed = 0  # base seed of the data sets; the test split uses the seed (seed, 2)
+process_trajectories = 5  # number of test trajectories to show
+n_steps = 5000  # samples per trajectory
+mode = "random"  # excitation: "random" (APRBS, the papers' data) or "operational"
+dt = 10.0  # sampling step in seconds
+
+# %% tags=["hide-input"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import patches
+from IPython.display import Markdown
+from myst_nb import glue
+
+from alukit import cell, data, excitation
+
+if mode not in excitation.MODES:
+    raise ValueError(f"mode must be one of {excitation.MODES}; got {mode!r}")
+plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+TEST_SEED = (seed, data.SPLITS.index("test"))  # the seed of the test split of data.datasets(...)
+
+# %% [markdown]
+# ## States and inputs
+#
+# The cell is described by eight states $x_1,\dots,x_8$ (five masses and three
+# temperatures) and five inputs $u_1,\dots,u_5$. The table is generated from
+# `alukit.cell.STATES` and `alukit.cell.INPUTS`; its last column is the range each
+# variable spans in the trajectories simulated further down. The paper's Table 1 gives
+# the line current in kA, the anode–cathode distance in cm and the feeds in kg; the
+# numbers that generate the data are in A, m and kg/s, and this book uses those.
+
+# %%
+trajectories, info = data.simulate(process_trajectories, n_steps, seed=TEST_SEED, dt=dt, mode=mode, report=True)
+states, inputs = trajectories[..., : cell.N_STATES], trajectories[..., cell.N_STATES :]
+hours = np.arange(n_steps) * dt / 3600
+voltage = cell.cell_voltage(states, inputs)
+liquidus = cell.liquidus_temperature(states)
+superheat = states[..., 5] - liquidus
+trajectories.shape
+
+# %% tags=["hide-input"]
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+PAPER_UNITS = {"u1": "kg", "u2": "kA", "u3": "kg", "u4": "kg", "u5": "cm"}  # as printed in the paper's Table 1
+
+
+def _fmt(v):
+    return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+
+
+rows = []
+for j, var in enumerate(cell.STATES + cell.INPUTS):
+    lo, hi = trajectories[..., j].min(), trajectories[..., j].max()
+    rows.append(
+        {
+            "variable": var.symbol[0] + var.symbol[1:].translate(SUBSCRIPT),
+            "physical meaning": var.name,
+            "unit": var.unit,
+            "unit in the paper": PAPER_UNITS.get(var.symbol, var.unit),
+            "description": var.description,
+            "simulated range": f"{_fmt(lo)} – {_fmt(hi)}",
+        }
+    )
+table = pd.DataFrame(rows)
+glue("table_variables", table.style.hide(axis="index"), display=False)
+
+# %% [markdown]
+# ```{glue:figure} table_variables
+# :name: tbl-variables
+#
+# **Table 1.** States $x_1,\dots,x_8$ and inputs $u_1,\dots,u_5$ of the cell model. The
+# paper's Table 1 lists the variable, its physical meaning and its unit; ours adds the
+# unit the data uses, a short description and the range each variable spans in the
+# {glue:text}`n_traj` trajectories simulated below ({glue:md}`mode` mode).
+# ```
+
+# %% [markdown]
+# ## The cell
+#
+# An aluminium electrolysis (Hall–Héroult) cell is a steel shell lined with carbon.
+# Alumina (Al₂O₃) dissolved in a bath of molten cryolite (Na₃AlF₆) with some aluminium
+# fluoride (AlF₃) is reduced by a large direct current that enters through carbon
+# anodes, crosses the bath, and leaves through the liquid aluminium pad and the carbon
+# cathode. The bath freezes on the cooled side walls into a protective side ledge whose
+# thickness follows the heat balance of the cell. Alumina and AlF₃ are fed from above,
+# and the produced metal is tapped (siphoned) out.
+
+# %% tags=["hide-input"]
+def draw_cell(ax):
+    """Cross-section of one cell with the states and inputs labelled where they act."""
+    c = {
+        "shell": "#6f7378", "cathode": "#3b3b3b", "metal": "#c9ced6", "bath": "#f2a65a",
+        "ledge": "#dfeef7", "anode": "#2b2b2b", "rod": "#b87333", "bar": "#8a8f96",
+    }
+    # steel shell (wall) with the carbon cathode at the bottom
+    ax.add_patch(patches.Rectangle((0.5, 0.5), 11.0, 5.0, fc=c["shell"], ec="k", lw=1))
+    ax.add_patch(patches.Rectangle((0.85, 0.85), 10.3, 4.65, fc="white", ec="none"))
+    ax.add_patch(patches.Rectangle((0.85, 0.85), 10.3, 1.05, fc=c["cathode"], ec="k", lw=0.8))
+    for x0 in (0.05, 10.75):  # collector bars
+        ax.add_patch(patches.Rectangle((x0, 1.15), 1.2, 0.3, fc=c["bar"], ec="k", lw=0.8))
+    # metal pad and bath
+    ax.add_patch(patches.Rectangle((0.85, 1.9), 10.3, 0.8, fc=c["metal"], ec="k", lw=0.6))
+    ax.add_patch(patches.Rectangle((0.85, 2.7), 10.3, 2.0, fc=c["bath"], ec="k", lw=0.6))
+    # crust of frozen bath and alumina on top
+    ax.add_patch(patches.Rectangle((0.85, 4.7), 10.3, 0.3, fc="#e8e2d0", ec="k", lw=0.5, hatch="..."))
+    # frozen side ledge (thicker near the metal pad)
+    left = [(0.85, 1.9), (2.05, 1.9), (1.55, 2.8), (1.35, 5.0), (0.85, 5.0)]
+    ax.add_patch(patches.Polygon(left, fc=c["ledge"], ec="#5b8fb0", lw=1.2))
+    ax.add_patch(patches.Polygon([(12 - x, y) for x, y in left], fc=c["ledge"], ec="#5b8fb0", lw=1.2))
+    # anodes, rods and anode beam
+    for x0 in (2.6, 7.1):
+        ax.add_patch(patches.Rectangle((x0, 3.35), 2.3, 2.35, fc=c["anode"], ec="k", lw=0.8))
+        ax.add_patch(patches.Rectangle((x0 + 1.05, 5.7), 0.2, 1.2, fc=c["rod"], ec="k", lw=0.6))
+    for x0, width in ((2.3, 3.2), (6.5, 3.2)):  # anode beam, with an opening for the feeders
+        ax.add_patch(patches.Rectangle((x0, 6.9), width, 0.3, fc=c["rod"], ec="k", lw=0.8))
+    # feeders between the anodes
+    ax.add_patch(patches.Polygon([(5.3, 7.9), (6.7, 7.9), (6.2, 7.3), (5.8, 7.3)], fc="#d9d9d9", ec="k", lw=0.8))
+    # metal tapping siphon
+    ax.plot([10.4, 10.4, 11.9], [2.2, 6.4, 6.4], color="#555", lw=4, solid_capstyle="round")
+
+    arrow = dict(arrowstyle="-|>", color="#b00020", lw=1.6)
+    label = dict(fontsize=8.5, va="center")
+    state = dict(fontsize=8.5, va="center", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#5b8fb0"))
+    inp = dict(fontsize=8.5, va="center", color="#b00020",
+               bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#b00020"))
+    # inputs
+    ax.annotate("", xy=(5.8, 4.75), xytext=(5.8, 7.25), arrowprops=arrow)
+    ax.annotate("", xy=(6.2, 4.75), xytext=(6.2, 7.25), arrowprops=arrow)
+    ax.text(5.0, 8.45, "$u_1$ Al$_2$O$_3$ feed\n$u_3$ AlF$_3$ feed", ha="center", **inp)
+    ax.annotate("", xy=(2.9, 7.2), xytext=(2.9, 8.2), arrowprops=arrow)
+    ax.text(1.2, 8.45, "$u_2$ line current (in)", ha="center", **inp)
+    ax.annotate("", xy=(12.9, 1.3), xytext=(11.95, 1.3), arrowprops=arrow)
+    ax.text(13.05, 1.3, "$u_2$ line current (out)", ha="left", **inp)
+    ax.annotate("", xy=(12.9, 6.4), xytext=(11.9, 6.4), arrowprops=arrow)
+    ax.text(13.05, 6.4, "$u_4$ metal tapping", ha="left", **inp)
+    ax.annotate("", xy=(8.25, 2.68), xytext=(8.25, 3.37),
+                arrowprops=dict(arrowstyle="<|-|>", color="#b00020", lw=1.2, mutation_scale=9, shrinkA=0, shrinkB=0))
+    ax.annotate("$u_5$ anode–cathode distance", xy=(8.3, 3.02), xytext=(13.05, 3.1),
+                arrowprops=dict(arrowstyle="-", color="#b00020", lw=0.8), ha="left", **inp)
+    # states
+    ax.annotate("$x_1$ side ledge mass\n$x_7$ side ledge temperature", xy=(1.3, 3.6), xytext=(-1.2, 3.6),
+                arrowprops=dict(arrowstyle="-", color="#5b8fb0"), ha="right", **state)
+    ax.annotate("$x_8$ wall temperature", xy=(0.6, 5.3), xytext=(-1.2, 5.6),
+                arrowprops=dict(arrowstyle="-", color="#5b8fb0"), ha="right", **state)
+    ax.annotate("bath: $x_2$ Al$_2$O$_3$, $x_3$ AlF$_3$,\n$x_4$ Na$_3$AlF$_6$ masses;\n$x_6$ bath temperature",
+                xy=(6.0, 3.4), xytext=(13.05, 4.6), arrowprops=dict(arrowstyle="-", color="#5b8fb0"),
+                ha="left", **state)
+    ax.annotate("$x_5$ metal mass", xy=(9.4, 2.3), xytext=(13.05, 2.2),
+                arrowprops=dict(arrowstyle="-", color="#5b8fb0"), ha="left", **state)
+    # plain names of the parts
+    ax.text(3.75, 4.4, "anode", color="white", ha="center", **label)
+    ax.text(8.25, 4.4, "anode", color="white", ha="center", **label)
+    ax.text(6.0, 2.3, "metal pad (liquid Al)", ha="center", **label)
+    ax.text(6.0, 3.1, "bath", ha="center", **label)
+    ax.text(6.0, 1.35, "carbon cathode", color="white", ha="center", **label)
+    ax.text(6.0, 0.67, "steel shell (wall)", color="white", ha="center", fontsize=7.5, va="center")
+    ax.text(3.9, 7.05, "anode beam", ha="center", fontsize=7.5, va="center")
+    ax.text(-1.2, 1.3, "collector bar", ha="right", **label)
+    ax.plot([-1.1, 0.05], [1.3, 1.3], color="#888", lw=0.6)
+    ax.text(-1.2, 4.85, "crust", ha="right", **label)
+    ax.plot([-1.1, 0.9], [4.85, 4.85], color="#888", lw=0.6)
+    ax.set_xlim(-5.2, 17.2)
+    ax.set_ylim(0.0, 9.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+fig, ax = plt.subplots(figsize=(10, 4.4))
+draw_cell(ax)
+fig.tight_layout()
+glue("fig_cell", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_cell
+# :name: fig-cell
+# :alt: Schematic cross-section of an aluminium electrolysis cell with its states and inputs labelled
+#
+# **Figure 1.** Cross-section of an aluminium electrolysis cell. The paper's Figure 1 is
+# a schematic of the process; ours is drawn with matplotlib and labels each of the eight
+# states (blue boxes) and five inputs (red) where it acts: the masses of the dissolved
+# species and the temperature of the bath, the mass of the metal pad, the mass and
+# temperature of the frozen side ledge, the wall temperature, the two feeders, the line
+# current, the metal tapping, and the anode–cathode distance (not to scale).
+# ```
+
+# %% [markdown]
+# ## The model
+#
+# The model {cite}`lundby2023sparse` follows from mass and energy balances of the cell.
+# With the bath's mass fractions of alumina and AlF₃ in weight percent,
+# $p_1 = 100\,x_2/(x_2+x_3+x_4)$ and $p_2 = 100\,x_3/(x_2+x_3+x_4)$, the liquidus
+# temperature $g_1$, the bath's electrical conductivity $g_2$ and the bubble voltage
+# drop $g_5$ are algebraic functions of the state and the line current
+# (`alukit.cell.liquidus_temperature`, `alukit.cell.cell_voltage`). The rate at which
+# bath freezes onto the side ledge,
+#
+# $$ q = \frac{k_1 (g_1 - x_7)}{k_0 x_1} - k_2 (x_6 - g_1), $$
+#
+# couples the masses and the temperatures, and the state equations read
+#
+# $$
+# \begin{aligned}
+# \dot x_1 &= q, \qquad \dot x_2 = u_1 - k_3 u_2, \qquad \dot x_3 = u_3 - k_4 u_1,
+#   \qquad \dot x_4 = -q + k_5 u_1, \qquad \dot x_5 = k_6 u_2 - u_4, \\
+# \dot x_6 &= \frac{\alpha}{x_2 + x_3 + x_4}\Big[u_2\Big(g_5 + \frac{u_2 u_5}{2620\, g_2}\Big)
+#   - k_9 \frac{x_6 - x_7}{k_{10} + k_{11} k_0 x_1}
+#   - \Big(k_7 (x_6 - g_1)^2 - k_8 \frac{(x_6 - g_1)(g_1 - x_7)}{k_0 x_1}\Big)\Big], \\
+# \dot x_7 &= \frac{\beta}{x_1}\Big[\frac{k_9 (g_1 - x_7)}{k_{15} k_0 x_1}
+#   - k_9 \frac{x_7 - x_8}{k_{14} + k_{15} k_0 x_1}
+#   - \Big(k_{12} (x_6 - g_1)(g_1 - x_7) - k_{13} \frac{(g_1 - x_7)^2}{k_0 x_1}\Big)\Big], \\
+# \dot x_8 &= k_{17} k_9 \Big[\frac{x_7 - x_8}{k_{14} + k_{15} k_0 x_1} - \frac{x_8 - T_0}{k_{14} + R_{w0}}\Big].
+# \end{aligned}
+# $$
+#
+# The cell voltage is $U = g_5 + u_2 u_5 / (2620\, g_2)$ and the superheat of the bath
+# is $x_6 - g_1$, its temperature above the liquidus. `alukit.cell.rhs` implements
+# $f(x, u)$ for NumPy arrays and torch tensors; a trajectory is sampled every
+# $\Delta T$ = {glue:text}`dt` s with one classical Runge–Kutta step per sample and
+# the inputs held over the step. Feedback controllers set the feeds and the tapping
+# from the state; in the papers' data (the *random* mode) the line current and the
+# anode–cathode distance are amplitude-modulated pseudo-random binary sequences and the
+# feeds get random extra impulses.
+
+# %% tags=["hide-input"]
+n_traj = int(process_trajectories)
+glue("n_traj", n_traj, display=False)
+glue("mode", Markdown(mode), display=False)
+glue("dt", float(dt), display=False)
+glue("n_steps", int(n_steps), display=False)
+glue("sim_hours", float(hours[-1]), display=False)
+glue("redrawn", int(info["redrawn"]), display=False)
+glue("voltage_mean", float(voltage.mean()), display=False)
+glue("voltage_min", float(voltage.min()), display=False)
+glue("voltage_max", float(voltage.max()), display=False)
+glue("superheat_min", float(superheat.min()), display=False)
+glue("superheat_max", float(superheat.max()), display=False)
+glue("superheat_mean", float(superheat.mean()), display=False)
+glue("current_min_ka", float(inputs[..., 1].min() / 1e3), display=False)
+glue("current_max_ka", float(inputs[..., 1].max() / 1e3), display=False)
+glue("ledge_min", float(states[..., 0].min()), display=False)
+glue("ledge_max", float(states[..., 0].max()), display=False)
+glue("bath_temp_min", float(states[..., 5].min()), display=False)
+glue("bath_temp_max", float(states[..., 5].max()), display=False)
+colors = plt.get_cmap("tab10").colors
+
+
+def plot_columns(variables, series, ncols=2, height=2.0):
+    nrows = -(-len(variables) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(10, height * nrows), sharex=True, squeeze=False)
+    for k, (var, ax) in enumerate(zip(variables, axes.flat)):
+        for t in range(series.shape[0]):
+            ax.plot(hours, series[t, :, k], lw=0.9, color=colors[t % 10], label=f"trajectory {t + 1}")
+        ax.set_ylabel(f"${var.symbol[0]}_{var.symbol[1:]}$ [{var.unit}]")
+        ax.set_title(f"${var.symbol[0]}_{var.symbol[1:]}$: {var.name}", fontsize=10)
+    for ax in axes.flat[len(variables):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("time [h]")
+    for ax in axes[-2][len(variables) % ncols or ncols:]:
+        ax.set_xlabel("time [h]")
+        ax.xaxis.set_tick_params(labelbottom=True)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+fig = plot_columns(cell.STATES, states)
+glue("fig_states", fig, display=False)
+plt.close(fig)
+fig = plot_columns(cell.INPUTS, inputs)
+glue("fig_inputs", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## Simulated trajectories
+#
+# We simulate {glue:text}`n_traj` trajectories of {glue:text}`n_steps` samples
+# ({glue:text}`sim_hours:.1f` hours of cell time each) with the seed of the test split
+# that the later chapters use, in {glue:md}`mode` mode. The number of trajectories that
+# became non-physical and were re-drawn with fresh excitation is {glue:text}`redrawn`. Over these
+# trajectories the side ledge mass ranges from {glue:text}`ledge_min:,.0f` kg to
+# {glue:text}`ledge_max:,.0f` kg and the bath temperature from
+# {glue:text}`bath_temp_min:.1f` °C to {glue:text}`bath_temp_max:.1f` °C, while the
+# line current varies between {glue:text}`current_min_ka:.1f` kA and
+# {glue:text}`current_max_ka:.1f` kA.
+#
+# ```{glue:figure} fig_states
+# :name: fig-states
+# :alt: Eight panels: the states x1 to x8 of the simulated trajectories against time in hours
+#
+# **Figure 2.** The eight states of {glue:text}`n_traj` simulated test trajectories over
+# {glue:text}`sim_hours:.1f` hours. The paper's Figure 2 shows five test simulations of
+# $x_1,\dots,x_8$, with different initial conditions, to show how differently the
+# states evolve; ours shows the same quantities from our simulator, with the test split's
+# seed, in the units of the data. The alumina mass $x_2$ jumps at every feed and is
+# consumed in between, the AlF₃ mass $x_3$ rises in steps, the metal mass $x_5$ grows
+# until it is tapped, and the temperatures follow the line current.
+# ```
+#
+# ```{glue:figure} fig_inputs
+# :name: fig-inputs
+# :alt: Five panels: the inputs u1 to u5 of the simulated trajectories against time in hours
+#
+# **Figure 3.** The five inputs of the same {glue:text}`n_traj` trajectories. The paper's
+# Figure 3 shows the inputs $u_1,\dots,u_5$ of its five test simulations; ours shows the
+# inputs of our trajectories: the alumina and AlF₃ feeds and the metal tapping set by the
+# controllers (with random feed impulses in random mode), and the line current and
+# anode–cathode distance, which are held for random lengths of time.
+# ```
+
+# %% tags=["hide-input"]
+def plot_derived(h, volt, sheat, title=None):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.0), sharex=True)
+    for t in range(volt.shape[0]):
+        axes[0].plot(h, volt[t], lw=0.9, color=colors[t % 10], label=f"trajectory {t + 1}")
+        axes[1].plot(h, sheat[t], lw=0.9, color=colors[t % 10])
+    axes[0].set_ylabel("cell voltage $U$ [V]")
+    axes[1].set_ylabel("superheat $x_6 - g_1$ [°C]")
+    axes[0].set_title("cell voltage", fontsize=10)
+    axes[1].set_title("superheat of the bath", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("time [h]")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+fig = plot_derived(hours, voltage, superheat)
+glue("fig_derived", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## Cell voltage and superheat
+#
+# Two derived quantities summarise the state of the cell. The cell voltage averages
+# {glue:text}`voltage_mean:.2f` V over the trajectories (between
+# {glue:text}`voltage_min:.2f` V and {glue:text}`voltage_max:.2f` V); it jumps with the
+# line current and the anode–cathode distance. The superheat, the bath temperature above
+# its liquidus temperature, stays between {glue:text}`superheat_min:.1f` °C and
+# {glue:text}`superheat_max:.1f` °C (mean {glue:text}`superheat_mean:.1f` °C): a bath
+# that is too cold freezes onto the ledge, one that is too hot melts it.
+#
+# ```{glue:figure} fig_derived
+# :name: fig-derived
+# :alt: Two panels: cell voltage and superheat of the simulated trajectories against time in hours
+#
+# **Cell voltage and superheat.** The cell voltage $U$ and the superheat $x_6 - g_1$ of the
+# {glue:text}`n_traj` trajectories of
+# Figures 2 and 3. The paper shows neither; they are computed from the states and inputs
+# with `alukit.cell.cell_voltage` and `alukit.cell.liquidus_temperature`.
+# ```
+
+# %% tags=["hide-input"]
+other_mode = "operational" if mode == "random" else "random"
+other = data.simulate(n_traj, n_steps, seed=TEST_SEED, dt=dt, mode=other_mode)
+o_states, o_inputs = other[..., : cell.N_STATES], other[..., cell.N_STATES :]
+o_voltage = cell.cell_voltage(o_states, o_inputs)
+o_superheat = o_states[..., 5] - cell.liquidus_temperature(o_states)
+glue("other_mode", Markdown(other_mode), display=False)
+glue("other_voltage_mean", float(o_voltage.mean()), display=False)
+glue("other_superheat_min", float(o_superheat.min()), display=False)
+glue("other_superheat_max", float(o_superheat.max()), display=False)
+
+picks = [cell.N_STATES + 1, cell.N_STATES + 4, 0, 5]  # u2, u5, x1, x6
+variables = [(cell.STATES + cell.INPUTS)[j] for j in picks]
+fig, axes = plt.subplots(3, 2, figsize=(10, 6.6), sharex=True)
+for ax, var, j in zip(axes.flat, variables, picks):
+    for t in range(n_traj):
+        ax.plot(hours, other[t, :, j], lw=0.9, color=colors[t % 10], label=f"trajectory {t + 1}")
+    ax.set_ylabel(f"${var.symbol[0]}_{var.symbol[1:]}$ [{var.unit}]")
+    ax.set_title(f"${var.symbol[0]}_{var.symbol[1:]}$: {var.name}", fontsize=10)
+for t in range(n_traj):
+    axes[2, 0].plot(hours, o_voltage[t], lw=0.9, color=colors[t % 10])
+    axes[2, 1].plot(hours, o_superheat[t], lw=0.9, color=colors[t % 10])
+axes[2, 0].set_ylabel("cell voltage $U$ [V]")
+axes[2, 0].set_title("cell voltage", fontsize=10)
+axes[2, 1].set_ylabel("superheat [°C]")
+axes[2, 1].set_title("superheat of the bath", fontsize=10)
+for ax in axes[-1]:
+    ax.set_xlabel("time [h]")
+handles, labels = axes[0, 0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
+fig.tight_layout(rect=(0, 0.04, 1, 1))
+glue("fig_other", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ## A second scenario
+#
+# The same initial states driven in {glue:md}`other_mode` mode show how much of the
+# variation above comes from the excitation. In operational mode the line current and
+# the anode–cathode distance follow fixed sinusoids and only the controllers act on the
+# feeds and the tapping; the random mode holds random levels for random lengths of time
+# and adds feed impulses, which is what the papers train and test on. Here the cell
+# voltage averages {glue:text}`other_voltage_mean:.2f` V and the superheat stays between
+# {glue:text}`other_superheat_min:.1f` °C and {glue:text}`other_superheat_max:.1f` °C.
+#
+# ```{glue:figure} fig_other
+# :name: fig-other
+# :alt: Six panels: line current, anode-cathode distance, side ledge mass, bath temperature, cell voltage and superheat in the second scenario
+#
+# **A second scenario.** Line current, anode–cathode distance, side ledge mass, bath
+# temperature, cell voltage
+# and superheat of the {glue:text}`n_traj` trajectories of Figure 2 started from the
+# same initial states but simulated in {glue:md}`other_mode` mode. The papers show
+# only random-mode data.
+# ```
