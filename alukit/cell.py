@@ -108,17 +108,19 @@ def _check(x, u=None):
 
 
 def _percent(x):
+    """Bath mass (kg) and its Al2O3 and AlF3 contents p1, p2 (weight %)."""
     bath = x[..., 1] + x[..., 2] + x[..., 3]
-    return bath, 100 * x[..., 1] / bath, 100 * x[..., 2] / bath
+    scale = 100 / bath
+    return bath, x[..., 1] * scale, x[..., 2] * scale
 
 
 def _liquidus(p1, p2):
+    """g1 = 991.2 + 1.12 p2 − 0.13 p2^2.2 + 0.061 p2^1.5 − 7.93 p1 / (1 + 0.0936 p2 − 0.0017 p2² − 0.0023 p2 p1)."""
     return (
         991.2
-        + 1.12 * p2
+        + p2 * (1.12 + 0.061 * p2**0.5)
         - 0.13 * p2**2.2
-        + 0.061 * p2 * p2**0.5
-        - 7.93 * p1 / (1 + 0.0936 * p2 - 0.0017 * p2**2 - 0.0023 * p2 * p1)
+        - 7.93 * p1 / (1 + p2 * (0.0936 - 0.0017 * p2 - 0.0023 * p1))
     )
 
 
@@ -130,14 +132,15 @@ def _input_terms(u):
     """Parts of f that depend on the inputs only (constant over an RK4 step)."""
     u1, u2, u3, u4, u5 = (u[..., i] for i in range(N_INPUTS))
     g3_current = 0.531 + u2 * (6.958e-7 + u2 * (-2.51e-12 + 3.06e-18 * u2))
-    bubble = 3.8168e-6 * u2 * (0.5517 + 3.8168e-6 * u2) / (1 + 8.271e-6 * u2)  # 3.8168e-6·g4·u2
-    return u2, g3_current, bubble, u2 * u2 * u5 / 2620, u1 - K3 * u2, u3 - K4 * u1, K6 * u2 - u4, K5 * u1
+    bubble = 3.8168e-6 * (0.5517 + 3.8168e-6 * u2) / (1 + 8.271e-6 * u2) * u2  # 3.8168e-6·g4·u2
+    joule = u2 * u2 * u5 / 2620  # u2 · u2 u5 / 2620, divided by g2 later
+    return u2, g3_current, bubble, joule, u1 - K3 * u2, u3 - K4 * u1, K6 * u2 - u4, K5 * u1
 
 
-def _bubble_voltage(g3_current, bubble, p1, g2):
-    """g5 = 3.8168e-6·g3·g4·u2 / (g2·(1 − g3)), with g3 = g3_current + alumina term."""
-    g3 = g3_current + (0.431 - 0.1437 * (p1 - P_CRIT)) / (1 + 7.353 * (p1 - P_CRIT))
-    return g3 * bubble / (g2 * (1 - g3))
+def _bubble_coverage(g3_current, p1):
+    """g3: the current-dependent part plus the alumina-dependent part."""
+    d = p1 - P_CRIT
+    return g3_current + (0.431 - 0.1437 * d) / (1 + 7.353 * d)
 
 
 def liquidus_temperature(x):
@@ -153,7 +156,8 @@ def cell_voltage(x, u):
     _, p1, _ = _percent(x)
     g2 = _conductivity(x[..., 5], p1)
     u2, g3_current, bubble, joule, *_ = _input_terms(u)
-    return _bubble_voltage(g3_current, bubble, p1, g2) + joule / (u2 * g2)
+    g3 = _bubble_coverage(g3_current, p1)
+    return (g3 * bubble / (1 - g3) + joule / u2) / g2
 
 
 def is_physical(x):
@@ -176,26 +180,28 @@ def _rhs(x, terms):
     bath, p1, p2 = _percent(x)
     g1 = _liquidus(p1, p2)
     g2 = _conductivity(x6, p1)
-    g5 = _bubble_voltage(g3_current, bubble, p1, g2)
+    g3 = _bubble_coverage(g3_current, p1)
 
-    ledge = K0 * x1
+    inv_ledge = 1 / (K0 * x1)  # 1 / (k0 x1)
     superheat = x6 - g1
     below_liq = g1 - x7
-    wall_flux = K9 * (x7 - x8) / (K14 + K15 * ledge)
-    q = K1 * below_liq / ledge - K2 * superheat
+    wall_flux = K9 * (x7 - x8) / (K14 + K15 * K0 * x1)
+    q = K1 * below_liq * inv_ledge - K2 * superheat
+    superheat_below = superheat * below_liq
 
+    # u2·(g5 + u2 u5 / (2620 g2)) with g5 = bubble·g3 / (g2 (1 − g3))
+    electric = (u2 * g3 * bubble / (1 - g3) + joule) / g2
     dx6 = (ALPHA / bath) * (
-        u2 * g5
-        + joule / g2
-        - K9 * (x6 - x7) / (K10 + K11 * ledge)
-        - (K7 * superheat**2 - K8 * superheat * below_liq / ledge)
+        electric
+        - K9 * (x6 - x7) / (K10 + K11 * K0 * x1)
+        - (K7 * superheat * superheat - K8 * superheat_below * inv_ledge)
     )
     dx7 = (BETA / x1) * (
-        K9 * below_liq / (K15 * ledge)
+        (K9 / K15) * below_liq * inv_ledge
         - wall_flux
-        - (K12 * superheat * below_liq - K13 * below_liq**2 / ledge)
+        - (K12 * superheat_below - K13 * below_liq * below_liq * inv_ledge)
     )
-    dx8 = K17 * (wall_flux - K9 * (x8 - T0) / (K14 + R_W0))
+    dx8 = K17 * (wall_flux - (K9 / (K14 + R_W0)) * (x8 - T0))
     return _stack([q, dx2, dx3, alumina_melt - q, dx5, dx6, dx7, dx8])
 
 
