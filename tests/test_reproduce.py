@@ -1,0 +1,163 @@
+"""The study pipeline end to end on a tiny profile, its cache, and (with the training engine) determinism."""
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from alukit import data, metrics, nets, paper, reproduce, stepper
+
+CONFIGS = ("dense", "l1", "l1+swa", "mp+l1")
+
+
+@pytest.fixture
+def tiny_profile(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text("profile: tiny\nseed: 0\nn_train: 2\nn_val: 1\nn_test: 3\nn_steps: 1000\ndt: 10.0\nmodels: 2\n"
+                    "horizons: [100, 500, 1000]\n")
+    return path
+
+
+class FakeTrain:
+    """Stands in for alukit.train: E=2 damped linear models, a different damping per configuration."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def _resolve(self, config, variant, profile, models, epochs):
+        return SimpleNamespace(name=config, variant=variant), {}, 2
+
+    def config_hash(self, cfg):
+        return f"{cfg.name}-{cfg.variant}"
+
+    def train_all(self, profile="quick", variant="faithful", progress=True, names=()):
+        return {c: self.train(c, variant, profile, progress) for c in names}
+
+    def train(self, config, variant="faithful", profile="quick", progress=True):
+        self.calls += 1
+        sets = data.profile_datasets(profile)
+        x_norm, y_norm = stepper.normalizers("corrected", sets.train, sets.test)
+        k = paper.CONFIG_NAMES.index(config)
+        w = torch.zeros(2, 13, 8, dtype=torch.float64)
+        w[:, :8, :] = -0.002 * (k + 1) * torch.eye(8, dtype=torch.float64)
+        if config == "mp+l1":  # one unstable member: exponential growth, then overflow
+            w[1, :8, :] = 1e3 * torch.eye(8, dtype=torch.float64)
+        ensemble = nets.Ensemble((13, 8), 2, bias=False).double()
+        with torch.no_grad():
+            ensemble.layers[0].weight.copy_(w)
+        return SimpleNamespace(config=config, variant=variant, ensemble=ensemble, x_norm=x_norm, y_norm=y_norm,
+                               sparsity=np.array([0.25, 0.5]), cached=False, seconds=0.0)  # fractions
+
+
+@pytest.fixture
+def fake_train(monkeypatch):
+    fake = FakeTrain()
+    monkeypatch.setattr(reproduce, "_train_module", lambda: fake)
+    return fake
+
+
+def test_tiny_study_end_to_end(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
+    out = reproduce.run(tiny_profile, "faithful", CONFIGS, tmp_path / "out", progress=False, n_boot=50)
+    for name in ("table2.csv", "table3.csv", "table4.csv", "stats.csv", "comparisons.csv", "conclusions.csv",
+                 "errors.npz", "provenance.json"):
+        assert (out / name).is_file(), name
+    res = reproduce.load(tiny_profile, "faithful", out)
+    assert list(res.table2.index) == list(CONFIGS) and list(res.table2.columns) == [100, 500, 1000]
+    assert res.horizons == (100, 500, 1000) and res.table3.shape == (4, 9)
+    assert set(res.errors) == set(CONFIGS)
+    e = res.errors["mp+l1"]
+    np.testing.assert_allclose(res.table2.loc["mp+l1"].to_numpy(), metrics.divergence_percent(e))
+    assert res.table2.loc["mp+l1", 1000] == 50.0 and res.table2.loc["dense", 1000] == 0.0
+    assert res.table3.loc["mp+l1", (1000, "survivors")] == 3
+    assert res.table4.loc["dense", "sparsity"] == pytest.approx(37.5)
+    prov = res.provenance
+    assert set(reproduce.STAGES) == set(prov["seconds"]) and prov["variant"] == "faithful"
+    assert prov["configuration_hash"] == reproduce.configuration_hash(tiny_profile, "faithful", CONFIGS)
+    assert {"git_commit", "date", "machine", "torch"} <= set(prov)
+    assert set(res.conclusions.verdict) <= {"holds", "does not hold", "inconclusive", "not run"}
+    ran = res.comparisons[res.comparisons.verdict != "not run"]
+    assert set(ran.horizon) == {1000} and len(ran) == 2  # l1+swa vs l1, in divergence and capped error
+    assert len(res.stats) == len(CONFIGS) * 3 * 3
+
+    # a second run reuses the cached rollouts: the stepper must not run again
+    monkeypatch.setattr(stepper, "rollout", lambda *a, **k: pytest.fail("cached stage recomputed"))
+    reproduce.run(tiny_profile, "faithful", CONFIGS, tmp_path / "again", progress=False, n_boot=50)
+    again = reproduce.load(tiny_profile, "faithful", tmp_path / "again")
+    for c in CONFIGS:
+        np.testing.assert_array_equal(again.errors[c], res.errors[c])
+
+
+def test_variants_use_their_normalisation(tmp_cache, tiny_profile, fake_train):
+    sets = data.profile_datasets(tiny_profile)
+    result = fake_train.train("dense", profile=tiny_profile)
+    faithful = reproduce.evaluate(result, "faithful", sets, horizons=(100, 1000))
+    corrected = reproduce.evaluate(result, "corrected", sets, horizons=(100, 1000))
+    np.testing.assert_allclose(corrected["sigma"], result.x_norm.std[:8])
+    np.testing.assert_allclose(faithful["sigma"], data.Normalizer.fit(data.derivative_pairs(sets.test)[0]).std[:8])
+    assert faithful["errors"].shape == (2, 2, 3, 8) and faithful["example"].shape == (2, 1000, 8)
+    assert not np.allclose(faithful["errors"], corrected["errors"])
+
+
+def test_bad_arguments(tmp_cache, tiny_profile, fake_train):
+    with pytest.raises(ValueError, match="variant must be one of 'faithful', 'corrected'"):
+        reproduce.run(tiny_profile, "fair")
+    with pytest.raises(ValueError, match="profile must be one of quick, paper"):
+        reproduce.run("huge", "faithful")
+    with pytest.raises(ValueError, match="configs must be a non-empty subset"):
+        reproduce.run(tiny_profile, "faithful", ["lasso"])
+    with pytest.raises(FileNotFoundError, match="python -m alukit reproduce"):
+        reproduce.load(tiny_profile, "faithful", Path("/nonexistent"))
+
+
+def test_banner_only_for_reduced_profiles():
+    assert reproduce.banner("paper") == ""
+    text = reproduce.banner("quick")
+    assert "Quick profile" in text and "(paper: 40)" in text
+
+
+def test_committed_paper_results_match_current_configuration():
+    prov = reproduce.results_dir("paper", "faithful") / "provenance.json"
+    if not prov.exists():
+        pytest.skip(f"{prov} absent: the paper profile has not been run and committed yet")
+    pytest.importorskip("alukit.train", reason="training engine absent")
+    committed = json.loads(prov.read_text())["configuration_hash"]
+    assert committed == reproduce.configuration_hash("paper", "faithful", json.loads(prov.read_text())["configs"])
+
+
+@pytest.mark.slow
+def test_rerunning_a_configuration_reproduces_per_seed_numbers(tmp_path, tiny_profile, monkeypatch):
+    """Two seeds of one configuration for the quick profile's epoch count, trained twice from scratch."""
+    train = pytest.importorskip("alukit.train", reason="training engine absent")
+    epochs = train._resolve("l1", "faithful", "quick", None, None)[0].epochs
+    tiny_profile.write_text(tiny_profile.read_text().replace("n_steps: 1000", "n_steps: 300")
+                            .replace("horizons: [100, 500, 1000]", "horizons: [100, 300]"))
+    runs = []
+    for k in range(2):
+        monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path / f"cache{k}"))  # nothing shared: retrain, re-roll
+        sets = data.profile_datasets(tiny_profile)
+        result = train.train("l1", "faithful", tiny_profile, models=2, epochs=epochs, progress=False)
+        assert not result.cached
+        runs.append(reproduce.evaluate(result, "faithful", sets, horizons=(100, 300)))
+    np.testing.assert_array_equal(runs[0]["errors"], runs[1]["errors"])
+    np.testing.assert_array_equal(runs[0]["example"], runs[1]["example"])
+    assert runs[0]["errors"].shape == (2, 2, 3, 8)
+
+
+def test_figures_draw_from_results(tmp_cache, tiny_profile, tmp_path, fake_train):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from alukit import figures
+
+    out = reproduce.run(tiny_profile, "faithful", CONFIGS, tmp_path / "out", progress=False, n_boot=20)
+    res = reproduce.load(tiny_profile, "faithful", out)
+    for draw in (figures.divergence_bars, figures.error_violins):
+        fig = draw(res, figures.GROUPS["l1-vs-l1+swa"], "test")
+        assert len(fig.axes) == 1 and fig.axes[0].get_xticklabels()[0].get_text() == "100 ΔT"
+    true, pred, sigma = reproduce.example_rollouts("l1", tiny_profile, "faithful")
+    assert pred.shape == (2, 1000, 8) and true.shape == (1000, 13) and sigma.shape == (8,)
+    assert len(figures.rollout_panels(true, pred).axes) == 8
+    scores = figures.survivor_scores(res.errors["mp+l1"])
+    assert [len(s) for s in scores] == list(res.table3.loc["mp+l1"].xs("survivors", level="stat").astype(int))
