@@ -105,11 +105,13 @@ def evaluate(result, variant: str, sets: data.Datasets, dt: float = 10.0, horizo
         raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}")
     horizons = metrics.check_horizons(horizons, sets.test.shape[1])
     mlp = stepper.StackedMLP.from_ensemble(result.ensemble)
-    key = cache.key("rollout", weights=_weights_hash(mlp), variant=variant, dt=float(dt),
-                    test=hashlib.sha256(sets.test.tobytes()).hexdigest()[:20], horizons=horizons, version=_version())
+    x_norm, y_norm = rollout_normalizers(result, variant, sets, dt)
+    norms = np.concatenate([x_norm.mean, x_norm.std, y_norm.mean, y_norm.std])
+    key = cache.key("rollout", weights=_weights_hash(mlp), norms=hashlib.sha256(norms.tobytes()).hexdigest()[:20],
+                    dt=float(dt), test=hashlib.sha256(sets.test.tobytes()).hexdigest()[:20], horizons=horizons,
+                    version=_version())
 
     def compute():
-        x_norm, y_norm = rollout_normalizers(result, variant, sets, dt)
         pred = stepper.rollout(mlp, sets.test, x_norm, y_norm, dt)
         sigma = np.asarray(x_norm.std[: stepper.N_STATES], np.float64)
         return {
@@ -209,9 +211,13 @@ def _read_table3(path: Path) -> pd.DataFrame:
 
 
 def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_NAMES, out_dir: Path | None = None,
-        progress: bool = True, n_boot: int = N_BOOT) -> Path:
-    """Run every stage for ``configs`` and write ``out_dir`` (default :func:`results_dir`); returns ``out_dir``."""
+        progress: bool = True, n_boot: int | None = None) -> Path:
+    """Run every stage for ``configs`` and write ``out_dir`` (default :func:`results_dir`); returns ``out_dir``.
+
+    ``n_boot``: bootstrap resamples per interval (default :data:`N_BOOT`).
+    """
     _check(profile, variant)
+    n_boot = N_BOOT if n_boot is None else n_boot
     unknown = [c for c in configs if c not in paper.CONFIG_NAMES]
     if unknown or not configs:
         raise ValueError(f"configs must be a non-empty subset of {', '.join(paper.CONFIG_NAMES)}; got {list(configs)}")
@@ -261,6 +267,7 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         "machine": _machine(), "torch": _torch_version(),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "configuration_hash": configuration_hash(profile, variant, configs),
+        "evaluation_version": _version(),
         "n_boot": n_boot,
     }
     cache.write_text(out_dir / "provenance.json", json.dumps(provenance, indent=2) + "\n")
@@ -300,11 +307,19 @@ def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None
     )
 
 
+def is_current(profile: str = "quick", variant: str = "faithful") -> bool:
+    """True if ``results/<profile>-<variant>/`` holds all 16 configurations for the current configuration and code."""
+    prov = results_dir(profile, variant) / "provenance.json"
+    if not prov.exists():
+        return False
+    p = json.loads(prov.read_text())
+    return (p.get("configs") == list(paper.CONFIG_NAMES) and p.get("evaluation_version") == _version()
+            and p.get("configuration_hash") == configuration_hash(profile, variant))
+
+
 def results(profile: str = "quick", variant: str = "faithful") -> Results:
-    """The study's results for the notebooks: loaded if current (same configuration hash), else run first."""
-    out_dir = results_dir(profile, variant)
-    prov = out_dir / "provenance.json"
-    if not prov.exists() or json.loads(prov.read_text()).get("configuration_hash") != configuration_hash(profile, variant):
+    """The study's results for the notebooks: loaded if current (:func:`is_current`), else run first (cached stages)."""
+    if not is_current(profile, variant):
         run(profile, variant, progress=False)
     return load(profile, variant)
 

@@ -101,7 +101,7 @@ def iterative_mask(w: torch.Tensor, mask: torch.Tensor, amount: float) -> torch.
     k = torch.round(amount * m.sum(1).to(torch.float64)).long()
     rank = torch.empty_like(score, dtype=torch.long)
     order = torch.sort(score, dim=1, stable=True).indices
-    rank.scatter_(1, order, torch.arange(score.shape[1]).expand(e, -1).contiguous())
+    rank.scatter_(1, order, torch.arange(score.shape[1], device=score.device).expand(e, -1).contiguous())
     return (rank >= (n_pruned + k)[:, None]).reshape(mask.shape).to(mask.dtype)
 
 
@@ -149,7 +149,8 @@ def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators
     than (1+δ)·Np). Active weights with ``|w| < H`` are pruned; then G_l = round(R_l / ΣR · ΣK)
     (paper eq. 7, R_l surviving weights, K pruned) are regrown at random zero positions of layer
     l, with He-normal values (``regrow="kaiming"``, fan per layer from ``fans``) or at zero
-    (``"zero"``, Adam moments in ``adam_states`` — list of ``(m, v)`` per layer — reset there).
+    (``"zero"``). Adam moments in ``adam_states`` (list of ``(m, v)`` per layer) are reset
+    where weights are pruned and, for ``"zero"``, where they are regrown.
     Returns counts ``pruned`` ``(E, L)`` and ``regrown`` ``(E, L)`` and the old and new ``h``.
     """
     n_layers, e_count = len(weights), weights[0].shape[0]
@@ -166,6 +167,9 @@ def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators
             r_l.append(int(active.sum()) - k_l[-1])
             m[e][cut] = 0.0
             w[e][cut] = 0.0
+            if adam_states is not None:
+                for state in adam_states[len(k_l) - 1]:
+                    state[e][cut] = 0.0
         k = sum(k_l)
         if k < (1 - delta) * n_prune:
             h[e] = thr * 2
@@ -178,11 +182,12 @@ def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators
             g = min(g, len(zeros))
             if g == 0:
                 continue
-            pick = zeros[torch.randperm(len(zeros), generator=generators[e])[:g]]
+            pick = zeros[torch.randperm(len(zeros), generator=generators[e])[:g].to(zeros.device)]
             rows, cols = pick[:, 0], pick[:, 1]
             m[e][rows, cols] = 1.0
             if regrow == "kaiming":
-                w[e][rows, cols] = torch.randn(g, generator=generators[e]).to(w.dtype) * math.sqrt(2.0 / fans[i])
+                fresh = torch.randn(g, generator=generators[e]) * math.sqrt(2.0 / fans[i])
+                w[e][rows, cols] = fresh.to(device=w.device, dtype=w.dtype)
             else:
                 w[e][rows, cols] = 0.0
                 if adam_states is not None:

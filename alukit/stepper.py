@@ -48,14 +48,14 @@ def normalizers(variant: str, train: np.ndarray, test: np.ndarray, dt: float = 1
     ``faithful``: fitted on the test trajectories themselves — features ``(13,)`` on
     every test sample, targets ``(8,)`` on the test set's finite-difference
     derivatives (the published code normalised each data set with its own
-    statistics). ``corrected``: fitted on the training trajectories, exactly the
-    statistics the network was trained with. Both arrays are ``(n_traj, T, 13)``.
+    statistics). ``corrected``: fitted the same way on the training trajectories, as
+    :mod:`alukit.train` does for the network. Both arrays are ``(n_traj, T, 13)``.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}")
     source = test if variant == "faithful" else train
-    features, targets = derivative_pairs(source, dt)
-    return Normalizer.fit(features), Normalizer.fit(targets)
+    _, targets = derivative_pairs(source, dt)
+    return Normalizer.fit(source), Normalizer.fit(targets)
 
 
 def true_model(x_norm: Normalizer, y_norm: Normalizer):
@@ -170,8 +170,6 @@ def _first_call(model, features, E):
 @contextlib.contextmanager
 def _threads(n: int):
     """Run the block with ``torch.set_num_threads(n)`` and restore the previous count."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"threads must be a positive integer; got {n!r}")
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
@@ -184,8 +182,10 @@ def _mark_dead(out: torch.Tensor, flag_step: torch.Tensor) -> torch.Tensor:
     """Set ``out`` ``(E, n, T, 8)`` to NaN from each dead rollout's first offending sample on.
 
     ``flag_step`` ``(E, n)``: the step at which a check found the rollout dead (T if
-    never). The first offending sample lies in the ``CHECK_EVERY`` samples ending
-    there (a check would have caught an earlier one), so only that window is searched.
+    never). Only the ``CHECK_EVERY`` samples ending there are searched: an earlier
+    offending sample would have been caught by the previous check unless the state
+    came back within range, and then it stays as recorded (|z| > BLOWUP: diverged
+    under any metric).
     """
     E, n, T, S = out.shape
     flagged = flag_step < T
@@ -221,6 +221,8 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     from their divergence on (module docstring).
     """
     T = _check(data, x_norm, y_norm, dt, horizon)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive integer; got {threads!r}")
     E = _n_models(model) if n_models is None else int(n_models)
     dtype = _model_dtype(model) if dtype is None else dtype
     device = torch.device(device or "cpu")

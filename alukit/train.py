@@ -433,7 +433,6 @@ def _training_data(prof: dict):
     ds = D.datasets(prof["n_train"], prof["n_val"], prof["n_test"], prof["n_steps"], prof["seed"], prof["dt"])
     traj = np.ascontiguousarray(ds.train[:n_train])
     x_norm = D.Normalizer.fit(traj)
-    y_norm = None
     feats, targs = D.derivative_pairs(traj, prof["dt"])
     y_norm = D.Normalizer.fit(targs)
     digest = hashlib.sha256(traj.tobytes()).hexdigest()[:16]
@@ -501,7 +500,15 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     if pt.exists() and npz.exists():
         return _load(key, cfg, cached=True)
     seeds = member_seeds(prof["seed"], cfg.seed_group, n_models)
-    out = fit(cfg, z, y, seeds, progress=progress, compile=compile, desc=f"{cfg.name} [{cfg.variant}, {prof.get('profile', profile)}]")
+    threads = torch.get_num_threads()
+    if default_device().type == "cpu":
+        # tiny batched matmuls: one thread per process is fastest, and immune to busy cores
+        torch.set_num_threads(int(os.environ.get("ALUKIT_THREADS", "1")))
+    try:
+        out = fit(cfg, z, y, seeds, progress=progress, compile=compile,
+                  desc=f"{cfg.name} [{cfg.variant}, {prof.get('profile', profile)}]")
+    finally:
+        torch.set_num_threads(threads)
     zt, yt = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     losses = {}
     for which in ("final", "swa"):

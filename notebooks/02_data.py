@@ -36,31 +36,37 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import cell, data, reproduce
+from alukit import cell, data, profiles, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 HTML(reproduce.banner(profile))
 
 # %% tags=["hide-input"]
 sets = data.datasets(n_train, n_val, n_test, n_steps, seed, dt)
-PAPER = {"train": 40, "val": 40, "test": 40}
+paper_p = profiles.load("paper")
+PAPER = {name: paper_p[f"n_{name}"] for name in data.SPLITS}
 rows = []
 for name, split in zip(data.SPLITS, sets):
     features, targets = data.derivative_pairs(split, dt)
     rows.append({"split": name, "trajectories": split.shape[0], "samples each": split.shape[1],
                  "training pairs": len(features), "paper: trajectories": PAPER[name],
-                 "paper: pairs": PAPER[name] * (5000 - 1)})
+                 "paper: pairs": PAPER[name] * (paper_p["n_steps"] - 1)})
 sizes = pd.DataFrame(rows)
 glue("table_sizes", sizes.style.hide(axis="index"), display=False)
 features, targets = data.derivative_pairs(sets.train, dt)
 glue("n_pairs", len(features), display=False)
-glue("paper_pairs", 40 * (5000 - 1), display=False)
+glue("paper_pairs", PAPER["train"] * (paper_p["n_steps"] - 1), display=False)
+for name in data.SPLITS:
+    glue(f"paper_n_{name}", PAPER[name], display=False)
+glue("paper_n_steps", paper_p["n_steps"], display=False)
+glue("dt", float(dt), display=False)
 glue("profile", profile, display=False)
 
 # %% [markdown]
 # ## Three data sets
 #
-# The paper simulates 40 training, 40 validation and 40 test trajectories of 5000
+# The paper simulates {glue:text}`paper_n_train` training, {glue:text}`paper_n_val`
+# validation and {glue:text}`paper_n_test` test trajectories of {glue:text}`paper_n_steps`
 # samples each, with different initial conditions and random inputs. This build uses
 # the `{glue:text}`profile`` profile; its sizes are beside the paper's below. A training
 # pair is one sample $[x_t, u_t]$ with its derivative target, so a trajectory of $T$
@@ -93,7 +99,7 @@ glue("gap_worst_state", cell.STATES[int(np.median(gap, 0).argmax())].name, displ
 #
 # The networks learn $\dot x$ from the finite difference
 # $\dot{\mathbf x} = (\mathbf x_{t+1} - \mathbf x_t)/\Delta T$ (Section III-C). Because the
-# data come from one Runge–Kutta step per sample, this is the secant over a 10 s step, not
+# data come from one Runge–Kutta step per sample, this is the secant over a {glue:text}`dt` s step, not
 # the instantaneous derivative $f(x_t, u_t)$. The Euler stepper of the next chapters
 # integrates exactly the secant, so it is the right target; the table shows how far it
 # is from the instantaneous derivative, in units of each target's standard deviation.

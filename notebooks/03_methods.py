@@ -145,7 +145,7 @@ weights = [torch.randn(1, a, b, generator=gens[0]) * (2 / a) ** 0.5 for a, b in 
 masks = [sparsity.random_mask(w.shape, cfg_dsr.dsr_sparsity, gens[0]) for w in weights]
 for w_, m_ in zip(weights, masks):
     w_.mul_(m_)
-h = torch.tensor([0.05], dtype=torch.float64)  # a threshold that prunes a visible number of weights
+h = torch.tensor([cfg_dsr.dsr_h0], dtype=torch.float64)  # the initial threshold H0
 before = [int((m_ != 0).sum()) for m_ in masks]
 out = sparsity.dsr_reallocate_(weights, masks, h, n_prune=cfg_dsr.dsr_np, delta=cfg_dsr.dsr_delta, generators=gens,
                                regrow="kaiming", fans=list(dims[:-1]))
@@ -166,9 +166,9 @@ glue("dsr_pruned", int(out["pruned"].sum()), display=False)
 # positions, spread over the layers in proportion to each layer's surviving weights
 # (paper eq. 7). $H$ adapts: it doubles when fewer than $(1-\delta) N_p$ weights were
 # pruned and halves when more than $(1+\delta) N_p$ were, with $N_p$ =
-# {glue:text}`dsr_np`. In the example below, one reallocation at $H$ =
-# {glue:text}`dsr_h_before:.3f` pruned {glue:text}`dsr_pruned` weights, so $H$ became
-# {glue:text}`dsr_h_after:.3f`. In the published code the weights stopped training after
+# {glue:text}`dsr_np`. In the example below, one reallocation at the initial $H_0$ =
+# {glue:text}`dsr_h_before:.0e` pruned {glue:text}`dsr_pruned` weights, so $H$ became
+# {glue:text}`dsr_h_after:.0e`. In the published code the weights stopped training after
 # the first reallocation (defect 1), which the faithful variant reproduces.
 #
 # ```{glue:figure} table_dsr
@@ -220,7 +220,7 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-results = {c: train.train(c, variant, profile, progress=False) for c in paper.CONFIG_NAMES}
+results = train.train_all(profile, variant, progress=False)  # cached runs are loaded, others trained in parallel
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for k, (c, r) in enumerate(results.items()):
     loss = r.log["loss"].mean(0)

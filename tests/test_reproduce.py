@@ -95,7 +95,7 @@ def test_variants_use_their_normalisation(tmp_cache, tiny_profile, fake_train):
     faithful = reproduce.evaluate(result, "faithful", sets, horizons=(100, 1000))
     corrected = reproduce.evaluate(result, "corrected", sets, horizons=(100, 1000))
     np.testing.assert_allclose(corrected["sigma"], result.x_norm.std[:8])
-    np.testing.assert_allclose(faithful["sigma"], data.Normalizer.fit(data.derivative_pairs(sets.test)[0]).std[:8])
+    np.testing.assert_allclose(faithful["sigma"], data.Normalizer.fit(sets.test).std[:8])
     assert faithful["errors"].shape == (2, 2, 3, 8) and faithful["example"].shape == (2, 1000, 8)
     assert not np.allclose(faithful["errors"], corrected["errors"])
 
@@ -161,3 +161,17 @@ def test_figures_draw_from_results(tmp_cache, tiny_profile, tmp_path, fake_train
     assert len(figures.rollout_panels(true, pred).axes) == 8
     scores = figures.survivor_scores(res.errors["mp+l1"])
     assert [len(s) for s in scores] == list(res.table3.loc["mp+l1"].xs("survivors", level="stat").astype(int))
+
+
+def test_results_are_rerun_only_when_stale(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
+    monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(reproduce, "N_BOOT", 20)
+    assert not reproduce.is_current(tiny_profile, "corrected")
+    res = reproduce.results(tiny_profile, "corrected")  # runs all 16 configurations
+    assert list(res.table2.index) == list(paper.CONFIG_NAMES)
+    assert reproduce.is_current(tiny_profile, "corrected")
+    calls = fake_train.calls
+    reproduce.results(tiny_profile, "corrected")  # current: loaded, nothing trained or rolled out
+    assert fake_train.calls == calls
+    monkeypatch.setattr(reproduce, "_VERSION", "other-code")
+    assert not reproduce.is_current(tiny_profile, "corrected")

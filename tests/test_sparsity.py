@@ -1,0 +1,138 @@
+"""alukit.sparsity: per-method invariants on stacked weights."""
+
+import pytest
+import torch
+from torch.nn.utils import prune
+
+from alukit import nets, sparsity
+
+
+def test_l1_penalty_is_lambda_times_abs_sum_weights_only():
+    ens = nets.init_ensemble((13, 6, 8), [1, 2])
+    ws = [lay.weight for lay in ens.layers]
+    lam = 1e-4
+    expect = torch.stack([lam * sum(w[e].abs().sum() for w in ws) for e in range(2)])
+    torch.testing.assert_close(sparsity.l1_penalty(ws, lam), expect)
+    # biases never enter; a separate input-layer factor replaces λ for layer 0 only
+    with torch.no_grad():
+        for lay in ens.layers:
+            lay.bias.fill_(100.0)
+    torch.testing.assert_close(sparsity.l1_penalty(ws, lam), expect)
+    got = sparsity.l1_penalty(ws, lam, lam_input=0.0)
+    torch.testing.assert_close(got, lam * ws[1].abs().sum((1, 2)))
+
+
+def test_str_zero_fraction_equals_fraction_below_threshold():
+    ens = nets.init_ensemble((13, 30, 30, 8), [1, 2, 3])
+    sparsity.apply_str(ens, -2.0)
+    for lay in ens.layers:
+        raw = lay.parametrizations.weight.original
+        thr = sparsity.str_threshold(lay)
+        assert thr.shape == (3, 1, 1)
+        expect = (raw.abs() <= thr).flatten(1).float().mean(1)
+        got = (lay.weight == 0).flatten(1).float().mean(1)
+        torch.testing.assert_close(got, expect)
+        assert float(got.mean()) > 0.1  # sigmoid(-2) ≈ 0.12 cuts a real share of He-init weights
+        eff = lay.weight
+        keep = raw.abs() > thr
+        torch.testing.assert_close(eff[keep], (raw.sign() * (raw.abs() - thr))[keep])
+
+
+def test_faithful_prune_arithmetic_ends_at_33_2_percent():
+    w = torch.randn(2, 64, 64)
+    counts = []
+    for _ in range(4):
+        sparsity.faithful_prune_(w, 0.25)
+        counts.append(int((w[0] == 0).sum()))
+    # threshold index ⌊(4096 + zeros) · 0.25⌋: 1024, 1280, 1344, 1360 → 33.2 %
+    assert counts == [1024, 1280, 1344, 1360]
+    assert (w == 0).float().mean().item() == pytest.approx(0.332, abs=0.001)
+
+
+def test_corrected_iterative_prune_ends_at_68_4_percent_with_torch_prune():
+    layer = nets.StackedLinear(2, 64, 64)
+    with torch.no_grad():
+        layer.weight.normal_()
+    first = layer.weight.detach().clone()
+    for _ in range(4):
+        sparsity.MemberwiseMagnitude.apply(layer, "weight", amount=0.25)
+    assert hasattr(layer, "weight_mask") and prune.is_pruned(layer)
+    zeros = (layer.weight == 0).flatten(1).sum(1)
+    assert zeros.tolist() == [2800, 2800]  # 4096 − 3072 − 768 − 576 − 432 pruned of the remaining
+    assert zeros[0].item() / 4096 == pytest.approx(1 - 0.75**4, abs=0.001)
+    # the pruned ones are each member's smallest magnitudes
+    for e in range(2):
+        kept = first[e][layer.weight_mask[e] == 1].abs()
+        cut = first[e][layer.weight_mask[e] == 0].abs()
+        assert cut.max() <= kept.min()
+
+
+def test_dsr_threshold_adapts_in_the_right_direction():
+    g = [torch.Generator().manual_seed(i) for i in range(2)]
+    w = torch.randn(2, 40, 40)
+    mask = torch.stack([sparsity.random_mask((40, 40), 0.5, gi) for gi in g])
+    w.mul_(mask)
+    # member 0: many weights below H → more than (1+δ)·Np pruned → H halves;
+    # member 1: magnitudes far above H → nothing pruned → H doubles
+    w[1] = w[1].sign() * (w[1].abs() + 10.0) * mask[1]
+    h = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    stats = sparsity.dsr_reallocate_([w], [mask], h, n_prune=10, delta=0.1, generators=g, regrow="kaiming", fans=[40])
+    assert stats["pruned"][0, 0] > 11 and stats["pruned"][1, 0] == 0
+    assert h.tolist() == [0.25, 1.0]
+
+
+def test_dsr_keeps_sparsity_and_follows_eq7():
+    g = [torch.Generator().manual_seed(i) for i in range(3)]
+    shapes = [(13, 64), (64, 64), (64, 8)]
+    ws, ms = [], []
+    for a, b in shapes:
+        m = torch.stack([sparsity.random_mask((a, b), 0.5, gi) for gi in g])
+        ms.append(m)
+        ws.append(torch.randn(3, a, b) * 0.05 * m)
+    before = sparsity.overall_sparsity([w for w in ws])
+    h = torch.full((3,), 0.01, dtype=torch.float64)
+    m_state = [(torch.ones_like(w), torch.ones_like(w)) for w in ws]
+    stats = sparsity.dsr_reallocate_(ws, ms, h, n_prune=150, delta=0.1, generators=g, regrow="zero",
+                                     fans=[13, 64, 64], adam_states=m_state)
+    k = stats["pruned"].sum(1)
+    assert (k > 0).all()
+    # overall sparsity back at target up to the rounding of eq. 7 (one weight per layer)
+    assert torch.allclose(sparsity.overall_sparsity([m for m in ms]), before, atol=3 / sum(a * b for a, b in shapes))
+    # regrowth per layer ∝ surviving weights (eq. 7)
+    for e in range(3):
+        surviving = [int(m[e].sum()) - int(stats["regrown"][e, i]) for i, m in enumerate(ms)]
+        for i in range(3):
+            expect = round(surviving[i] / sum(surviving) * int(k[e]))
+            assert int(stats["regrown"][e, i]) == expect
+    # corrected regrowth: regrown at zero, their Adam moments reset
+    for w, m, (mm, vv) in zip(ws, ms, m_state):
+        new = (m == 1) & (w == 0)
+        assert new.any()
+        assert (mm[new] == 0).all() and (vv[new] == 0).all()
+
+
+def test_layer_and_overall_sparsity():
+    w1 = torch.ones(2, 4, 5)
+    w1[0, :2] = 0
+    w2 = torch.zeros(2, 5, 2)
+    w2[1] = 1
+    ls = sparsity.layer_sparsity([w1, w2])
+    assert ls.tolist() == [[0.5, 1.0], [0.0, 0.0]]
+    assert sparsity.overall_sparsity([w1, w2]).tolist() == pytest.approx([20 / 30, 0.0])
+
+
+def test_parametrized_and_pruned_ensembles_convert_to_plain_members():
+    ens = nets.init_ensemble((13, 10, 8), [1, 2])
+    sparsity.apply_str(ens, -1.0)
+    masks = [(torch.rand(2, 13, 10) > 0.5).float(), torch.ones(2, 10, 8)]
+    pruned = nets.init_ensemble((13, 10, 8), [3, 4])
+    sparsity.apply_masks(pruned, masks)
+    z = torch.randn(2, 6, 13)
+    for e in (ens, pruned):
+        out = e(z)
+        for i in range(2):
+            member = e.member(i)
+            torch.testing.assert_close(member(z[i]), out[i], rtol=1e-5, atol=1e-6)
+        back = nets.Ensemble.from_members([e.member(i) for i in range(2)])
+        torch.testing.assert_close(back(z), out, rtol=1e-5, atol=1e-6)
+    assert (pruned.member(0)[0].weight.T[masks[0][0] == 0] == 0).all()

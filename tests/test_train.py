@@ -1,0 +1,217 @@
+"""alukit.train / alukit.config: API, validation, caching, CLI and interrupted runs."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from alukit import config as C
+from alukit import train as T
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = """profile: tiny
+seed: 3
+n_train: 2
+n_val: 1
+n_test: 1
+n_steps: 126
+dt: 10.0
+models: 2
+train_epoch_scale: 0.03
+"""
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    (root / "tiny.yaml").write_text(TINY)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ALUKIT_CACHE", str(root / "cache"))
+        mp.setenv("ALUKIT_COMPILE", "0")
+        yield root
+
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny matmuls: one thread is fastest and immune to other processes on the cores."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+# -- configurations ---------------------------------------------------------------------
+def test_sixteen_names_in_table_order():
+    assert C.CONFIG_NAMES == ("dense", "dense+swa", "l1", "l1+swa", "str", "str+l1", "str+swa", "str+l1+swa",
+                              "mp", "mp+l1", "mp+swa", "mp+l1+swa", "dsr", "dsr+l1", "dsr+swa", "dsr+l1+swa")
+    assert C.VARIANTS == ("faithful", "corrected")
+    for name in C.CONFIG_NAMES:
+        for variant in C.VARIANTS:
+            cfg = C.make_config(name, variant)
+            assert cfg.name == name and cfg.swa == name.endswith("swa") and (cfg.l1 > 0) == ("l1" in name)
+
+
+def test_faithful_settings_from_the_spec():
+    mp, dsr, st = (C.make_config(n) for n in ("mp", "dsr", "str"))
+    assert mp.hidden == (64,) * 4 and mp.prune_epochs == (10, 20, 30, 40) and mp.freeze and mp.lr_from == 40
+    assert dsr.hidden == (128,) * 4 and dsr.epochs == 200 and not dsr.bias and dsr.init_fan == "out"
+    assert (dsr.dsr_np, dsr.dsr_delta, dsr.dsr_h0, dsr.dsr_every, dsr.lr_step, dsr.lr_from) == (150, 0.1, 1e-3, 25, 25, 100)
+    assert st.s_init == -2 and not st.bias and C.make_config("l1").lr_step == 20
+    corr = C.make_config("dsr", "corrected")
+    assert corr.bias and corr.init_fan == "in" and not corr.freeze and corr.dsr_regrow == "zero"
+    # faithful "+swa" rows have their own seeds; corrected twins are one run
+    assert C.make_config("mp+swa").seed_group != C.make_config("mp").seed_group
+    assert C.config_hash(C.make_config("mp", "corrected"), run=True) == C.config_hash(C.make_config("mp+swa", "corrected"), run=True)
+    assert C.config_hash(C.make_config("mp")) != C.config_hash(C.make_config("mp+swa"))
+    assert C.config_hash(C.make_config("mp")) == C.config_hash(C.make_config("mp"))
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    (dict(name="densest"), "config name"),
+    (dict(variant="improved"), "variant"),
+    (dict(l1=-1e-4), "l1"),
+    (dict(name="dsr", dsr_sparsity=1.0), "dsr_sparsity"),
+    (dict(name="dsr", dsr_sparsity=-0.1), "dsr_sparsity"),
+    (dict(name="mp", prune_epochs=(10, 120)), "prune_epochs"),
+    (dict(name="mp", prune_amount=1.5), "prune_amount"),
+    (dict(hidden=(25, 0)), "hidden"),
+    (dict(lr=0), "lr"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(swa_fraction=0), "swa_fraction"),
+    (dict(learning_rate=1e-3), "unknown config field"),
+])
+def test_bad_configs_raise_naming_the_field(kwargs, field):
+    kwargs = dict(kwargs)
+    name, variant = kwargs.pop("name", "dense"), kwargs.pop("variant", "faithful")
+    with pytest.raises(ValueError, match=field):
+        C.make_config(name, variant, **kwargs)
+
+
+def test_bad_arguments_raise_before_any_work(env, monkeypatch):
+    import alukit.data
+
+    def boom(*a, **k):
+        raise AssertionError("data was made before validation")
+
+    monkeypatch.setattr(alukit.data, "datasets", boom)
+    monkeypatch.setattr(T, "fit", boom)
+    profile = str(env / "tiny.yaml")
+    for kwargs, field in [(dict(config="nope"), "config name"), (dict(config="mp", variant="x"), "variant"),
+                          (dict(config="mp", models=0), "models"), (dict(config="mp", epochs=-3), "epochs"),
+                          (dict(config="mp", profile="huge"), "profile")]:
+        kwargs.setdefault("profile", profile)
+        with pytest.raises(ValueError, match=field):
+            T.train(progress=False, **kwargs)
+
+
+# -- train(): results and cache ---------------------------------------------------------
+def test_train_result_contract_and_cache(env):
+    profile = str(env / "tiny.yaml")
+    r = T.train("mp+l1+swa", "corrected", profile, epochs=8, progress=False)
+    assert not r.cached and r.variant == "corrected" and r.config.name == "mp+l1+swa"
+    e, epochs, n_layers = 2, r.config.epochs, 5
+    assert isinstance(r.ensemble, torch.nn.Module) and not r.ensemble.training
+    z = torch.randn(e, 7, 13)
+    assert r.ensemble(z).shape == (e, 7, 8)
+    assert r.log["loss"].shape == (e, epochs) and r.log["lr"].shape == (epochs,)
+    assert r.log["layer_sparsity"].shape == (e, epochs, n_layers)
+    assert r.sparsity.shape == (e,) and r.layer_sparsity.shape == (e, n_layers) and r.final_train_loss.shape == (e,)
+    assert np.all(r.sparsity > 0.2)
+    assert r.x_norm.mean.shape == (13,) and r.y_norm.std.shape == (8,)
+    again = T.train("mp+l1+swa", "corrected", profile, epochs=8, progress=False)
+    assert again.cached and again.seconds == r.seconds
+    assert torch.equal(again.ensemble(z), r.ensemble(z))
+    # the corrected twin comes from the same run: cached already, different model (final iterate)
+    twin = T.train("mp+l1", "corrected", profile, epochs=8, progress=False)
+    assert twin.cached and not torch.equal(twin.ensemble(z), r.ensemble(z))
+    # a different epoch count is a different run
+    other = T.train("mp+l1+swa", "corrected", profile, epochs=4, progress=False)
+    assert not other.cached and other.config.epochs == 4
+
+
+def test_final_train_loss_is_ensemble_mse(env):
+    from alukit import data as D
+
+    r = T.train("str", "faithful", str(env / "tiny.yaml"), progress=False)
+    ds = D.datasets(2, 1, 1, 126, 3, 10.0)
+    f, t = D.derivative_pairs(ds.train, 10.0)
+    z = torch.as_tensor(r.x_norm.transform(f), dtype=torch.float32)
+    y = torch.as_tensor(r.y_norm.transform(t), dtype=torch.float32)
+    with torch.no_grad():
+        mse = ((r.ensemble(z) - y) ** 2).mean((1, 2)).numpy()
+    np.testing.assert_allclose(r.final_train_loss, mse, rtol=1e-4)
+
+
+def test_cli_json(env):
+    out = subprocess.run([sys.executable, "-m", "alukit", "train", "dense", "--profile", str(env / "tiny.yaml"),
+                          "--models", "2", "--epochs", "2", "--json", "--no-progress"],
+                         capture_output=True, text=True, cwd=REPO, env=os.environ.copy(), timeout=120)
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    assert set(obj) == {"config", "variant", "models", "epochs", "sparsity", "layer_sparsity",
+                        "final_train_loss", "seconds", "cached"}
+    assert obj["config"] == "dense" and obj["models"] == 2 and obj["epochs"] == 2 and len(obj["sparsity"]) == 2
+    bad = subprocess.run([sys.executable, "-m", "alukit", "train", "dense", "--variant", "nope"],
+                         capture_output=True, text=True, cwd=REPO, env=os.environ.copy(), timeout=60)
+    assert bad.returncode == 2 and "variant" in bad.stderr
+
+
+def _finished(env):
+    folder = env / "cache" / "train"
+    return sorted(p.name for p in folder.glob("train-*") if not p.name.startswith(".")) if folder.exists() else []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_run_leaves_nothing_finished_and_reruns(env, sig):
+    before = set(_finished(env))
+    cmd = [sys.executable, "-m", "alukit", "train", "l1", "--profile", str(env / "tiny.yaml"),
+           "--epochs", "1000" if sig == signal.SIGKILL else "1001", "--json"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    buf, t0 = "", time.time()
+    while "/1000" not in buf and "/1001" not in buf:  # the progress bar is up: training has started
+        buf += proc.stderr.read(1)
+        assert time.time() - t0 < 60 and proc.poll() is None, buf
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    assert proc.returncode != 0
+    assert set(_finished(env)) == before  # nothing that looks like a finished run
+    done = subprocess.run(cmd, cwd=REPO, env=os.environ.copy(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["cached"] is False
+    assert len(set(_finished(env)) - before) == 2  # .pt and .npz
+
+
+def test_interrupted_save_leaves_no_entry(env, monkeypatch):
+    calls = []
+
+    def failing_save(*a, **k):
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(T.cache, "save_npz", failing_save)
+    before = set(_finished(env))
+    with pytest.raises(KeyboardInterrupt):
+        T.train("dense+swa", "faithful", str(env / "tiny.yaml"), progress=False)
+    assert calls
+    new = set(_finished(env)) - before
+    assert all(n.endswith(".pt") for n in new)  # weights may be there; the .npz marking a finished run is not
+    monkeypatch.undo()
+    monkeypatch.setenv("ALUKIT_CACHE", str(env / "cache"))
+    monkeypatch.setenv("ALUKIT_COMPILE", "0")
+    r = T.train("dense+swa", "faithful", str(env / "tiny.yaml"), progress=False)
+    assert not r.cached
+
+
+def test_train_all_quick_shape(env):
+    res = T.train_all(str(env / "tiny.yaml"), "faithful", workers=1, progress=False,
+                      names=("dense", "dsr+swa"))
+    assert list(res) == ["dense", "dsr+swa"]
+    assert res["dsr+swa"].config.method == "dsr"
+    assert abs(float(res["dsr+swa"].sparsity.mean()) - 0.5) < 0.05
