@@ -84,7 +84,7 @@ ax.scatter(x, paper.table2().loc[configs, last] if last in paper.table2().column
            color="k", zorder=3, label="paper")
 ax.set_xticks(x, [paper.LABELS[c] for c in configs], rotation=60, ha="right", fontsize=8)
 ax.set_ylabel(f"diverged at {last} ΔT [%]")
-ax.legend(frameon=False, fontsize=8, ncol=3)
+ax.legend(frameon=False, fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
 fig.tight_layout()
 glue("fig_variants", fig, display=False)
 plt.close(fig)
