@@ -38,13 +38,7 @@ def env(tmp_path_factory):
 
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny matmuls: one thread is fastest and immune to other processes on the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # -- configurations ---------------------------------------------------------------------
 def test_sixteen_names_in_table_order():

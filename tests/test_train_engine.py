@@ -35,13 +35,7 @@ def run(cfg, pairs, seeds, **kw):
 
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny matmuls: one thread is fastest and immune to other processes on the cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # -- exactness --------------------------------------------------------------------------
 @pytest.mark.parametrize("name,variant", [("l1", "faithful"), ("str+l1", "corrected"), ("mp", "corrected"),
