@@ -38,16 +38,16 @@ def _generators(seed, first: int, n: int):
 
 def _integrate(x0, exc: excitation.Excitation, n_steps: int, dt: float) -> np.ndarray:
     """One loop over time, arrays over trajectories: ``(n, n_steps, 13)``."""
-    out = np.empty((len(x0), n_steps, cell.N_STATES + cell.N_INPUTS))
-    x = x0
+    out = np.empty((n_steps, cell.N_STATES + cell.N_INPUTS, len(x0)))
+    x = np.ascontiguousarray(x0.T)  # components first: each x[i] a contiguous row
     with np.errstate(all="ignore"):
         for i in range(n_steps):
             u = excitation.inputs(x, i, exc, dt)
-            out[:, i, : cell.N_STATES] = x
-            out[:, i, cell.N_STATES :] = u
+            out[i, : cell.N_STATES] = x
+            out[i, cell.N_STATES :] = u
             if i + 1 < n_steps:
-                x = cell.rk4_step(x, u, dt)
-    return out
+                x = cell.rk4_step(x, u, dt, axis=0)
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
 
 
 def _physical(traj: np.ndarray) -> np.ndarray:

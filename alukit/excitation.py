@@ -38,31 +38,36 @@ X7_RANGE = (790, 850)
 X8_RANGE = (555, 610)
 
 
-def _bath_fractions(x):
-    bath = x[..., 1] + x[..., 2] + x[..., 3]
-    return x[..., 1] / bath, x[..., 2] / bath
-
-
 def _deadband(v, low, high):
     """0 below ``low`` (> 0, so negative demands too), clipped at ``high``."""
     return np.where(v < low, 0.0, np.minimum(v, high))
 
 
+def _alumina_feed(x2, x3, x4, dt):
+    return _deadband(30000 * (0.023 - x2 / (x2 + x3 + x4)), 140 / dt, 220 / dt)
+
+
+def _alf3_feed(x2, x3, x4, dt):
+    return _deadband(13000 * (0.105 - x3 / (x2 + x3 + x4)), 20 / dt, 80 / dt)
+
+
+def _metal_tapping(x5, dt):
+    return _deadband(300 * (x5 - 10000), 20 / dt, 90 / dt)
+
+
 def alumina_feed(x, dt=10.0):
     """Alumina feed controller u1 in kg/s from ``x[..., 8]``."""
-    c_al2o3, _ = _bath_fractions(x)
-    return _deadband(30000 * (0.023 - c_al2o3), 140 / dt, 220 / dt)
+    return _alumina_feed(x[..., 1], x[..., 2], x[..., 3], dt)
 
 
 def alf3_feed(x, dt=10.0):
     """AlF3 feed controller u3 in kg/s from ``x[..., 8]``."""
-    _, c_alf3 = _bath_fractions(x)
-    return _deadband(13000 * (0.105 - c_alf3), 20 / dt, 80 / dt)
+    return _alf3_feed(x[..., 1], x[..., 2], x[..., 3], dt)
 
 
 def metal_tapping(x, dt=10.0):
     """Metal tapping controller u4 in kg/s from ``x[..., 8]``."""
-    return _deadband(300 * (x[..., 4] - 10000), 20 / dt, 90 / dt)
+    return _metal_tapping(x[..., 4], dt)
 
 
 class Excitation(NamedTuple):
@@ -75,15 +80,18 @@ class Excitation(NamedTuple):
 
 
 def inputs(x, step: int, excitation: Excitation, dt=10.0):
-    """Inputs ``u[n, 5]`` at sample ``step``: controllers on ``x[n, 8]`` plus the excitation."""
-    columns = (
-        alumina_feed(x, dt) + excitation.alumina_impulse[step],
+    """Inputs ``u[5, n]`` at sample ``step``: controllers on ``x[8, n]`` plus the excitation.
+
+    Components first (the simulator's time-loop layout, see :func:`alukit.cell.rk4_step`).
+    """
+    _, x2, x3, x4, x5, *_ = x
+    return np.array((
+        _alumina_feed(x2, x3, x4, dt) + excitation.alumina_impulse[step],
         excitation.line_current[step],
-        alf3_feed(x, dt) + excitation.alf3_impulse[step],
-        metal_tapping(x, dt),
+        _alf3_feed(x2, x3, x4, dt) + excitation.alf3_impulse[step],
+        _metal_tapping(x5, dt),
         excitation.acd[step],
-    )
-    return np.moveaxis(np.array(columns), 0, -1)
+    ))
 
 
 def _integers(rng, bounds, size=None):

@@ -34,10 +34,12 @@ import torch
 
 from . import cell
 from .data import Normalizer, derivative_pairs
+from .nets import Ensemble
 
 N_STATES = cell.N_STATES
 N_FEATURES = cell.N_STATES + cell.N_INPUTS
 BLOWUP = 1e8
+WIDE = 64  # units; a StackedMLP this wide rolls out faster on all threads (bench rollout)
 CHECK_EVERY = 32
 VARIANTS = ("faithful", "corrected")
 
@@ -107,6 +109,30 @@ class StackedMLP:
         move = lambda t: None if t is None else t.to(device=device, dtype=dtype)  # noqa: E731
         return StackedMLP([move(w) for w, _ in self.layers], [move(b) for _, b in self.layers])
 
+    def augmented(self, scale, shift, dtype, device) -> list[torch.Tensor]:
+        """The layers as bias-free products for inputs that end in a constant-1 column.
+
+        Layer ``(E, n_in, n_out)`` becomes ``(E, n_in + 1, n_out + 1)``: its bias is the
+        last row and the extra output unit copies the 1 (ReLU(1) = 1). The output layer
+        ``(E, n_in + 1, n_out)`` is multiplied by ``scale`` ``(n_out,)`` with ``shift``
+        added to its bias row, so one step costs one ``bmm`` (+ in-place ReLU) per layer
+        and returns ``scale·y + shift``.
+        """
+        out = []
+        for i, (w, b) in enumerate(self.layers):
+            E, n_in, n_out = w.shape
+            last = i == len(self.layers) - 1
+            aug = torch.zeros((E, n_in + 1, n_out + (not last)), dtype=dtype, device=device)
+            aug[:, :n_in, :n_out] = w
+            if b is not None:
+                aug[:, n_in, :n_out] = b[:, 0]
+            if last:
+                aug.mul_(scale)[:, n_in] += shift
+            else:
+                aug[:, n_in, n_out] = 1.0
+            out.append(aug)
+        return out
+
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         *hidden, (w_out, b_out) = self.layers
         for w, b in hidden:
@@ -167,6 +193,12 @@ def _first_call(model, features, E):
     return y
 
 
+def _default_threads(model) -> int:
+    if isinstance(model, StackedMLP) and max(w.shape[-1] for w, _ in model.layers) < WIDE:
+        return 1
+    return torch.get_num_threads()
+
+
 @contextlib.contextmanager
 def _threads(n: int):
     """Run the block with ``torch.set_num_threads(n)`` and restore the previous count."""
@@ -200,7 +232,7 @@ def _mark_dead(out: torch.Tensor, flag_step: torch.Tensor) -> torch.Tensor:
 
 
 def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dtype=None, n_models=None,
-            threads=1) -> np.ndarray:
+            threads=None) -> np.ndarray:
     """Euler rollouts of every ensemble member on every trajectory of ``data``.
 
     ``model``: callable ``(E, B, 13)`` → ``(E, B, 8)`` on normalised values (an
@@ -212,8 +244,11 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     computation (default: the model's parameter dtype, float64 for a function).
     ``n_models``: E (default ``model.n_models``, else the leading dimension of the
     model's first 3-D parameter, else 1). ``threads``: torch intra-op threads during
-    the loop (restored afterwards); 1 is fastest for these small per-step products
-    and does not fight other processes for cores.
+    the loop (restored afterwards). Default: 1 for a :class:`StackedMLP` narrower
+    than ``WIDE`` units, whose steps cost call overhead that more threads only add
+    to; torch's current count otherwise. An
+    :class:`alukit.nets.Ensemble` is rolled out as its :class:`StackedMLP`, whose
+    steps use :meth:`StackedMLP.augmented`.
 
     Returns a NumPy array ``(E, n_traj, horizon, 8)`` in the state units of ``data``,
     of the computation's dtype (float32 for a float32 model: ample for the metric,
@@ -221,8 +256,10 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     from their divergence on (module docstring).
     """
     T = _check(data, x_norm, y_norm, dt, horizon)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be a positive integer; got {threads!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None; got {threads!r}")
+    if isinstance(model, Ensemble):
+        model = StackedMLP.from_ensemble(model)
     E = _n_models(model) if n_models is None else int(n_models)
     dtype = _model_dtype(model) if dtype is None else dtype
     device = torch.device(device or "cpu")
@@ -237,14 +274,30 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     u = tensor((data[:, :T, S:] - mx[S:]) / sx[S:])  # (n, T, 5) normalised inputs
     scale = tensor(dt * sy / sx[:S])  # a
     shift = tensor(dt * my / sx[:S])  # b
-    features = torch.empty((E, n, N_FEATURES), dtype=dtype, device=device)
+    if isinstance(model, StackedMLP):  # the model's input buffer ends in a constant 1
+        *hidden, w_out = model.augmented(scale, shift, dtype, device)
+        features = torch.ones((E, n, N_FEATURES + 1), dtype=dtype, device=device)
+
+        def increment(h):  # a·y + b
+            for w in hidden:
+                h = torch.bmm(h, w).relu_()
+            return torch.bmm(h, w_out)
+    else:
+        features = torch.empty((E, n, N_FEATURES), dtype=dtype, device=device)
+
+        def increment(f):  # a·y + b
+            y = model(f) if increment.called else _first_call(model, f, E)
+            increment.called = True
+            return torch.addcmul(shift, y, scale)
+
+        increment.called = False
     z = features[..., :S]  # the state lives inside the model's input buffer
     z.copy_(tensor((data[:, 0, :S] - mx[:S]) / sx[:S]).expand(E, n, S))
     out = torch.empty((E, n, T, S), dtype=dtype, device=device)
     # per-step views made once: indexing inside the loop costs as much as the arithmetic
-    records, inputs, steps = out.unbind(2), features[..., S:], u.unbind(1)
+    records, inputs, steps = out.unbind(2), features[..., S:N_FEATURES], u.unbind(1)
     flag_step = torch.full((E, n), T, dtype=torch.long, device=device)
-    with torch.inference_mode(), _threads(threads):
+    with torch.inference_mode(), _threads(threads or _default_threads(model)):
         for t in range(T):
             records[t].copy_(z)
             if t % CHECK_EVERY == CHECK_EVERY - 1:  # after recording: the bad value stays in `out`
@@ -255,7 +308,6 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
             if t + 1 == T:
                 break
             inputs.copy_(steps[t])
-            y = model(features) if t else _first_call(model, features, E)
-            z.addcmul_(y, scale).add_(shift)
+            z.add_(increment(features))
         out = _mark_dead(out, flag_step).mul_(tensor(sx[:S])).add_(tensor(mx[:S]))
     return out.cpu().numpy()

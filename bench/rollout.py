@@ -64,10 +64,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ref-models", type=int, default=1, help="models timed for the reference")
     parser.add_argument("--ref-trajectories", type=int, default=2, help="trajectories timed for the reference")
     parser.add_argument("--configs", type=int, default=16, help="configurations in the all-configurations timing")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads during our rollouts")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads during our rollouts (default: torch's count)")
     args = parser.parse_args(argv)
     for name in ("models", "trajectories", "steps", "ref_models", "ref_trajectories", "configs", "threads"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
 
     test = data.datasets(1, 1, args.trajectories, args.steps).test

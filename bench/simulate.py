@@ -3,7 +3,8 @@
 Ours: :func:`alukit.data.simulate`, one loop over time with array operations over all
 trajectories. Reference: the original simulator's way — one trajectory at a time,
 one RK4 step at a time (same equations, :func:`alukit.cell.rk4_step` on one state
-vector), timed on ``--ref-trajectories`` trajectories and extrapolated to all.
+vector, in its faster components-first form), timed on ``--ref-trajectories``
+trajectories and extrapolated to all.
 
     python -m alukit bench simulate [--json] [--trajectories 120] [--steps 5000]
 """
@@ -35,7 +36,7 @@ def reference_simulate(n_traj: int, n_steps: int, seed=0, dt=10.0) -> np.ndarray
                 exc.acd[i, k],
             ])
             out[k, i, :8], out[k, i, 8:] = x, u
-            x = cell.rk4_step(x, u, dt)
+            x = cell.rk4_step(x, u, dt, axis=0)  # on an (8,) vector: about 25 % faster than axis=-1
     return out
 
 

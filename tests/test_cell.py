@@ -89,6 +89,27 @@ def test_leading_dimensions(samples):
     np.testing.assert_allclose(cell.rhs(x, u).reshape(12, 8), cell.rhs(samples[:12, :8], samples[:12, 8:]))
 
 
+@pytest.mark.parametrize("kind", ["numpy64", "numpy32", "torch32", "torch64"])
+def test_components_first_layout_matches(samples, kind):
+    """``axis=0`` (x[8, n], the simulator's loop layout) gives the transposed ``axis=-1`` result, same dtype."""
+    x, u = samples[:, :8], samples[:, 8:]
+    if kind.startswith("numpy"):
+        x, u = x.astype(kind.replace("numpy", "float")), u.astype(kind.replace("numpy", "float"))
+    else:
+        x, u = (torch.tensor(a, dtype=getattr(torch, kind.replace("torch", "float"))) for a in (x, u))
+    last, first = cell.rk4_step(x, u, 10.0), cell.rk4_step(x.T, u.T, 10.0, axis=0)
+    assert first.dtype == last.dtype == x.dtype and first.shape == (8, len(samples))
+    np.testing.assert_array_equal(np.asarray(first).T, np.asarray(last))
+    np.testing.assert_array_equal(np.asarray(cell.rhs(x.T, u.T, axis=0)).T, np.asarray(cell.rhs(x, u)))
+
+
+def test_bad_axis(samples):
+    with pytest.raises(ValueError, match="axis must be 0 .* or -1"):
+        cell.rhs(samples[:, :8], samples[:, 8:], axis=1)
+    with pytest.raises(ValueError, match=r"x must have shape \(8, \.\.\.\)"):
+        cell.rk4_step(samples[:, :8], samples[:, 8:], 10.0, axis=0)
+
+
 def test_derived_outputs_are_plausible(samples):
     x, u = samples[:, :8], samples[:, 8:]
     t_liq = cell.liquidus_temperature(x)
