@@ -175,7 +175,7 @@ def configuration_hash(profile: str, variant: str, configs=paper.CONFIG_NAMES) -
     """Hash of what determines the results: the profile's parameters, the variant and each configuration's training hash."""
     _check(profile, variant)
     train = _train_module()
-    resolved = {c: train._resolve(c, variant, profile, None, None) for c in configs}  # (Config, params, models)
+    resolved = {c: train.resolve(c, variant, profile) for c in configs}  # (Config, params, models)
     parts = {"profile": profiles.load(profile), "variant": variant,
              "configs": {c: [train.config_hash(cfg), n] for c, (cfg, _, n) in resolved.items()}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]

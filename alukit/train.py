@@ -411,7 +411,15 @@ _CODE = cache.code_version(nets.he_normal, nets.init_ensemble, sparsity.soft_thr
                            swa.swa_lr, swa.EqualAverage, _make_step, fit)
 
 
-def _resolve(config, variant, profile, models, epochs):
+def resolve(config, variant: str = "faithful", profile="quick", models: int | None = None,
+            epochs: int | None = None) -> tuple[Config, dict, int]:
+    """What :func:`train` will run: ``(configuration, profile parameters, number of models)``.
+
+    ``config``: a name or :class:`Config`; ``models`` defaults to the profile's
+    ``models``; ``epochs`` to the configuration's epochs × the profile's
+    ``train_epoch_scale`` (schedules scaled with them). Raises ``ValueError`` for a
+    bad name, variant, profile, model count or scale.
+    """
     cfg = as_config(config, variant)
     prof = profiles.load(profile)
     n_models = prof.get("models", 10) if models is None else models
@@ -493,7 +501,7 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     ``models``, ``train_epoch_scale``). ``epochs`` overrides the epoch count (schedules scale).
     Bad arguments raise ``ValueError`` before any data is made or training starts.
     """
-    cfg, prof, n_models = _resolve(config, variant, profile, models, epochs)
+    cfg, prof, n_models = resolve(config, variant, profile, models, epochs)
     z, y, x_norm, y_norm, digest = _training_data(prof)
     key = run_key(cfg, n_models, prof["seed"], digest)
     pt, npz = _paths(key)
@@ -530,7 +538,7 @@ def train_all(profile="quick", variant: str = "faithful", *, workers: int | None
     Uncached runs go to ``workers`` processes (default: 2 on CPU if the machine has ≥ 2 cores,
     one torch thread each; 1 on CUDA), longest first; corrected SWA twins share one run.
     """
-    configs = {name: _resolve(name, variant, profile, None, None) for name in names}
+    configs = {name: resolve(name, variant, profile) for name in names}
     prof = next(iter(configs.values()))[1] if configs else profiles.load(profile)
     _, _, _, _, digest = _training_data(prof)  # make (and cache) the data once, before any worker starts
     todo: dict[str, str] = {}

@@ -13,7 +13,7 @@ cost of a rollout depends only on the layer sizes, not on the trained values. Th
 reference runs :meth:`alukit.nets.Ensemble.member`, the same weights as plain
 ``nn.Sequential`` models.
 
-    python -m alukit bench rollout [--json] [--models 10] [--trajectories 40] [--steps 5000] [--threads 1]
+    python -m alukit bench rollout [--json] [--models 10] [--trajectories 40] [--steps 5000] [--threads N]
 """
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def main(argv: list[str]) -> int:
             "all_configs_seconds": all_seconds,
             "all_configs_seconds_by_width": per_width,
             "all_configs_measured": f"{len(configs)} configurations x {args.models} x {args.trajectories} x {args.steps}",
-            "threads": args.threads,
+            "threads": args.threads or f"default: 1 below {stepper.WIDE} units, else {torch.get_num_threads()}",
             "target": ">= 200x; all 16 configurations <= 10 s",
         },
         args.json,

@@ -1,0 +1,30 @@
+"""The README's generated results section matches the committed results it quotes."""
+import pytest
+
+from alukit import readme, reproduce
+
+pytestmark = pytest.mark.skipif(not (reproduce.results_dir("paper", "faithful") / "provenance.json").exists(),
+                                reason="results/paper-faithful/ not committed yet")
+
+
+def test_readme_results_section_is_current():
+    assert readme.update(check=True), "README.md's results section is out of date; run: python -m alukit readme"
+
+
+def test_update_rewrites_only_the_section(tmp_path):
+    text = readme.README.read_text(encoding="utf-8")
+    head, _, tail = readme._split(text)
+    stale = tmp_path / "README.md"
+    stale.write_text(head + readme.START + "\n| stale | 1 |\n" + readme.END + tail, encoding="utf-8")
+    assert not readme.update(stale, check=True)
+    assert "stale" in stale.read_text(encoding="utf-8")  # --check writes nothing
+    assert not readme.update(stale)
+    assert stale.read_text(encoding="utf-8") == text
+    assert readme.update(stale, check=True)
+
+
+def test_markers_are_required(tmp_path):
+    bad = tmp_path / "README.md"
+    bad.write_text("# no markers\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="must contain the markers"):
+        readme.update(bad)
