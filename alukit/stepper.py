@@ -275,6 +275,10 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     scale = tensor(dt * sy / sx[:S])  # a
     shift = tensor(dt * my / sx[:S])  # b
     if isinstance(model, StackedMLP):  # the model's input buffer ends in a constant 1
+        sizes = (model.n_models, model.layers[0][0].shape[1], model.layers[-1][0].shape[2])
+        if sizes != (E, N_FEATURES, N_STATES):
+            raise ValueError(f"model must map (E, B, {N_FEATURES}) to (E, B, {N_STATES}) with E={E}; "
+                             f"this StackedMLP has E={sizes[0]} and maps {sizes[1]} to {sizes[2]}")
         *hidden, w_out = model.augmented(scale, shift, dtype, device)
         features = torch.ones((E, n, N_FEATURES + 1), dtype=dtype, device=device)
 
@@ -285,12 +289,13 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     else:
         features = torch.empty((E, n, N_FEATURES), dtype=dtype, device=device)
 
-        def increment(f):  # a·y + b
-            y = model(f) if increment.called else _first_call(model, f, E)
-            increment.called = True
-            return torch.addcmul(shift, y, scale)
+        checked = False
 
-        increment.called = False
+        def increment(f):  # a·y + b
+            nonlocal checked
+            y = model(f) if checked else _first_call(model, f, E)
+            checked = True
+            return torch.addcmul(shift, y, scale)
     z = features[..., :S]  # the state lives inside the model's input buffer
     z.copy_(tensor((data[:, 0, :S] - mx[:S]) / sx[:S]).expand(E, n, S))
     out = torch.empty((E, n, T, S), dtype=dtype, device=device)

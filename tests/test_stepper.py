@@ -171,6 +171,18 @@ def test_stacked_mlp_equals_the_training_ensemble(trajectories, norms):
         stepper.StackedMLP([torch.ones(13, 8)])
 
 
+def test_stacked_mlp_rollout_checks_sizes_and_restores_threads(trajectories, norms):
+    before = torch.get_num_threads()
+    wrong_input = stepper.StackedMLP([torch.ones(2, 12, 4), torch.ones(2, 4, 8)])
+    with pytest.raises(ValueError, match="maps 12 to 8"):
+        stepper.rollout(wrong_input, trajectories, *norms, horizon=5)
+    two = stepper.StackedMLP([torch.zeros(2, 13, 4), torch.zeros(2, 4, 8)])
+    with pytest.raises(ValueError, match="E=3"):
+        stepper.rollout(two, trajectories, *norms, horizon=5, n_models=3)
+    assert stepper.rollout(two, trajectories, *norms, horizon=5).shape == (2, 4, 5, 8)
+    assert torch.get_num_threads() == before
+
+
 def test_rollout_benchmark_runs_small(tmp_cache, capsys):
     import json
     import runpy
