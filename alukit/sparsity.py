@@ -139,6 +139,39 @@ def random_mask(shape, sparsity: float, generator: torch.Generator) -> torch.Ten
     return mask.view(shape)
 
 
+def regrowth_counts(k: int, survivors: list[int], free: list[int]) -> list[int]:
+    """How many of ``k`` pruned weights each layer regrows (paper eq. 7, within capacity).
+
+    G_l = round(R_l / ΣR · K) with R_l the layer's surviving weights. A layer cannot
+    regrow more than its ``free`` (zero) positions; what it cannot take goes to the
+    layers with room, in proportion to their survivors, so ΣG = ΣG of eq. 7 whenever
+    the layers have room for it. With no survivors anywhere, K is spread by free room.
+    """
+    if len(survivors) != len(free):
+        raise ValueError(f"survivors and free must have one entry per layer; got {len(survivors)} and {len(free)}")
+    basis = survivors if sum(survivors) else free
+    total = sum(basis)
+    if k <= 0 or not total:
+        return [0] * len(free)
+    want = [round(b / total * k) for b in basis]
+    counts = [min(w, f) for w, f in zip(want, free)]
+    overflow = sum(want) - sum(counts)
+    while overflow > 0:
+        room = [f - c for f, c in zip(free, counts)]
+        open_ = [i for i, r in enumerate(room) if r > 0]
+        if not open_:
+            break
+        weight = sum(basis[i] for i in open_)
+        for i in open_:
+            share = basis[i] / weight * overflow if weight else overflow / len(open_)
+            add = min(room[i], max(1, round(share)), overflow)
+            counts[i] += add
+            overflow -= add
+            if not overflow:
+                break
+    return counts
+
+
 @torch.no_grad()
 def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators, regrow: str,
                     fans=None, adam_states=None) -> dict:
@@ -146,10 +179,9 @@ def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators
 
     ``weights``/``masks``: lists over layers of ``(E, a, b)``; ``h``: thresholds ``(E,)`` float64
     (updated in place: doubled when fewer than (1−δ)·Np weights were pruned, halved when more
-    than (1+δ)·Np). Active weights with ``|w| < H`` are pruned; then G_l = round(R_l / ΣR · ΣK)
-    (paper eq. 7, R_l surviving weights, K pruned) are regrown at random zero positions of layer
-    l, with He-normal values (``regrow="kaiming"``, fan per layer from ``fans``) or at zero
-    (``"zero"``). Adam moments in ``adam_states`` (list of ``(m, v)`` per layer) are reset
+    than (1+δ)·Np). Active weights with ``|w| < H`` are pruned; then as many are regrown at
+    random zero positions, G_l per layer (:func:`regrowth_counts`, paper eq. 7), with
+    He-normal values (``regrow="kaiming"``, fan per layer from ``fans``) or at zero (``"zero"``). Adam moments in ``adam_states`` (list of ``(m, v)`` per layer) are reset
     where weights are pruned and, for ``"zero"``, where they are regrown.
     Returns counts ``pruned`` ``(E, L)`` and ``regrown`` ``(E, L)`` and the old and new ``h``.
     """
@@ -175,13 +207,11 @@ def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators
             h[e] = thr * 2
         elif k > (1 + delta) * n_prune:
             h[e] = thr / 2
-        r_total = sum(r_l)
-        for i, (w, m) in enumerate(zip(weights, masks)):
-            g = round(r_l[i] / r_total * k) if r_total else 0
-            zeros = (m[e] == 0).nonzero()
-            g = min(g, len(zeros))
+        free = [int((m[e] == 0).sum()) for m in masks]
+        for i, (g, w, m) in enumerate(zip(regrowth_counts(k, r_l, free), weights, masks)):
             if g == 0:
                 continue
+            zeros = (m[e] == 0).nonzero()
             pick = zeros[torch.randperm(len(zeros), generator=generators[e])[:g].to(zeros.device)]
             rows, cols = pick[:, 0], pick[:, 1]
             m[e][rows, cols] = 1.0

@@ -407,8 +407,8 @@ class TrainResult:
 
 
 _CODE = cache.code_version(nets.he_normal, nets.init_ensemble, sparsity.soft_threshold, sparsity.faithful_prune_,
-                           sparsity.iterative_mask, sparsity.random_mask, sparsity.dsr_reallocate_, swa.step_lr,
-                           swa.swa_lr, swa.EqualAverage, _make_step, fit)
+                           sparsity.iterative_mask, sparsity.random_mask, sparsity.dsr_reallocate_,
+                           sparsity.regrowth_counts, swa.step_lr, swa.swa_lr, swa.EqualAverage, _make_step, fit)
 
 
 def resolve(config, variant: str = "faithful", profile="quick", models: int | None = None,
@@ -452,9 +452,18 @@ def _paths(key: str) -> tuple[Path, Path]:
     return folder / f"{key}.pt", folder / f"{key}.npz"
 
 
-def run_key(cfg: Config, n_models: int, seed: int, data_digest: str) -> str:
-    """Cache key of a training run (configuration run-hash, members, seed, data, code)."""
-    return cache.key("train", run=config_hash(cfg, run=True), models=n_models, seed=seed, data=data_digest, code=_CODE)
+def run_key(cfg: Config, n_models: int, seed: int, data_digest: str, compiled: bool) -> str:
+    """Cache key of a training run (configuration run-hash, members, seed, data, code, compiled or eager).
+
+    Compiled and eager kernels round differently, so their runs are cached apart.
+    """
+    return cache.key("train", run=config_hash(cfg, run=True), models=n_models, seed=seed, data=data_digest, code=_CODE,
+                     engine="compiled" if compiled else "eager")
+
+
+def _compiled(cfg: Config, n_samples: int, compile: bool | None) -> bool:
+    """Whether :func:`fit` compiles this run (see :func:`_want_compile`)."""
+    return _want_compile(compile, math.ceil(n_samples / cfg.batch_size) * cfg.epochs, default_device())
 
 
 def _save(key: str, cfg: Config, out: dict, x_norm, y_norm, final_losses: dict) -> None:
@@ -503,7 +512,8 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     """
     cfg, prof, n_models = resolve(config, variant, profile, models, epochs)
     z, y, x_norm, y_norm, digest = _training_data(prof)
-    key = run_key(cfg, n_models, prof["seed"], digest)
+    compiled = _compiled(cfg, len(z), compile)
+    key = run_key(cfg, n_models, prof["seed"], digest, compiled)
     pt, npz = _paths(key)
     if pt.exists() and npz.exists():
         return _load(key, cfg, cached=True)
@@ -513,7 +523,7 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
         # tiny batched matmuls: one thread per process is fastest, and immune to busy cores
         torch.set_num_threads(int(os.environ.get("ALUKIT_THREADS", "1")))
     try:
-        out = fit(cfg, z, y, seeds, progress=progress, compile=compile,
+        out = fit(cfg, z, y, seeds, progress=progress, compile=compiled,
                   desc=f"{cfg.name} [{cfg.variant}, {prof.get('profile', profile)}]")
     finally:
         torch.set_num_threads(threads)
@@ -540,10 +550,10 @@ def train_all(profile="quick", variant: str = "faithful", *, workers: int | None
     """
     configs = {name: resolve(name, variant, profile) for name in names}
     prof = next(iter(configs.values()))[1] if configs else profiles.load(profile)
-    _, _, _, _, digest = _training_data(prof)  # make (and cache) the data once, before any worker starts
+    z, _, _, _, digest = _training_data(prof)  # make (and cache) the data once, before any worker starts
     todo: dict[str, str] = {}
     for name, (cfg, _, n_models) in configs.items():
-        key = run_key(cfg, n_models, prof["seed"], digest)
+        key = run_key(cfg, n_models, prof["seed"], digest, _compiled(cfg, len(z), None))
         if not all(p.exists() for p in _paths(key)) and key not in todo.values():
             todo[name] = key
     if workers is None:

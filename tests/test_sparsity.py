@@ -136,3 +136,34 @@ def test_parametrized_and_pruned_ensembles_convert_to_plain_members():
         back = nets.Ensemble.from_members([e.member(i) for i in range(2)])
         torch.testing.assert_close(back(z), out, rtol=1e-5, atol=1e-6)
     assert (pruned.member(0)[0].weight.T[masks[0][0] == 0] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "k, survivors, free, expected",
+    [
+        (30, [10, 20], [100, 100], [10, 20]),  # eq. 7 when every layer has room
+        (30, [25, 5], [5, 95], [5, 25]),  # layer 0 is nearly full: its 20 extra go to layer 1
+        (0, [3, 4], [5, 5], [0, 0]),
+        (10, [0, 0], [2, 8], [2, 8]),  # no survivors: spread by free room
+        (50, [1, 1], [10, 10], [10, 10]),  # more than all free room: as many as fit
+    ],
+)
+def test_regrowth_counts_apportion_eq7_within_capacity(k, survivors, free, expected):
+    counts = sparsity.regrowth_counts(k, survivors, free)
+    assert counts == expected
+    assert all(0 <= c <= f for c, f in zip(counts, free))
+
+
+def test_dsr_regrows_all_it_prunes_when_a_layer_is_full():
+    """Strong L1 leaves most survivors in a small layer: eq. 7 asks it for more than its free slots."""
+    g = [torch.Generator().manual_seed(0)]
+    small = torch.ones(1, 4, 4)  # all active and large: survives, no free slot
+    big_mask = sparsity.random_mask((32, 32), 0.5, g[0])[None]
+    big = big_mask * 1e-4  # all below H: pruned
+    ws, ms = [small.clone(), big.clone()], [torch.ones(1, 4, 4), big_mask.clone()]
+    survivors_before = sum(int(m.sum()) for m in ms)
+    stats = sparsity.dsr_reallocate_(ws, ms, torch.tensor([1e-3], dtype=torch.float64), n_prune=150, delta=0.1,
+                                     generators=g, regrow="zero")
+    assert int(stats["pruned"].sum()) == int(big_mask.sum())
+    assert int(stats["regrown"].sum()) == int(stats["pruned"].sum())  # all of it, in the big layer
+    assert sum(int(m.sum()) for m in ms) == survivors_before

@@ -209,3 +209,14 @@ def test_train_all_quick_shape(env):
     assert list(res) == ["dense", "dsr+swa"]
     assert res["dsr+swa"].config.method == "dsr"
     assert abs(float(res["dsr+swa"].sparsity.mean()) - 0.5) < 0.05
+
+
+def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
+    """torch.compile rounds differently from eager: the run key says which engine trained."""
+    cfg, _, n = train.resolve("dense", "faithful", "paper")
+    assert train.run_key(cfg, n, 0, "d", True) != train.run_key(cfg, n, 0, "d", False)
+    monkeypatch.setenv("ALUKIT_COMPILE", "0")
+    assert not train._compiled(cfg, 199_960, None)
+    monkeypatch.setenv("ALUKIT_COMPILE", "1")
+    assert train._compiled(cfg, 199_960, None)
+    assert not train._compiled(cfg, 199_960, False)  # an explicit argument wins
