@@ -213,10 +213,10 @@ def test_train_all_quick_shape(env):
 
 def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
     """torch.compile rounds differently from eager: the run key says which engine trained."""
-    cfg, _, n = train.resolve("dense", "faithful", "paper")
-    assert train.run_key(cfg, n, 0, "d", True) != train.run_key(cfg, n, 0, "d", False)
+    cfg, _, n = T.resolve("dense", "faithful", "paper")
+    assert T.run_key(cfg, n, 0, "d", True) != T.run_key(cfg, n, 0, "d", False)
     monkeypatch.setenv("ALUKIT_COMPILE", "0")
-    assert not train._compiled(cfg, 199_960, None)
+    assert not T._compiled(cfg, 199_960, None)
     monkeypatch.setenv("ALUKIT_COMPILE", "1")
-    assert train._compiled(cfg, 199_960, None)
-    assert not train._compiled(cfg, 199_960, False)  # an explicit argument wins
+    assert T._compiled(cfg, 199_960, None)
+    assert not T._compiled(cfg, 199_960, False)  # an explicit argument wins
