@@ -253,6 +253,7 @@ def fit(cfg: Config, z, y, seeds, *, progress: bool = True, compile: bool | None
     loss_log = np.zeros((n_models, cfg.epochs))
     sparsity_log = np.zeros((n_models, cfg.epochs, n_layers))
     h_log = np.zeros((n_models, cfg.epochs))
+    layer_sizes = np.array([a * b for a, b in zip(cfg.dims[:-1], cfg.dims[1:])], dtype=float)
     h = torch.full((n_models,), cfg.dsr_h0, dtype=torch.float64)
     frozen, still_loss, adam_t = False, None, 0
     bar = tqdm(total=cfg.epochs, desc=desc or f"{cfg.name} [{cfg.variant}]", disable=not progress, leave=True)
@@ -307,7 +308,8 @@ def fit(cfg: Config, z, y, seeds, *, progress: bool = True, compile: bool | None
             else:
                 averaged.update(Ws + bs + ss)
         bar.update(1)
-        bar.set_postfix(loss=f"{loss_log[:, epoch].mean():.3g}", sparsity=f"{sparsity_log[:, epoch].mean():.3f}")
+        overall = sparsity_log[:, epoch] @ layer_sizes / layer_sizes.sum()  # zero fraction of all weights, (E,)
+        bar.set_postfix(loss=f"{loss_log[:, epoch].mean():.3g}", sparsity=f"{overall.mean():.3f}")
     bar.close()
 
     def pack(W, b, s):

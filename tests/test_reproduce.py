@@ -26,7 +26,7 @@ class FakeTrain:
     def __init__(self):
         self.calls = 0
 
-    def _resolve(self, config, variant, profile, models, epochs):
+    def resolve(self, config, variant="faithful", profile="quick", models=None, epochs=None):
         return SimpleNamespace(name=config, variant=variant), {}, 2
 
     def config_hash(self, cfg):
