@@ -2,7 +2,9 @@
 
 Each script times our code and the plain reference approach in one run and prints
 both times and their ratio (``--json``: one JSON object with ``ours_seconds``,
-``reference_seconds``, ``ratio`` and ``measured``).
+``reference_seconds``, ``ratio`` and ``measured``). ``--save`` (anywhere among the
+options) also writes that object to ``results/bench/NAME.json``, where
+``python -m alukit readme`` reads it for the README.
 """
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ import json
 import platform
 import runpy
 import sys
+from pathlib import Path
 
 import torch
 
-from .cache import REPO_ROOT
+from .cache import REPO_ROOT, write_text
 
 BENCH_DIR = REPO_ROOT / "bench"
+SAVED_DIR = REPO_ROOT / "results" / "bench"
+_save_to: Path | None = None  # set by main() for --save
 
 
 def available() -> list[str]:
@@ -38,6 +43,8 @@ def machine() -> dict:
 def report(result: dict, as_json: bool) -> None:
     """Print a benchmark result: one JSON object, or a few readable lines."""
     result = {**result, "machine": machine()}
+    if _save_to is not None:
+        write_text(_save_to, json.dumps(result, indent=1) + "\n")
     if as_json:
         print(json.dumps(result))
         return
@@ -51,12 +58,23 @@ def report(result: dict, as_json: bool) -> None:
 
 
 def main(argv: list[str]) -> int:
+    global _save_to
     names = available()
     if not argv or argv[0] in {"-h", "--help"}:
-        print(f"usage: python -m alukit bench {{{','.join(names)}}} [--json] [options]")
+        print(f"usage: python -m alukit bench {{{','.join(names)}}} [--save] [--json] [options]")
         return 0
     if argv[0] not in names:
         print(f"error: unknown benchmark {argv[0]!r}; allowed: {', '.join(names)}", file=sys.stderr)
         return 2
+    rest = argv[1:]
+    _save_to = SAVED_DIR / f"{argv[0]}.json" if "--save" in rest else None
     module = runpy.run_path(str(BENCH_DIR / f"{argv[0]}.py"), run_name="alukit_bench")
-    return int(module["main"](argv[1:]) or 0)
+    try:
+        return int(module["main"]([a for a in rest if a != "--save"]) or 0)
+    finally:
+        _save_to = None
+
+
+def saved() -> dict[str, dict]:
+    """The results written by ``--save``, by benchmark name (empty if none)."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(SAVED_DIR.glob("*.json"))}

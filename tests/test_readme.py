@@ -28,3 +28,17 @@ def test_markers_are_required(tmp_path):
     bad.write_text("# no markers\n", encoding="utf-8")
     with pytest.raises(ValueError, match="must contain the markers"):
         readme.update(bad)
+
+
+def test_saved_benchmark_reaches_the_readme_table(tmp_path, monkeypatch, capsys):
+    from alukit import bench
+
+    monkeypatch.setattr(bench, "SAVED_DIR", tmp_path)
+    args = ["simulate", "--save", "--trajectories", "2", "--steps", "20", "--ref-trajectories", "1", "--repeat", "1"]
+    assert bench.main(args) == 0
+    saved = bench.saved()
+    assert list(saved) == ["simulate"] and saved["simulate"]["ratio"] > 0
+    assert bench._save_to is None  # --save applies to that run only
+    lines = readme._benchmarks(saved)
+    assert lines[-1].startswith("| `bench simulate` | simulate 2 x 20 samples")
+    assert readme._benchmarks({}) == []
