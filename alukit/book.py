@@ -224,11 +224,14 @@ def run(profile: str = "quick", only: list[str] | None = None, build: bool = Tru
         stage(out_dir)
 
     total = time.perf_counter()
+    cached_runs = _cached_training_runs()
+    seconds: dict[str, float] = {}
     for i, name in enumerate(selected, 1):
         t0 = time.perf_counter()
         print(f"[{i}/{len(selected)}] executing notebooks/{name}.py (profile {profile})", flush=True)
         injected = execute(name, params, out_dir)
-        print(f"      parameters {injected}; {time.perf_counter() - t0:.1f} s -> {out_dir / (name + '.ipynb')}", flush=True)
+        seconds[name] = time.perf_counter() - t0
+        print(f"      parameters {injected}; {seconds[name]:.1f} s -> {out_dir / (name + '.ipynb')}", flush=True)
     if not build:
         return None
     missing = [n for n in names if not (out_dir / f"{n}.ipynb").is_file()]
@@ -236,8 +239,40 @@ def run(profile: str = "quick", only: list[str] | None = None, build: bool = Tru
         raise BookError(f"not executed yet: {', '.join(missing)}; run without --only first")
     t0 = time.perf_counter()
     index = build_html(out_dir)
-    print(f"built {index} in {time.perf_counter() - t0:.1f} s (total {time.perf_counter() - total:.1f} s)", flush=True)
+    seconds["html"] = time.perf_counter() - t0
+    print(f"built {index} in {seconds['html']:.1f} s (total {time.perf_counter() - total:.1f} s)", flush=True)
+    if selected == names and out_dir == BOOK_DIR:
+        _record(profile, seconds, time.perf_counter() - total, cached_runs)
     return index
+
+
+TIMES_DIR = REPO_ROOT / "results" / "book"
+
+
+def _cached_training_runs() -> int:
+    from .cache import cache_dir
+
+    return len(list((cache_dir() / "train").glob("*.npz")))
+
+
+def _record(profile, seconds: dict, total: float, cached_runs: int) -> None:
+    """Write ``results/book/<profile>.json``: seconds per notebook and for the HTML, the total, and
+    how many training runs were cached at the start (0: the build trained everything)."""
+    from datetime import datetime, timezone
+
+    from .bench import machine
+    from .reproduce import git_commit
+
+    record = {"profile": Path(str(profile)).stem, "total_seconds": round(total, 1),
+              "seconds": {k: round(v, 1) for k, v in seconds.items()}, "training_runs_cached_at_start": cached_runs,
+              "git_commit": git_commit(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "machine": machine()}
+    write_text(TIMES_DIR / f"{record['profile']}.json", json.dumps(record, indent=1) + "\n")
+
+
+def recorded() -> dict[str, dict]:
+    """The build times written by full builds, by profile (empty if none)."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(TIMES_DIR.glob("*.json"))}
 
 
 def _unique_scripts(app, pagename, templatename, context, doctree):

@@ -160,7 +160,8 @@ def bootstrap_stats(errors: dict[str, np.ndarray], horizons=metrics.HORIZONS, n_
 
 # ---------------------------------------------------------------- provenance
 
-def _git_commit() -> str:
+def git_commit() -> str:
+    """``HEAD``'s commit, ``-dirty`` if tracked files outside ``results/`` differ from it; ``unknown`` without git."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
                                 check=True).stdout.strip()
@@ -262,12 +263,13 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
     cache.save_npz(out_dir / "errors.npz", horizons=np.array(horizons), **errors)
     provenance = {
         "profile": str(profile), "variant": variant, "configs": list(configs),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": _machine(), "torch": _torch_version(),
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "configuration_hash": configuration_hash(profile, variant, configs),
         "evaluation_version": _version(),
+        "training_version": train.CODE_VERSION,
         "n_boot": n_boot,
     }
     cache.write_text(out_dir / "provenance.json", json.dumps(provenance, indent=2) + "\n")
@@ -308,13 +310,18 @@ def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None
 
 
 def is_current(profile: str = "quick", variant: str = "faithful") -> bool:
-    """True if ``results/<profile>-<variant>/`` holds all 16 configurations for the current configuration and code."""
+    """True if ``results/<profile>-<variant>/`` holds all 16 configurations for the current configuration and code.
+
+    Code: the evaluation's (stepper, metrics) and the training engine's, whose runs the
+    notebooks load alongside these results.
+    """
     prov = results_dir(profile, variant) / "provenance.json"
     if not prov.exists():
         return False
     p = json.loads(prov.read_text())
     return (p.get("configs") == list(paper.CONFIG_NAMES) and p.get("evaluation_version") == _version()
-            and p.get("configuration_hash") == configuration_hash(profile, variant))
+            and p.get("configuration_hash") == configuration_hash(profile, variant)
+            and p.get("training_version") == _train_module().CODE_VERSION)
 
 
 def results(profile: str = "quick", variant: str = "faithful") -> Results:

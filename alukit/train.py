@@ -27,6 +27,7 @@ training-set loss of the unchanged weights.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import math
@@ -185,7 +186,23 @@ def _plain_forward(cfg: Config, Ws, bs, ss):
     return f
 
 
-@torch.no_grad()
+@contextlib.contextmanager
+def flush_denormals():
+    """Run the block with subnormal floats flushed to zero on the CPU (where supported).
+
+    Adam's second moment of a weight that stops receiving gradient (a dead ReLU unit)
+    decays by β2 per step into the subnormal range, where x86 arithmetic is many times
+    slower: without flushing, training without L1 runs about 1.5× longer. The values
+    flushed are below 1.2·10⁻³⁸. Restores the default (no flushing) afterwards.
+    """
+    flushing = torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        if flushing:
+            torch.set_flush_denormal(False)
+
+
 def fit(cfg: Config, z, y, seeds, *, progress: bool = True, compile: bool | None = None,
         device: torch.device | str | None = None, skip_frozen: bool = True, desc: str | None = None) -> dict:
     """Train ``len(seeds)`` members of ``cfg`` on normalised pairs ``z`` ``(N, n_in)`` → ``y`` ``(N, n_out)``.
@@ -194,7 +211,13 @@ def fit(cfg: Config, z, y, seeds, *, progress: bool = True, compile: bool | None
     ``masks`` (list, corrected MP/DSR, else empty), ``loss`` ``(E, epochs)`` (mean squared error of
     the training iterate per epoch, normalised units), ``lr`` ``(epochs,)``, ``layer_sparsity``
     ``(E, epochs, L)`` (training iterate, end of epoch), ``dsr_h`` ``(E, epochs)``, ``seconds``.
+    Runs under :func:`flush_denormals`.
     """
+    with flush_denormals(), torch.no_grad():
+        return _fit(cfg, z, y, seeds, progress, compile, device, skip_frozen, desc)
+
+
+def _fit(cfg: Config, z, y, seeds, progress, compile, device, skip_frozen, desc) -> dict:
     cfg = cfg.validate()
     t0 = time.perf_counter()
     dev = torch.device(device) if device is not None else default_device()
@@ -408,9 +431,9 @@ class TrainResult:
         }
 
 
-_CODE = cache.code_version(nets.he_normal, nets.init_ensemble, sparsity.soft_threshold, sparsity.faithful_prune_,
+CODE_VERSION = cache.code_version(nets.he_normal, nets.init_ensemble, sparsity.soft_threshold, sparsity.faithful_prune_,
                            sparsity.iterative_mask, sparsity.random_mask, sparsity.dsr_reallocate_,
-                           sparsity.regrowth_counts, swa.step_lr, swa.swa_lr, swa.EqualAverage, _make_step, fit)
+                           sparsity.regrowth_counts, swa.step_lr, swa.swa_lr, swa.EqualAverage, _make_step, flush_denormals, fit, _fit)
 
 
 def resolve(config, variant: str = "faithful", profile="quick", models: int | None = None,
@@ -459,7 +482,7 @@ def run_key(cfg: Config, n_models: int, seed: int, data_digest: str, compiled: b
 
     Compiled and eager kernels round differently, so their runs are cached apart.
     """
-    return cache.key("train", run=config_hash(cfg, run=True), models=n_models, seed=seed, data=data_digest, code=_CODE,
+    return cache.key("train", run=config_hash(cfg, run=True), models=n_models, seed=seed, data=data_digest, code=CODE_VERSION,
                      engine="compiled" if compiled else "eager")
 
 

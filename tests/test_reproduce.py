@@ -23,6 +23,8 @@ def tiny_profile(tmp_path):
 class FakeTrain:
     """Stands in for alukit.train: E=2 damped linear models, a different damping per configuration."""
 
+    CODE_VERSION = "fake-engine"
+
     def __init__(self):
         self.calls = 0
 
@@ -121,9 +123,10 @@ def test_committed_paper_results_match_current_configuration():
     prov = reproduce.results_dir("paper", "faithful") / "provenance.json"
     if not prov.exists():
         pytest.skip(f"{prov} absent: the paper profile has not been run and committed yet")
-    pytest.importorskip("alukit.train", reason="training engine absent")
-    committed = json.loads(prov.read_text())["configuration_hash"]
-    assert committed == reproduce.configuration_hash("paper", "faithful", json.loads(prov.read_text())["configs"])
+    train = pytest.importorskip("alukit.train", reason="training engine absent")
+    committed = json.loads(prov.read_text())
+    assert committed["configuration_hash"] == reproduce.configuration_hash("paper", "faithful", committed["configs"])
+    assert committed["training_version"] == train.CODE_VERSION, "training code changed since the committed run"
 
 
 @pytest.mark.slow
