@@ -40,6 +40,11 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {s} s" if minutes else f"{seconds:.1f} s"
 
 
+def _commit(commit: str) -> str:
+    """A short commit id, keeping a ``-dirty`` mark (code changed since that commit)."""
+    return commit[:10] + ("-dirty" if commit.endswith("-dirty") else "")
+
+
 def render(profile: str = "paper", variant: str = "faithful") -> str:
     """The generated section (markdown, without the markers) from ``results/<profile>-<variant>/``."""
     res = reproduce.load(profile, variant)
@@ -48,14 +53,25 @@ def render(profile: str = "paper", variant: str = "faithful") -> str:
     horizons = [h for h in paper.HORIZONS if h in ours2.columns]
     n_rollouts = int(next(iter(res.errors.values())).shape[1] * next(iter(res.errors.values())).shape[2])
     ours4, paper4 = res.table4["sparsity"], paper.table4()["sparsity"]
+    corrected = _other_variant(profile, variant)
+    extra = [f"{corrected[0]}, {horizons[-1]}", f"{corrected[0]}, sparsity %"] if corrected else []
+
+    def extra_cells(c: str) -> list[str]:
+        if not corrected:
+            return []
+        t2, t4 = corrected[1].table2, corrected[1].table4["sparsity"]
+        return [_number(t2.at[c, horizons[-1]]), f"{t4.at[c]:.1f}"] if c in t2.index else ["–", "–"]
+
     lines = [
         f"Table 2 — % of the {n_rollouts} rollouts per configuration that diverged, ours (paper), "
-        f"at each horizon in samples of 10 s; last column: Table 4, % of weights exactly zero, ours (paper).",
+        f"at each horizon in samples of 10 s; then Table 4, % of weights exactly zero, ours (paper)"
+        + (f"; last two columns: the same study in the {corrected[0]} variant (`results/{profile}-{corrected[0]}/`)."
+           if corrected else "."),
         "",
         *_table(
-            ["Model type", *map(str, horizons), "sparsity %"],
+            ["Model type", *map(str, horizons), "sparsity %", *extra],
             [[paper.LABELS[c], *(f"{_number(ours2.at[c, h])} ({_number(paper2.at[c, h])})" for h in horizons),
-              f"{ours4.at[c]:.1f} ({_number(paper4.at[c])})"]
+              f"{ours4.at[c]:.1f} ({_number(paper4.at[c])})", *extra_cells(c)]
              for c in paper.CONFIG_NAMES if c in ours2.index],
         ),
         "",
@@ -66,12 +82,20 @@ def render(profile: str = "paper", variant: str = "faithful") -> str:
                  for _, row in res.conclusions.iterrows()]),
         "",
         f"Run: `python -m alukit reproduce --profile {profile} --variant {variant}`, commit "
-        f"`{prov['git_commit'][:10]}`, {prov['date']}, {prov['machine']['cpus']} CPUs, torch "
+        f"`{_commit(prov['git_commit'])}`, {prov['date']}, {prov['machine']['cpus']} CPUs, torch "
         f"{prov['machine']['torch']}; stage times "
         + ", ".join(f"{stage} {_duration(s)}" for stage, s in prov["seconds"].items())
         + f" (total {_duration(sum(prov['seconds'].values()))}).",
     ]
     return "\n".join(lines + _benchmarks(bench.saved()) + _book_builds(book.recorded()))
+
+
+def _other_variant(profile: str, variant: str):
+    """``(name, Results)`` of the profile's other variant if its results are committed, else None."""
+    other = next(v for v in reproduce.VARIANTS if v != variant)
+    if not (reproduce.results_dir(profile, other) / "provenance.json").exists():
+        return None
+    return other, reproduce.load(profile, other)
 
 
 def _benchmarks(results: dict[str, dict]) -> list[str]:
@@ -98,7 +122,7 @@ def _book_builds(records: dict[str, dict]) -> list[str]:
                  else f"{r['training_runs_cached_at_start']} training runs cached")
         notebooks = ", ".join(f"{name} {_duration(s)}" for name, s in r["seconds"].items())
         rows.append([f"`make book PROFILE={profile}`", f"**{_duration(r['total_seconds'])}**", start, notebooks,
-                     f"{r['date'][:10]}, {r['machine']['cpus']} CPUs, `{r['git_commit'][:10]}`"])
+                     f"{r['date'][:10]}, {r['machine']['cpus']} CPUs, `{_commit(r['git_commit'])}`"])
     return ["", "Book builds (`python -m alukit book`, recorded by the last full build of each profile "
             "in `results/book/`):", "",
             *_table(["Build", "Total", "Start", "Per notebook and HTML", "Run"], rows)]

@@ -42,3 +42,17 @@ def test_saved_benchmark_reaches_the_readme_table(tmp_path, monkeypatch, capsys)
     lines = readme._benchmarks(saved)
     assert lines[-1].startswith("| `bench simulate` | simulate 2 x 20 samples")
     assert readme._benchmarks({}) == []
+
+
+def test_recorded_book_build_reaches_the_readme_table(tmp_path, monkeypatch):
+    from alukit import book
+
+    monkeypatch.setattr(book, "TIMES_DIR", tmp_path)
+    book._record("quick", {"01_process": 3.2, "html": 61.0}, 125.4, 0)
+    book._record(tmp_path / "paper.yaml", {"01_process": 5.0, "html": 70.0}, 4000.0, 32)
+    records = book.recorded()
+    assert list(records) == ["paper", "quick"] and records["quick"]["total_seconds"] == 125.4
+    lines = readme._book_builds(records)
+    assert lines[-2].startswith("| `make book PROFILE=paper` | **66 min 40 s** | 32 training runs cached |")
+    assert lines[-1].startswith("| `make book PROFILE=quick` | **2 min 5 s** | empty cache | 01_process 3.2 s, html 1 min 1 s |")
+    assert readme._book_builds({}) == []

@@ -119,13 +119,14 @@ def test_banner_only_for_reduced_profiles():
     assert "Quick profile" in text and "(paper: 40)" in text
 
 
-def test_committed_paper_results_match_current_configuration():
-    prov = reproduce.results_dir("paper", "faithful") / "provenance.json"
+@pytest.mark.parametrize("variant", reproduce.VARIANTS)
+def test_committed_paper_results_match_current_configuration(variant):
+    prov = reproduce.results_dir("paper", variant) / "provenance.json"
     if not prov.exists():
         pytest.skip(f"{prov} absent: the paper profile has not been run and committed yet")
     train = pytest.importorskip("alukit.train", reason="training engine absent")
     committed = json.loads(prov.read_text())
-    assert committed["configuration_hash"] == reproduce.configuration_hash("paper", "faithful", committed["configs"])
+    assert committed["configuration_hash"] == reproduce.configuration_hash("paper", variant, committed["configs"])
     assert committed["training_version"] == train.CODE_VERSION, "training code changed since the committed run"
 
 
