@@ -220,3 +220,12 @@ def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
     monkeypatch.setenv("ALUKIT_COMPILE", "1")
     assert T._compiled(cfg, 199_960, None)
     assert not T._compiled(cfg, 199_960, False)  # an explicit argument wins
+
+
+def test_flush_denormals_flushes_inside_and_restores_after():
+    tiny = torch.tensor([1e-40])  # subnormal in float32
+    with T.flush_denormals():
+        inside = float(tiny * 1.0)
+    assert float(tiny * 1.0) != 0.0  # the default (no flushing) is back
+    if torch.set_flush_denormal(False):  # this CPU supports flushing (x86 with SSE3)
+        assert inside == 0.0
