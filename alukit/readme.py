@@ -2,7 +2,8 @@
 
 The part of ``README.md`` between :data:`START` and :data:`END` is written by
 ``python -m alukit readme`` from ``results/paper-faithful/``: Table 2 (ours and the
-paper's), Table 4, the verdicts on the paper's conclusions and the run's
+paper's), Table 4 (with the last horizon and sparsity of ``results/paper-corrected/``
+when present), the verdicts on the paper's conclusions and the run's
 provenance (commit, machine, seconds per stage); and from ``results/bench/``, the
 benchmarks last saved with ``python -m alukit bench NAME --save``; and from ``results/book/``, the times of the
 last full ``python -m alukit book`` of each profile. ``--check`` exits 1 when the README
@@ -53,20 +54,20 @@ def render(profile: str = "paper", variant: str = "faithful") -> str:
     horizons = [h for h in paper.HORIZONS if h in ours2.columns]
     n_rollouts = int(next(iter(res.errors.values())).shape[1] * next(iter(res.errors.values())).shape[2])
     ours4, paper4 = res.table4["sparsity"], paper.table4()["sparsity"]
-    corrected = _other_variant(profile, variant)
-    extra = [f"{corrected[0]}, {horizons[-1]}", f"{corrected[0]}, sparsity %"] if corrected else []
+    other = _other_variant(profile, variant)
+    extra = [f"{other[0]}, {horizons[-1]}", f"{other[0]}, sparsity %"] if other else []
 
     def extra_cells(c: str) -> list[str]:
-        if not corrected:
+        if not other:
             return []
-        t2, t4 = corrected[1].table2, corrected[1].table4["sparsity"]
+        t2, t4 = other[1].table2, other[1].table4["sparsity"]
         return [_number(t2.at[c, horizons[-1]]), f"{t4.at[c]:.1f}"] if c in t2.index else ["–", "–"]
 
     lines = [
         f"Table 2 — % of the {n_rollouts} rollouts per configuration that diverged, ours (paper), "
         f"at each horizon in samples of 10 s; then Table 4, % of weights exactly zero, ours (paper)"
-        + (f"; last two columns: the same study in the {corrected[0]} variant (`results/{profile}-{corrected[0]}/`)."
-           if corrected else "."),
+        + (f"; last two columns: the same study in the {other[0]} variant (`results/{profile}-{other[0]}/`)."
+           if other else "."),
         "",
         *_table(
             ["Model type", *map(str, horizons), "sparsity %", *extra],

@@ -49,8 +49,8 @@ def test_member_independent_of_ensemble_size():
 
 
 def test_he_init_fan():
-    w_in = nets.init_ensemble((400, 100, 8), [1], fan="in").layers[0].weight
-    w_out = nets.init_ensemble((400, 100, 8), [1], fan="out").layers[0].weight
+    w_in = nets.init_ensemble((400, 100, 8), [1], fan="in").layers[0].weight.detach()
+    w_out = nets.init_ensemble((400, 100, 8), [1], fan="out").layers[0].weight.detach()
     assert float(w_in.std()) == pytest.approx(math.sqrt(2 / 400), rel=0.05)
     assert float(w_out.std()) == pytest.approx(math.sqrt(2 / 100), rel=0.05)
 
