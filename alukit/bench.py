@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from .cache import REPO_ROOT, write_text
+from .cache import REPO_ROOT, read_jsons, write_json
 
 BENCH_DIR = REPO_ROOT / "bench"
 SAVED_DIR = REPO_ROOT / "results" / "bench"
@@ -40,11 +40,23 @@ def machine() -> dict:
     }
 
 
+def best_of(repeat: int, fn):
+    """Call ``fn()`` ``repeat`` times → ``(last result, seconds of each call)``; report the minimum."""
+    import time
+
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return result, times
+
+
 def report(result: dict, as_json: bool) -> None:
     """Print a benchmark result: one JSON object, or a few readable lines."""
     result = {**result, "machine": machine()}
     if _save_to is not None:
-        write_text(_save_to, json.dumps(result, indent=1) + "\n")
+        write_json(_save_to, result)
     if as_json:
         print(json.dumps(result))
         return
@@ -77,4 +89,4 @@ def main(argv: list[str]) -> int:
 
 def saved() -> dict[str, dict]:
     """The results written by ``--save``, by benchmark name (empty if none)."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(SAVED_DIR.glob("*.json"))}
+    return read_jsons(SAVED_DIR)

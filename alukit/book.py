@@ -33,7 +33,7 @@ from pathlib import Path
 import yaml
 
 from . import profiles
-from .cache import REPO_ROOT, write_text
+from .cache import REPO_ROOT, read_jsons, write_json, write_text
 
 BOOK_DIR = REPO_ROOT / "book"
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -267,12 +267,12 @@ def _record(profile, seconds: dict, total: float, cached_runs: int) -> None:
               "seconds": {k: round(v, 1) for k, v in seconds.items()}, "training_runs_cached_at_start": cached_runs,
               "git_commit": git_commit(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "machine": machine()}
-    write_text(TIMES_DIR / f"{record['profile']}.json", json.dumps(record, indent=1) + "\n")
+    write_json(TIMES_DIR / f"{record['profile']}.json", record)
 
 
 def recorded() -> dict[str, dict]:
     """The build times written by full builds, by profile (empty if none)."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(TIMES_DIR.glob("*.json"))}
+    return read_jsons(TIMES_DIR)
 
 
 def _unique_scripts(app, pagename, templatename, context, doctree):

@@ -65,6 +65,16 @@ def write_text(path: Path, text: str) -> Path:
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_json(path: Path, obj, indent: int = 1) -> Path:
+    """Atomically write ``obj`` as indented JSON with a final newline."""
+    return write_text(path, json.dumps(obj, indent=indent) + "\n")
+
+
+def read_jsons(folder: Path) -> dict[str, object]:
+    """Every ``*.json`` file in ``folder`` by file stem, in name order (empty if none)."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(folder).glob("*.json"))}
+
+
 def save_npz(path: Path, **arrays) -> Path:
     """Atomically write arrays to a compressed ``.npz``."""
 

@@ -272,7 +272,7 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         "training_version": train.CODE_VERSION,
         "n_boot": n_boot,
     }
-    cache.write_text(out_dir / "provenance.json", json.dumps(provenance, indent=2) + "\n")
+    cache.write_json(out_dir / "provenance.json", provenance, indent=2)
     say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
     return out_dir
 

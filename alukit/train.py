@@ -20,8 +20,8 @@ it against autograd through the ``parametrize``/``prune``-equipped
 :class:`~alukit.nets.Ensemble`. Member e draws its initial weights, its mini-batch
 order and its DSR randomness from its own seed, so it trains identically alone or in
 an ensemble of any size. Training runs with subnormal floats flushed to zero
-(:func:`flush_denormals`): about 1.5× faster without L1, the same results. Faithful freezing is exploited: frozen weights get no
-gradient (MP trains only its biases after the first prune) and an epoch in which
+(:func:`flush_denormals`): about 1.5× faster without L1, the same results.
+Faithful freezing is exploited: frozen weights get no gradient (MP trains only its biases after the first prune) and an epoch in which
 nothing can learn (DSR after its first reallocation) is not run, its loss being the
 training-set loss of the unchanged weights.
 """

@@ -1,8 +1,8 @@
 """Benchmark: Euler rollouts of a 10-model ensemble on 40 test trajectories × 5000 steps.
 
 Ours: :func:`alukit.stepper.rollout`, all models × trajectories in one batched
-tensor, one loop over time; best of ``--repeat`` runs. Reference: the published code's way — one model, one
-trajectory, one torch forward per sample of a single ``nn.Sequential`` — timed on
+tensor, one loop over time; best of ``--repeat`` runs. Reference: the published
+code's way — one model, one trajectory, one torch forward per sample of a single ``nn.Sequential`` — timed on
 ``--ref-models`` × ``--ref-trajectories`` rollouts and extrapolated to all. Also
 times the rollouts of all 16 configurations (16 × 10 × 40 × 5000 steps).
 
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from alukit import data, nets, paper, stepper
-from alukit.bench import report
+from alukit.bench import best_of, report
 
 WIDTH = {"dense": 25, "l1": 25, "str": 25, "mp": 64, "dsr": 128}
 DEPTH = 4
@@ -65,7 +65,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ref-trajectories", type=int, default=2, help="trajectories timed for the reference")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs of ours (10 x 40 x 5000)")
     parser.add_argument("--configs", type=int, default=16, help="configurations in the all-configurations timing")
-    parser.add_argument("--threads", type=int, default=None, help=f"torch threads during our rollouts (default: 1 below {stepper.WIDE} units, else torch's count)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help=f"torch threads during our rollouts (default: 1 below {stepper.WIDE} units, else all)")
     args = parser.parse_args(argv)
     for name in ("models", "trajectories", "steps", "ref_models", "ref_trajectories", "repeat", "configs",
                  "threads"):
@@ -77,11 +78,7 @@ def main(argv: list[str]) -> int:
     ensemble = random_ensemble(args.models, WIDTH["dense"])
     fast = stepper.StackedMLP.from_ensemble(ensemble)
 
-    times = []
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        ours = stepper.rollout(fast, test, x_norm, y_norm, threads=args.threads)
-        times.append(time.perf_counter() - t)
+    ours, times = best_of(args.repeat, lambda: stepper.rollout(fast, test, x_norm, y_norm, threads=args.threads))
     ours_seconds = min(times)
 
     n_m, n_t = min(args.ref_models, args.models), min(args.ref_trajectories, args.trajectories)

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from alukit import cell, data, excitation
-from alukit.bench import report
+from alukit.bench import best_of, report
 
 
 def reference_simulate(n_traj: int, n_steps: int, seed=0, dt=10.0) -> np.ndarray:
@@ -52,11 +52,7 @@ def main(argv: list[str]) -> int:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
 
-    times = []
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        ours = data.simulate(args.trajectories, args.steps, seed=0)
-        times.append(time.perf_counter() - t)
+    ours, times = best_of(args.repeat, lambda: data.simulate(args.trajectories, args.steps, seed=0))
     n_ref = min(args.ref_trajectories, args.trajectories)
     t = time.perf_counter()
     ref = reference_simulate(n_ref, args.steps, seed=0)
