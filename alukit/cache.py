@@ -8,11 +8,13 @@ place, so an interrupted run never leaves a file that looks finished.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import inspect
 import json
 import os
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Callable
 
@@ -29,11 +31,27 @@ def cache_dir() -> Path:
 
 
 def code_version(*objects) -> str:
-    """Short hash of the source code of the given modules, classes or functions."""
+    """Short hash of the code of the given modules, classes, functions or ``.py`` file paths.
+
+    Hashes the syntax tree without docstrings (comments and layout are not in it): a
+    docstring, comment or formatting edit keeps the hash, a code edit changes it.
+    """
     h = hashlib.sha256()
     for obj in objects:
-        h.update(inspect.getsource(obj).encode())
+        source = Path(obj).read_text(encoding="utf-8") if isinstance(obj, (str, Path)) else inspect.getsource(obj)
+        h.update(_code_dump(textwrap.dedent(source)).encode())
     return h.hexdigest()[:16]
+
+
+def _code_dump(source: str) -> str:
+    """``ast.dump`` of ``source`` with every module, class and function docstring removed."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 def key(kind: str, **parts) -> str:

@@ -31,7 +31,8 @@ def _check_args(n_traj, n_steps, dt, mode):
         raise ValueError(f"mode must be one of {', '.join(map(repr, excitation.MODES))}; got {mode!r}")
 
 
-def _generators(seed, first: int, n: int):
+def generators(seed, first: int, n: int) -> list[np.random.Generator]:
+    """Independent NumPy generators of trajectories ``first .. first+n−1`` (``seed``: int or tuple)."""
     entropy = list(seed) if isinstance(seed, (tuple, list)) else seed
     return [np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(k,))) for k in range(first, first + n)]
 
@@ -67,7 +68,7 @@ def simulate(n_traj, n_steps=5000, seed=0, dt=10.0, mode="random", *, report=Fal
     is warned about, and returned as ``(data, {"redrawn": count})`` when ``report``.
     """
     _check_args(n_traj, n_steps, dt, mode)
-    rngs = _generators(seed, 0, n_traj)
+    rngs = generators(seed, 0, n_traj)
     x0 = excitation.initial_states(rngs)
     if mode == "operational":
         data = _integrate(x0, excitation.operational_excitation(n_traj, n_steps), n_steps, dt)
@@ -100,7 +101,7 @@ class Datasets(NamedTuple):
 
 
 SPLITS = Datasets._fields
-_VERSION = cache.code_version(cell, excitation, simulate, _integrate, _physical, _generators)
+_VERSION = cache.code_version(cell, excitation, simulate, _integrate, _physical, generators)
 
 
 def datasets(n_train=40, n_val=40, n_test=40, n_steps=5000, seed=0, dt=10.0) -> Datasets:
@@ -121,15 +122,10 @@ def datasets(n_train=40, n_val=40, n_test=40, n_steps=5000, seed=0, dt=10.0) -> 
     return Datasets(*splits)
 
 
-def paper_datasets(seed=0) -> Datasets:
-    """The paper's data: 40 train, 40 validation and 40 test trajectories of 5000 samples."""
-    return datasets(40, 40, 40, 5000, seed, 10.0)
-
-
 def profile_datasets(profile="quick") -> Datasets:
     """The data of a run profile (``params/<profile>.yaml``)."""
     p = profiles.load(profile)
-    return datasets(p["n_train"], p["n_val"], p["n_test"], p["n_steps"], p["seed"], p["dt"])
+    return datasets(p.n_train, p.n_val, p.n_test, p.n_steps, p.seed, p.dt)
 
 
 def derivative_pairs(data, dt=10.0):

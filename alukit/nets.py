@@ -24,6 +24,17 @@ def he_normal(shape, fan: int, generator: torch.Generator | None = None, dtype=t
     return torch.randn(shape, generator=generator, dtype=dtype) * math.sqrt(2.0 / fan)
 
 
+def forward(z: torch.Tensor, weights, biases=()) -> torch.Tensor:
+    """The MLP: ``z`` ``(E, B, n_in)`` through layers ``weights`` ``(E, a, b)`` (+ ``biases``
+    ``(E, 1, b)``, or none), ReLU between layers, linear output → ``(E, B, n_out)``."""
+    last = len(weights) - 1
+    for i, w in enumerate(weights):
+        z = torch.baddbmm(biases[i], z, w) if len(biases) else torch.bmm(z, w)
+        if i < last:
+            z = torch.relu(z)
+    return z
+
+
 class StackedLinear(nn.Module):
     """E linear layers at once: ``(E, B, n_in)`` → ``(E, B, n_out)``."""
 
@@ -58,7 +69,7 @@ class Ensemble(nn.Module):
         if z.dim() != 3 or z.shape[0] != self.n_models or z.shape[-1] != self.dims[0]:
             raise ValueError(f"z must have shape ({self.n_models}, B, {self.dims[0]}) or (B, {self.dims[0]}); got {tuple(z.shape)}")
         last = len(self.layers) - 1
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self.layers):  # each layer's forward, so prune/parametrize hooks run
             z = layer(z)
             if i < last:
                 z = torch.relu(z)

@@ -1,19 +1,21 @@
 """Sparsity methods on stacked ensemble weights ``W`` ``(E, n_in, n_out)``.
 
-* L1 — :func:`l1_penalty`: λ·Σ|W| over weight matrices only (never biases).
+* L1 — λ·Σ|W| over weight matrices only (never biases), for any method: its gradient
+  λ·sign(W) is added in the training kernel (:func:`alukit.engine.kernel`).
 * STR — :class:`SoftThreshold`: a ``torch.nn.utils.parametrize`` parametrization,
   effective weight ``sign(w)·ReLU(|w| − sigmoid(s))`` with one learnable ``s`` per
   layer and member (shape ``(E, 1, 1)``); :func:`apply_str` registers it.
 * Magnitude pruning — :func:`faithful_prune_` (the published code's threshold
   arithmetic: index ⌊(n + zeros)·amount⌋ of the sorted magnitudes, 4 × 25 % → 33.2 %)
-  and :func:`iterative_mask` / :class:`MemberwiseMagnitude` (a
-  ``torch.nn.utils.prune`` method: ``amount`` of the *remaining* weights of each
-  member, 4 × 25 % → 68.4 %); :func:`apply_masks` attaches persistent masks with
-  ``prune.custom_from_mask``.
+  and :func:`iterative_mask` (``amount`` of the *remaining* weights of each member,
+  the count rule of ``torch.nn.utils.prune.l1_unstructured``, 4 × 25 % → 68.4 %);
+  :func:`apply_masks` attaches persistent masks with ``prune.custom_from_mask``.
 * DSR — :func:`random_mask` (sparse start) and :func:`dsr_reallocate_` (prune below
   the adaptive global threshold H, regrow per paper eq. 7).
 
 All functions treat each member (index 0) independently; none loops over samples.
+Each method is also an object (:class:`Method` subclasses, :data:`METHODS`, :func:`method`)
+whose hooks the training engine calls.
 """
 from __future__ import annotations
 
@@ -23,18 +25,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize, prune
 
-
-# -- L1 ------------------------------------------------------------------------
-def l1_penalty(weights, lam: float, lam_input: float | None = None) -> torch.Tensor:
-    """λ·Σ|W| per member ``(E,)`` over the weight matrices ``weights`` (list of ``(E, a, b)``).
-
-    ``lam_input`` (if given) replaces λ for the first (input) layer.
-    """
-    total = 0
-    for i, w in enumerate(weights):
-        lam_i = lam_input if (i == 0 and lam_input is not None) else lam
-        total = total + lam_i * w.abs().sum((1, 2))
-    return total
+from . import nets
 
 
 # -- STR -----------------------------------------------------------------------
@@ -103,24 +94,6 @@ def iterative_mask(w: torch.Tensor, mask: torch.Tensor, amount: float) -> torch.
     order = torch.sort(score, dim=1, stable=True).indices
     rank.scatter_(1, order, torch.arange(score.shape[1], device=score.device).expand(e, -1).contiguous())
     return (rank >= (n_pruned + k)[:, None]).reshape(mask.shape).to(mask.dtype)
-
-
-class MemberwiseMagnitude(prune.BasePruningMethod):
-    """``torch.nn.utils.prune`` method: per member (dim 0), prune ``amount`` of the remaining weights."""
-
-    PRUNING_TYPE = "global"  # the container passes the whole tensor and current mask
-
-    def __init__(self, amount: float):
-        if not 0 < amount < 1:
-            raise ValueError(f"amount must be in (0, 1); got {amount!r}")
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        return iterative_mask(t, default_mask, self.amount)
-
-    @classmethod
-    def apply(cls, module, name, amount):  # noqa: D102 — signature of prune methods
-        return super().apply(module, name, amount=amount)
 
 
 def apply_masks(ensemble, masks) -> None:
@@ -216,7 +189,7 @@ def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators
             rows, cols = pick[:, 0], pick[:, 1]
             m[e][rows, cols] = 1.0
             if regrow == "kaiming":
-                fresh = torch.randn(g, generator=generators[e]) * math.sqrt(2.0 / fans[i])
+                fresh = nets.he_normal(g, fans[i], generators[e])
                 w[e][rows, cols] = fresh.to(device=w.device, dtype=w.dtype)
             else:
                 w[e][rows, cols] = 0.0
@@ -241,3 +214,132 @@ def overall_sparsity(weights) -> torch.Tensor:
     zeros = sum((w == 0).flatten(1).sum(1) for w in weights)
     total = sum(w[0].numel() for w in weights)
     return zeros.double() / total
+
+
+# -- the methods, as objects the trainer calls ---------------------------------------
+class Method:
+    """A sparsity method: the hooks :class:`alukit.engine.Trainer` calls (here: no sparsity).
+
+    The trainer owns the tensors; a hook gets its :class:`~alukit.engine.TrainState`
+    ``st`` (lists over layers: raw weights ``Ws`` ``(E, a, b)``, biases ``bs``, STR
+    parameters ``ss`` ``(E, 1, 1)``, 0/1 ``masks``, Adam moments ``mW``/``vW``; DSR
+    threshold ``h`` ``(E,)``; per-member ``generators``; He ``fans``; ``frozen``).
+    A new method is a subclass plus its name in :data:`METHODS` and
+    :data:`alukit.config.METHODS`.
+    """
+
+    thresholded = False  # the kernel learns an STR threshold per layer
+    cost = 0  # relative training time (the longest runs start first)
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    @property
+    def masked(self) -> bool:
+        """Whether the kernel multiplies weight gradients by ``st.masks``."""
+        return False
+
+    def prepare(self, ensemble) -> None:
+        """Equip a freshly initialised ensemble (e.g. register a parametrization)."""
+
+    def init_masks(self, st) -> list:
+        """The initial masks (may also zero ``st.Ws``); ``[]`` for an unmasked method."""
+        return []
+
+    def kernel_flags(self) -> tuple[bool, bool]:
+        """``(thresholded, masked)``: the method's part of the kernel's specialisation."""
+        return self.thresholded, self.masked
+
+    def after_epoch(self, st, done: int) -> bool:
+        """Act after epoch ``done`` (1-based); True when the weights changed outside Adam."""
+        return False
+
+    def effective(self, st) -> list[torch.Tensor]:
+        """The effective weights ``(E, a, b)`` per layer."""
+        return list(st.Ws)
+
+    def kept_masks(self, st) -> list[torch.Tensor]:
+        """The masks saved with the run (persistent masks of corrected MP/DSR), CPU copies."""
+        return [m.detach().cpu().clone() for m in st.masks] if (self.masked and not self.cfg.freeze) else []
+
+
+class Dense(Method):
+    """No sparsity method (L1, if configured, is the kernel's penalty, for any method)."""
+
+
+class STR(Method):
+    """Soft threshold reparametrization: :class:`SoftThreshold` on every layer."""
+
+    thresholded = True
+    cost = 1
+
+    def prepare(self, ensemble) -> None:
+        apply_str(ensemble, self.cfg.s_init)
+
+    def effective(self, st) -> list[torch.Tensor]:
+        return [soft_threshold(w, s) for w, s in zip(st.Ws, st.ss)]
+
+
+class MagnitudePruning(Method):
+    """Magnitude pruning after each of ``cfg.prune_epochs``: faithful or iterative (masks)."""
+
+    cost = 2
+
+    @property
+    def masked(self) -> bool:
+        return self.cfg.prune_mode == "iterative"
+
+    def init_masks(self, st) -> list:
+        return [torch.ones_like(w) for w in st.Ws] if self.masked else []
+
+    def after_epoch(self, st, done: int) -> bool:
+        cfg = self.cfg
+        if done not in cfg.prune_epochs:
+            return False
+        for i, w in enumerate(st.Ws):
+            if cfg.prune_mode == "faithful":
+                faithful_prune_(w, cfg.prune_amount)
+            else:
+                st.masks[i] = iterative_mask(w, st.masks[i], cfg.prune_amount)
+                for t in (w, st.mW[i], st.vW[i]):
+                    t.mul_(st.masks[i])
+        st.frozen = st.frozen or cfg.freeze
+        return True
+
+
+class DSR(Method):
+    """Dynamic sparse reparametrization: a random sparse start, prune-and-regrow every ``dsr_every`` epochs."""
+
+    cost = 3
+
+    @property
+    def masked(self) -> bool:
+        return True
+
+    def init_masks(self, st) -> list:
+        masks = []
+        for w in st.Ws:
+            m = torch.stack([random_mask(w.shape[1:], self.cfg.dsr_sparsity, g) for g in st.generators]).to(w.device)
+            w.mul_(m)
+            masks.append(m)
+        return masks
+
+    def after_epoch(self, st, done: int) -> bool:
+        cfg = self.cfg
+        in_time = done < cfg.epochs and (cfg.swa_mode != "torch" or done <= cfg.swa_start)
+        if done % cfg.dsr_every or not in_time:
+            return False
+        dsr_reallocate_(st.Ws, st.masks, st.h, n_prune=cfg.dsr_np, delta=cfg.dsr_delta, generators=st.generators,
+                        regrow=cfg.dsr_regrow, fans=st.fans, adam_states=list(zip(st.mW, st.vW)))
+        st.frozen = st.frozen or cfg.freeze
+        return True
+
+
+METHODS: dict[str, type[Method]] = {"dense": Dense, "str": STR, "mp": MagnitudePruning, "dsr": DSR}
+
+
+def method(cfg) -> Method:
+    """The :class:`Method` object of configuration ``cfg`` (by ``cfg.method``)."""
+    if cfg.method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {cfg.method!r}")
+    return METHODS[cfg.method](cfg)

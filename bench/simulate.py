@@ -21,7 +21,7 @@ from alukit.bench import best_of, report
 
 def reference_simulate(n_traj: int, n_steps: int, seed=0, dt=10.0) -> np.ndarray:
     """Per-trajectory, per-step Python loop over the same equations and random draws."""
-    rngs = data._generators(seed, 0, n_traj)
+    rngs = data.generators(seed, 0, n_traj)
     x0s = excitation.initial_states(rngs)
     exc = excitation.random_excitation(rngs, n_steps)
     out = np.empty((n_traj, n_steps, 13))

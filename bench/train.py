@@ -1,7 +1,7 @@
 """Speed of the batched-ensemble trainer against one-model-at-a-time plain PyTorch.
 
 Ten dense models (13 → 4×25 → 8, batch 50, Adam 1e-3, MSE) train for the same number
-of mini-batch steps (a) as one :func:`alukit.train.fit` ensemble and (b) one after
+of mini-batch steps (a) as one :func:`alukit.engine.fit` ensemble and (b) one after
 another with a plain PyTorch loop (``nn.Sequential``, ``torch.optim.Adam``,
 ``DataLoader(TensorDataset, batch_size=50, shuffle=True)``). A second reference
 (``reference_lean``) replaces the DataLoader by slicing a pre-shuffled tensor, so
@@ -62,7 +62,7 @@ def _reference(z, y, dims, seeds, steps, batch, dataloader: bool) -> float:
 
 
 def run(steps: int = 2000, models: int = 10, threads: int = 1) -> dict:
-    from alukit import config, train
+    from alukit import config, engine
 
     torch.set_num_threads(threads)
     batch = 50
@@ -72,13 +72,13 @@ def run(steps: int = 2000, models: int = 10, threads: int = 1) -> dict:
     n = steps * batch
     z = rng.standard_normal((n, dims[0])).astype(np.float32)
     y = np.tanh(z[:, : dims[-1]] * z[:, -dims[-1]:]).astype(np.float32)
-    seeds = train.member_seeds(0, "bench", models)
-    compiled = train._want_compile(None, 10**9, torch.device("cpu"))
+    seeds = engine.member_seeds(0, "bench", models)
+    compiled = engine.want_compile(None, 10**9, torch.device("cpu"))
     t = time.perf_counter()
-    train.fit(cfg, z, y, seeds, progress=False, compile=compiled, device="cpu")  # warm-up: compiles for these shapes
+    engine.fit(cfg, z, y, seeds, progress=False, compile=compiled, device="cpu")  # warm-up: compiles for these shapes
     compile_seconds = time.perf_counter() - t
     t = time.perf_counter()
-    train.fit(cfg, z, y, seeds, progress=False, compile=compiled, device="cpu")
+    engine.fit(cfg, z, y, seeds, progress=False, compile=compiled, device="cpu")
     ours = time.perf_counter() - t
     reference = _reference(z, y, dims, seeds, steps, batch, dataloader=True)
     lean = _reference(z, y, dims, seeds, steps, batch, dataloader=False)
@@ -90,7 +90,7 @@ def run(steps: int = 2000, models: int = 10, threads: int = 1) -> dict:
         "reference_lean_seconds": lean,
         "ratio_lean": lean / ours,
         "measured": (f"{models} dense models {dims}, batch {batch}, {steps} Adam steps each: batched ensemble "
-                     f"(alukit.train.fit, torch.compile={compiled}) vs one model at a time (nn.Sequential + "
+                     f"(alukit.engine.fit, torch.compile={compiled}) vs one model at a time (nn.Sequential + "
                      f"torch.optim.Adam + DataLoader; lean: pre-shuffled slices), {threads} torch thread(s)"),
         "ours_gflops": flops / ours / 1e9,
         "reference_gflops": flops / reference / 1e9,

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from alukit import config as C
+from alukit import engine, runs
 from alukit import train as T
 
 REPO = Path(__file__).resolve().parent.parent
@@ -189,7 +190,7 @@ def test_interrupted_save_leaves_no_entry(env, monkeypatch):
         calls.append(1)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(T.cache, "save_npz", failing_save)
+    monkeypatch.setattr(runs.cache, "save_npz", failing_save)
     before = set(_finished(env))
     with pytest.raises(KeyboardInterrupt):
         T.train("dense+swa", "faithful", str(env / "tiny.yaml"), progress=False)
@@ -214,17 +215,17 @@ def test_train_all_quick_shape(env):
 def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
     """torch.compile rounds differently from eager: the run key says which engine trained."""
     cfg, _, n = T.resolve("dense", "faithful", "paper")
-    assert T.run_key(cfg, n, 0, "d", True) != T.run_key(cfg, n, 0, "d", False)
+    assert runs.run_key(cfg, n, 0, "d", True) != runs.run_key(cfg, n, 0, "d", False)
     monkeypatch.setenv("ALUKIT_COMPILE", "0")
-    assert not T._compiled(cfg, 199_960, None)
+    assert not engine.want_compile(None, 3999 * cfg.epochs, torch.device("cpu"))
     monkeypatch.setenv("ALUKIT_COMPILE", "1")
-    assert T._compiled(cfg, 199_960, None)
-    assert not T._compiled(cfg, 199_960, False)  # an explicit argument wins
+    assert engine.want_compile(None, 3999 * cfg.epochs, torch.device("cpu"))
+    assert not engine.want_compile(False, 3999 * cfg.epochs, torch.device("cpu"))  # an explicit argument wins
 
 
 def test_flush_denormals_flushes_inside_and_restores_after():
     tiny = torch.tensor([1e-40])  # subnormal in float32
-    with T.flush_denormals():
+    with engine.flush_denormals():
         inside = float(tiny * 1.0)
     assert float(tiny * 1.0) != 0.0  # the default (no flushing) is back
     if torch.set_flush_denormal(False):  # this CPU supports flushing (x86 with SSE3)
