@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from . import nets, sparsity, swa
 from .config import Config
 
-__all__ = ["fit", "Trainer", "TrainState", "kernel", "build_ensemble", "member_seeds", "dataset_loss",
+__all__ = ["fit", "Trainer", "TrainState", "kernel", "build_ensemble", "member_seeds", "member_generators", "dataset_loss",
            "flush_denormals", "want_compile", "default_device"]
 
 
@@ -50,6 +50,13 @@ def default_device() -> torch.device:
 def member_seeds(seed: int, group: str, n: int) -> list[int]:
     """Seeds of members 0..n−1 of seed group ``group`` (member e's seed does not depend on n)."""
     return [int.from_bytes(hashlib.sha256(f"{seed}/{group}/{e}".encode()).digest()[:7], "big") for e in range(n)]
+
+
+def member_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
+    """Member ``seed``'s two CPU generators: ``(shuffle, method)`` — its mini-batch order (one
+    ``torch.randperm(N)`` per epoch, mini-batches its consecutive slices) and its sparsity
+    method's randomness (DSR's initial masks and regrowth)."""
+    return torch.Generator().manual_seed(seed ^ 0x5EED_5EED), torch.Generator().manual_seed(seed ^ 0xD5_D5D5)
 
 
 # -- the hot path ------------------------------------------------------------------
@@ -235,10 +242,10 @@ class Trainer:
         self.method.prepare(self.ens)
         self.ens.to(dev)
         self.st = st = TrainState(*_tensors(self.ens, self.method.thresholded, cfg.bias),
-                                  generators=[torch.Generator().manual_seed(s ^ 0xD5_D5D5) for s in seeds],
+                                  generators=[member_generators(s)[1] for s in seeds],
                                   fans=[a if cfg.init_fan == "in" else b for a, b in zip(cfg.dims[:-1], cfg.dims[1:])],
                                   h=torch.full((len(seeds),), cfg.dsr_h0, dtype=torch.float64))
-        self.shuffle_gens = [torch.Generator().manual_seed(s ^ 0x5EED_5EED) for s in seeds]
+        self.shuffle_gens = [member_generators(s)[0] for s in seeds]
         st.masks = self.method.init_masks(st)
         st.mW, st.vW = [torch.zeros_like(w) for w in st.Ws], [torch.zeros_like(w) for w in st.Ws]
         st.mb, st.vb = [torch.zeros_like(b) for b in st.bs], [torch.zeros_like(b) for b in st.bs]
