@@ -359,6 +359,7 @@ def test_kernel_trains_like_torch_adam(name, variant, kw):
                 got.update({f"W{i}": got[f"W{i}"] * m[e:e + 1] for i, m in enumerate(out["masks"])})
             assert got.keys() == want.keys()
             for k in want:
-                torch.testing.assert_close(got[k], want[k], rtol=2e-4, atol=2e-5, msg=f"{which} {k} member {e}")
+                torch.testing.assert_close(got[k], want[k], rtol=2e-4, atol=2e-5,
+                                           msg=lambda m, which=which, k=k, e=e: f"{which} {k}, member {e}: {m}")
     moved = (out["final"]["W1"] - nets.init_ensemble(cfg.dims, seeds, cfg.bias, cfg.init_fan).layers[1].weight).abs()
     assert moved.max() > 1e-2  # the weights really trained
