@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from alukit import config as C
-from alukit import engine, runs
+from alukit import engine, runs, sparsity
 from alukit import train as T
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,6 +116,8 @@ def test_train_result_contract_and_cache(env):
     assert r.ensemble(z).shape == (e, 7, 8)
     assert r.log["loss"].shape == (e, epochs) and r.log["lr"].shape == (epochs,)
     assert r.log["layer_sparsity"].shape == (e, epochs, n_layers)
+    assert r.log["str_threshold"].shape == (e, epochs, n_layers) and not r.log["str_threshold"].any()  # not STR
+    assert r.extra == {"compiled": False, "workers": 1}
     assert r.sparsity.shape == (e,) and r.layer_sparsity.shape == (e, n_layers) and r.final_train_loss.shape == (e,)
     assert np.all(r.sparsity > 0.2)
     assert r.x_norm.mean.shape == (13,) and r.y_norm.std.shape == (8,)
@@ -230,3 +232,43 @@ def test_flush_denormals_flushes_inside_and_restores_after():
     assert float(tiny * 1.0) != 0.0  # the default (no flushing) is back
     if torch.set_flush_denormal(False):  # this CPU supports flushing (x86 with SSE3)
         assert inside == 0.0
+
+
+def test_str_threshold_log_is_sigmoid_of_s(env):
+    r = T.train("str", "faithful", str(env / "tiny.yaml"), epochs=3, progress=False)
+    thr = r.log["str_threshold"]
+    assert thr.shape == (2, 3, 5) and thr.dtype == np.float64
+    last = np.stack([sparsity.str_threshold(lay).reshape(-1).double().numpy() for lay in r.ensemble.layers], 1)
+    np.testing.assert_allclose(thr[:, -1], last, rtol=1e-6)
+    assert np.all((thr > 0) & (thr < 1)) and not np.allclose(thr[:, 0], thr[:, -1])
+
+
+def test_two_worker_pool_gives_the_runs_of_one_process(tmp_path, monkeypatch):
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(TINY)
+    monkeypatch.setenv("ALUKIT_COMPILE", "0")
+    runs_by = {}
+    for workers in (1, 2):
+        monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path / f"cache{workers}"))
+        res = T.train_all(profile, "corrected", workers=workers, progress=False, names=("l1", "dsr", "str+swa"))
+        runs_by[workers] = res
+        assert all(r.extra["workers"] == workers for r in res.values())
+    z = torch.randn(2, 9, 13)
+    for name, one in runs_by[1].items():
+        two = runs_by[2][name]
+        assert two.key == one.key and torch.equal(two.ensemble(z), one.ensemble(z))
+        for k in one.log:
+            np.testing.assert_array_equal(two.log[k], one.log[k])
+
+
+@pytest.mark.slow
+def test_compiled_kernel_trains_like_the_eager_one(env):
+    """torch.compile fuses and reorders float operations: the same run to rounding, cached apart."""
+    profile = str(env / "tiny.yaml")
+    eager = T.train("str+l1", "corrected", profile, epochs=2, progress=False, compile=False)
+    compiled = T.train("str+l1", "corrected", profile, epochs=2, progress=False, compile=True)
+    assert compiled.extra["compiled"] and not eager.extra["compiled"] and compiled.key != eager.key
+    z = torch.randn(2, 50, 13)
+    torch.testing.assert_close(compiled.ensemble(z), eager.ensemble(z), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(compiled.log["loss"], eager.log["loss"], rtol=1e-4)
+    np.testing.assert_array_equal(compiled.x_norm.mean, eager.x_norm.mean)
