@@ -243,6 +243,7 @@ def test_str_threshold_log_is_sigmoid_of_s(env):
     assert np.all((thr > 0) & (thr < 1)) and not np.allclose(thr[:, 0], thr[:, -1])
 
 
+@pytest.mark.slow
 def test_two_worker_pool_gives_the_runs_of_one_process(tmp_path, monkeypatch):
     profile = tmp_path / "tiny.yaml"
     profile.write_text(TINY)
