@@ -15,7 +15,8 @@ error ("RFMSE" in the paper — a normalised mean *absolute* error) is mean_s e_
   surviving one) (:func:`capped_scores`).
 * Bootstrap 95 % intervals that resample models and trajectories (crossed design),
   vectorised and seeded (:func:`bootstrap`, :func:`bootstrap_difference`).
-* Table 4: % of weights that are exactly zero (:func:`sparsity_percent`).
+* Table 4: % of weights that are exactly zero — 100 × :attr:`alukit.runs.TrainResult.sparsity`
+  (:func:`alukit.sparsity.overall_sparsity` of the trained ensemble), not a metric of rollouts.
 
 Per-rollout arrays are laid out ``(H, E, n)`` (horizons × models × trajectories) and
 per-state errors ``(H, E, n, 8)``.
@@ -113,15 +114,6 @@ def survivor_stats(errors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mean = np.where(alive, score, 0).sum(-1) / count
         var = np.where(alive, (score - mean[:, None]) ** 2, 0).sum(-1) / count
     return mean, np.sqrt(var), count
-
-
-def sparsity_percent(weights) -> float:
-    """Table 4 entry: % of entries exactly zero over a list of weight arrays (biases excluded by the caller)."""
-    arrays = [np.asarray(w) for w in weights]
-    total = sum(a.size for a in arrays)
-    if total == 0:
-        raise ValueError("weights must contain at least one entry")
-    return 100.0 * sum(int((a == 0).sum()) for a in arrays) / total
 
 
 # ---------------------------------------------------------------- statistics and bootstrap

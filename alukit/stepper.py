@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from . import cell
+from .config import VARIANTS  # noqa: F401  (the study variants; also alukit.stepper.VARIANTS)
 from .data import Normalizer, derivative_pairs
 from .nets import Ensemble
 
@@ -41,7 +42,6 @@ N_FEATURES = cell.N_STATES + cell.N_INPUTS
 BLOWUP = 1e8
 WIDE = 64  # units; a StackedMLP this wide rolls out faster on all threads (bench rollout)
 CHECK_EVERY = 32
-VARIANTS = ("faithful", "corrected")
 
 
 def normalizers(variant: str, train: np.ndarray, test: np.ndarray, dt: float = 10.0) -> tuple[Normalizer, Normalizer]:

@@ -136,10 +136,3 @@ def test_bad_horizons_and_arguments_are_rejected():
         M.bootstrap(random_errors(), "divergence", n_boot=0)
     with pytest.raises(ValueError, match="level must be in"):
         M.bootstrap(random_errors(), "divergence", level=95)
-
-
-def test_sparsity_percent():
-    assert M.sparsity_percent([np.zeros((2, 3)), np.ones(6)]) == 50.0
-    assert M.sparsity_percent([np.array([0.0, 1e-30, -0.0, 2.0])]) == 50.0
-    with pytest.raises(ValueError, match="at least one entry"):
-        M.sparsity_percent([])
