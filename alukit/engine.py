@@ -255,6 +255,7 @@ class Trainer:
         self.still_loss, self.adam_t = None, 0
 
     def _setup_schedule(self, n_models: int) -> None:
+        """Adam's scalars and L1 factors, the per-epoch lr schedule, the SWA average and the logs."""
         cfg, n_layers, dev = self.cfg, len(self.cfg.dims) - 1, self.dev
         lam0 = cfg.l1 if cfg.l1_input is None else cfg.l1_input
         self.lams = torch.tensor([lam0] + [cfg.l1] * (n_layers - 1), dtype=torch.float32, device=dev)
