@@ -5,23 +5,100 @@ L1, SWA, network, optimiser, schedules). :func:`make_config` builds it from a
 name such as ``"mp+l1+swa"`` and a variant:
 
 ``faithful``
-    as the published code ran it (``shared/spec/paper-methods.md``): 4 hidden
-    layers, STR/DSR without bias and with output-fan He init, MP's threshold
-    arithmetic (4 × "25 %" → 33.2 %), MP/DSR weights frozen from the first
-    prune / reallocation on, SWA = equal average of end-of-epoch weights over
-    the last 25 % of epochs under the method's StepLR, "+swa" rows separately
-    seeded.
+    as the authors' code ran it and as their released models show: 4 hidden layers, STR/DSR without bias
+    and with output-fan He init, MP's threshold arithmetic (4 × "25 %" → 33.2 %),
+    MP/DSR weights frozen from the first prune / reallocation on, SWA = equal
+    average of end-of-epoch weights under the method's StepLR, "+swa" rows
+    separately seeded, each DSR row with the width, sparsity, Np and initial H
+    of its released models, every schedule at the epochs their loops use.
 ``corrected``
-    what the methods mean: biases everywhere, input-fan He init, persistent
-    masks with the remaining weights training, pruning relative to the
-    remaining weights (→ 68.4 %), DSR regrowth at zero with reset optimiser
-    state, SWA via ``torch.optim.swa_utils`` (SWALR to a constant lr over the
-    last 25 % of epochs) taken from the same run as its non-SWA twin.
+    what the methods mean, at the paper's stated design (DSR 4 × 128 at 50 %,
+    Np 150, because that is what the paper claims to study): biases everywhere,
+    input-fan He init, persistent masks with the remaining weights training,
+    pruning relative to the remaining weights (→ 68.4 %), DSR regrowth at zero
+    with reset optimiser state, SWA via ``torch.optim.swa_utils`` (SWALR to a
+    constant lr over the last 25 % of epochs) taken from the same run as its
+    non-SWA twin.
 
 Epoch numbers in schedules are 1-based "after epoch k": ``prune_epochs=(10,)``
-prunes when the 10th epoch has finished. Every field can be overridden;
-:meth:`Config.validate` raises ``ValueError`` naming the field and the allowed
-values before any work starts.
+prunes when the 10th epoch has finished. The authors' loops count epochs from 0
+and act at the end of epoch ``e``, i.e. after 1-based epoch ``e + 1``. Every field
+can be overridden; :meth:`Config.validate` raises ``ValueError`` naming the field
+and the allowed values before any work starts.
+
+Facts from the authors' code and released models
+------------------------------------------------
+Read from the repository ``emilhaugstvedt/sparsity``: the training scripts
+(``<method>/train.py``, module-level hyperparameters and the epoch loop), the
+network classes, and the released models' saved attributes, shapes and SWA
+counters (``n_averaged``). "0-based e" is their loop variable.
+
+===========  =================================================================
+method       fact (source)
+===========  =================================================================
+Dense        4 × 25, 100 epochs, batch 50, Adam 1e-3; StepLR(10, 0.1) stepped
+             after every epoch from the first (``dense_net/train.py``, epoch
+             loop). SWA averages after 0-based e > 75, i.e. after 1-based
+             epochs 77..100: 24 models (loop; released ``swa_model_*`` have
+             ``n_averaged`` = 24) → ``swa_fraction`` 0.24, ``swa_start`` 76.
+             Early stopping (patience 30 from epoch 30) is in the loop; the
+             released SWA models' count of 24 shows their runs reached the last
+             epoch. It is not modelled here.
+L1           as Dense, λ = 1e-4 over all weight matrices, StepLR step 20
+             (``L1_regularization/train.py``); SWA 24 models as Dense
+             (released ``n_averaged`` = 24).
+STR          4 × 25 without bias, s_init −2, StepLR(10) from the first epoch
+             (``soft_thresholding/train.py``). SWA averages after 0-based
+             e ≥ 75: 25 models (loop; released ``n_averaged`` = 25) →
+             ``swa_fraction`` 0.25, ``swa_start`` 75.
+MP           4 × 64; prunes when 0-based e ∈ {10, 20, 30, 40}, at the end of
+             the epoch (``magnitude_pruning/train.py``, pruning schedule) →
+             1-based ``prune_epochs`` (11, 21, 31, 41), not (10, 20, 30, 40).
+             Pruning replaces the weight Parameter after the optimiser was
+             built (``MagnitudePruning.prune``), so weights freeze from the
+             first prune on. StepLR(10) stepped after 0-based e ≥ 40 →
+             ``lr_from`` 40. SWA after 0-based e > 75: 24 models (released
+             ``n_averaged`` = 24) → ``swa_fraction`` 0.24.
+DSR          200 epochs, no bias, Kaiming init on the (n_in, n_out) weight
+             (output fan), exactly ⌊n·(1 − s)⌋ non-zeros per layer at init,
+             δ = 0.1 (``DynamicSparseReparameterizationNet``, layer and net
+             constructors; ``fractional_tolerance`` = 0.1 in every released
+             model). Reallocates when 0-based e ∈ [0, 100] and e % 25 == 0,
+             after the epoch's training → after 1-based epochs 1, 26, 51, 76,
+             101: five reallocations (``dynamic_sparse_reparameterization/
+             train.py``, epoch loop) → ``dsr_first`` 1, ``dsr_every`` 25,
+             ``dsr_last`` 101. StepLR(25) stepped only after 0-based e > 100 →
+             ``lr_from`` 101. SWA after 0-based e > 175: 24 models (loop;
+             released ``swa_model_*`` ``n_averaged`` = 24) → ``swa_fraction``
+             0.12, ``swa_start`` 176. Pruning replaces the weight Parameter
+             (layer ``prune``), so the weights freeze after the first
+             reallocation, i.e. after one epoch of training.
+===========  =================================================================
+
+The four DSR rows as released (saved attributes of ``models/alu/DSR/…``):
+
+==============  ======================  ======  ========  =========  ====  =====
+row             released files          hidden  sparsity  H final    Np    H0
+==============  ======================  ======  ========  =========  ====  =====
+DSR             ``0.5/model_*``         4 × 50  0.5       0.02/0.04  250   0.01
+DSR + L1        ``l1/model_*``          4 × 128 0.1       0.002      150   0.001
+DSR + SWA       ``0.1/swa_model_*``     4 × 128 0.1       —          —     0.001
+DSR + L1 + SWA  ``l1/swa_model_*``      4 × 128 0.1       —          —     0.001
+==============  ======================  ======  ========  =========  ====  =====
+
+The "+swa" rows' state dicts hold no H or Np; their widths and zero fractions
+(0.10; 0.13–0.15 with L1) match the 4 × 128 / 0.1 runs of the committed script,
+whose Np is 150. DSR + L1's λ is 1e-4, the only non-zero value the DSR script
+ever had. The DSR row's weights, unlike the other three rows', were trained
+after reallocation: their RMS is 0.39–0.46 and their largest magnitudes 2–7,
+where frozen Kaiming weights (std √(2/50) = 0.2) would keep RMS ≈ 0.2, as the
+4 × 128 rows' weights do (RMS 0.11–0.13 against √(2/128) = 0.125), so the
+faithful DSR row trains its weights under the mask (``freeze`` False). No
+committed script matches that run (4 × 50, Np 250); its schedule is taken as
+the committed script's.
+
+Not established: the DSR row's exact training loop and learning rates (see
+above); whether early stopping cut any non-SWA Dense/L1 run short.
 """
 from __future__ import annotations
 
@@ -40,12 +117,40 @@ VARIANTS: tuple[str, ...] = ("faithful", "corrected")
 METHODS: tuple[str, ...] = ("dense", "str", "mp", "dsr")
 
 # Per base method, as the code ran it: hidden widths, epochs, StepLR (step, from epoch), bias.
+# Both variants start from these; the corrected variant keeps them.
 _BASE = {
     "dense": dict(hidden=(25, 25, 25, 25), epochs=100, lr_step=10, lr_from=0, bias=True),
     "l1": dict(hidden=(25, 25, 25, 25), epochs=100, lr_step=20, lr_from=0, bias=True),
     "str": dict(hidden=(25, 25, 25, 25), epochs=100, lr_step=10, lr_from=0, bias=False),
     "mp": dict(hidden=(64, 64, 64, 64), epochs=100, lr_step=10, lr_from=40, bias=True),
     "dsr": dict(hidden=(128, 128, 128, 128), epochs=200, lr_step=25, lr_from=100, bias=False),
+}
+
+# Faithful-only schedule facts (module docstring): SWA count over the epochs, MP's 0-based
+# prune epochs as 1-based, DSR's StepLR start and reallocation epochs.
+_FAITHFUL = {
+    "dense": dict(swa_fraction=0.24),
+    "l1": dict(swa_fraction=0.24),
+    "str": dict(swa_fraction=0.25),
+    "mp": dict(swa_fraction=0.24, prune_epochs=(11, 21, 31, 41)),
+    "dsr": dict(swa_fraction=0.12, lr_from=101, dsr_first=1, dsr_last=101),
+}
+
+# The faithful DSR rows as their released models are (module docstring, second table).
+# Initial H: H only ever doubles or halves once per reallocation, so a run's final H is
+# H0 · 2^k with |k| ≤ 5 (five reallocations). 4 × 128 rows: every released model ends at
+# H = 0.002 = 0.001 · 2, the script's default H0 = 0.001; replaying the rule on the init
+# gives 0.001 → 0.0005 → 0.001 → 0.002 → 0.001 → 0.002, with 1–4 weights pruned in the
+# last step as the models' saved K (1–4) shows. DSR row: final H is 0.02 (7 models) or
+# 0.04 (3); all ten pruned K = 270–305 in their last step, outside (≥ 277) or inside
+# (≤ 275) Np = 250 ± 10 %, so H was 0.04 before that step in every run, and
+# H0 = 0.04 · 2^j. The script's defaults were 0.01 (Nov. 2022) and 0.001 (Dec. 2022);
+# 0.04 / 0.001 = 40 is no power of two, 0.04 / 0.01 = 4 is: H0 = 0.01.
+_RELEASED_DSR = {
+    "dsr": dict(hidden=(50, 50, 50, 50), dsr_sparsity=0.5, dsr_np=250, dsr_h0=0.01, freeze=False),
+    "dsr+l1": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3),
+    "dsr+swa": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3),
+    "dsr+l1+swa": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3),
 }
 
 
@@ -79,6 +184,8 @@ class Config:
     freeze: bool = False
     dsr_sparsity: float = 0.5
     dsr_every: int = 25
+    dsr_first: int | None = None
+    dsr_last: int | None = None
     dsr_np: int = 150
     dsr_delta: float = 0.1
     dsr_h0: float = 1e-3
@@ -95,6 +202,17 @@ class Config:
     def dims(self) -> tuple[int, ...]:
         """Layer widths ``(n_in, *hidden, n_out)``."""
         return (self.n_in, *self.hidden, self.n_out)
+
+    @property
+    def dsr_epochs(self) -> tuple[int, ...]:
+        """1-based epochs after which DSR reallocates: ``dsr_first`` (default ``dsr_every``),
+        then every ``dsr_every`` epochs up to ``dsr_last`` (default: no bound), never after the
+        final epoch. Empty for other methods."""
+        if self.method != "dsr":
+            return ()
+        first = self.dsr_every if self.dsr_first is None else self.dsr_first
+        last = self.epochs - 1 if self.dsr_last is None else min(self.dsr_last, self.epochs - 1)
+        return tuple(range(first, last + 1, self.dsr_every))
 
     @property
     def swa_start(self) -> int:
@@ -117,13 +235,21 @@ class Config:
         def sc(k):
             return max(1, round(k * f))
 
+        every = sc(self.dsr_every)
+        first = None if self.dsr_first is None else min(epochs, sc(self.dsr_first))
+        last = self.dsr_last
+        if last is not None:  # keep the number of reallocations: same count of steps after the first
+            start = self.dsr_every if self.dsr_first is None else self.dsr_first
+            last = (every if first is None else first) + every * max(0, (last - start) // self.dsr_every)
         return dataclasses.replace(
             self,
             epochs=epochs,
             lr_step=sc(self.lr_step),
-            lr_from=round(self.lr_from * f),
+            lr_from=min(epochs - 1, round(self.lr_from * f)),
             prune_epochs=tuple(sorted({min(epochs, sc(k)) for k in self.prune_epochs})),
-            dsr_every=sc(self.dsr_every),
+            dsr_every=every,
+            dsr_first=first,
+            dsr_last=last,
             swa_anneal_epochs=sc(self.swa_anneal_epochs),
         ).validate()
 
@@ -181,6 +307,11 @@ class Config:
             bad("dsr_sparsity", "a fraction in [0, 1)")
         if self.method == "dsr" and self.dsr_every > self.epochs:
             bad("dsr_every", f"at most epochs={self.epochs}")
+        if self.dsr_first is not None and (not is_int(self.dsr_first) or not 1 <= self.dsr_first <= self.epochs):
+            bad("dsr_first", f"None or an integer in [1, epochs={self.epochs}]")
+        first = self.dsr_every if self.dsr_first is None else self.dsr_first
+        if self.dsr_last is not None and (not is_int(self.dsr_last) or self.dsr_last < first):
+            bad("dsr_last", f"None or an integer >= the first reallocation epoch {first}")
         if not is_num(self.dsr_delta) or not 0 <= self.dsr_delta < 1:
             bad("dsr_delta", "a fraction in [0, 1)")
         if self.dsr_regrow not in ("kaiming", "zero"):
@@ -221,6 +352,9 @@ def make_config(name: str, variant: str = "faithful", **overrides) -> Config:
                   prune_mode="faithful" if faithful else "iterative", freeze=faithful)
     if method == "dsr":
         kw.update(freeze=faithful, dsr_regrow="kaiming" if faithful else "zero")
+    if faithful:
+        kw.update(_FAITHFUL["l1" if (method == "dense" and l1) else method])
+        kw.update(_RELEASED_DSR.get(name, {}))
     kw["swa_mode"] = "faithful" if faithful else "torch"
     # faithful "+swa" rows are separately seeded runs; corrected twins share one run
     kw["seed_group"] = name if faithful else name.replace("+swa", "")

@@ -1,5 +1,6 @@
 """alukit.train / alukit.config: API, validation, caching, CLI and interrupted runs."""
 import json
+import math
 import os
 import signal
 import subprocess
@@ -53,10 +54,11 @@ def test_sixteen_names_in_table_order():
 
 
 def test_faithful_settings_from_the_spec():
-    mp, dsr, st = (C.make_config(n) for n in ("mp", "dsr", "str"))
-    assert mp.hidden == (64,) * 4 and mp.prune_epochs == (10, 20, 30, 40) and mp.freeze and mp.lr_from == 40
+    mp, dsr, st = (C.make_config(n) for n in ("mp", "dsr+swa", "str"))
+    # their MP loop prunes at the end of 0-based epochs 10..40: after 1-based epochs 11..41
+    assert mp.hidden == (64,) * 4 and mp.prune_epochs == (11, 21, 31, 41) and mp.freeze and mp.lr_from == 40
     assert dsr.hidden == (128,) * 4 and dsr.epochs == 200 and not dsr.bias and dsr.init_fan == "out"
-    assert (dsr.dsr_np, dsr.dsr_delta, dsr.dsr_h0, dsr.dsr_every, dsr.lr_step, dsr.lr_from) == (150, 0.1, 1e-3, 25, 25, 100)
+    assert (dsr.dsr_np, dsr.dsr_delta, dsr.dsr_h0, dsr.dsr_every, dsr.lr_step, dsr.lr_from) == (150, 0.1, 1e-3, 25, 25, 101)
     assert st.s_init == -2 and not st.bias and C.make_config("l1").lr_step == 20
     corr = C.make_config("dsr", "corrected")
     assert corr.bias and corr.init_fan == "in" and not corr.freeze and corr.dsr_regrow == "zero"
@@ -67,8 +69,83 @@ def test_faithful_settings_from_the_spec():
     assert C.config_hash(C.make_config("mp")) == C.config_hash(C.make_config("mp"))
 
 
+# (hidden, initial sparsity, Np, H0, weights frozen after the first reallocation, L1) per released DSR row
+RELEASED_DSR = {
+    "dsr": ((50,) * 4, 0.5, 250, 0.01, False, 0.0),
+    "dsr+l1": ((128,) * 4, 0.1, 150, 1e-3, True, 1e-4),
+    "dsr+swa": ((128,) * 4, 0.1, 150, 1e-3, True, 0.0),
+    "dsr+l1+swa": ((128,) * 4, 0.1, 150, 1e-3, True, 1e-4),
+}
+# final H of the released models (their saved attribute), for the rows that store it
+RELEASED_FINAL_H = {"dsr": (0.02, 0.04), "dsr+l1": (0.002,)}
+
+
+@pytest.mark.parametrize("name", list(RELEASED_DSR))
+def test_faithful_dsr_rows_are_the_released_models(name):
+    cfg = C.make_config(name)
+    hidden, sparsity, n_p, h0, frozen, l1 = RELEASED_DSR[name]
+    assert (cfg.hidden, cfg.dsr_sparsity, cfg.dsr_np, cfg.dsr_h0, cfg.freeze, cfg.l1) == (hidden, sparsity, n_p, h0, frozen, l1)
+    assert cfg.dsr_delta == 0.1 and cfg.dsr_regrow == "kaiming" and not cfg.bias
+    # their loop reallocates at the end of 0-based epochs 0, 25, 50, 75, 100
+    assert cfg.dsr_epochs == (1, 26, 51, 76, 101)
+    # H doubles or halves at most once per reallocation: every released final H is H0 · 2^k, |k| <= 5
+    for h in RELEASED_FINAL_H.get(name, ()):
+        k = math.log2(h / cfg.dsr_h0)
+        assert k == round(k) and abs(k) <= len(cfg.dsr_epochs)
+
+
+@pytest.mark.parametrize("name", list(RELEASED_DSR))
+def test_corrected_dsr_keeps_the_papers_design(name):
+    cfg = C.make_config(name, "corrected")
+    assert (cfg.hidden, cfg.dsr_sparsity, cfg.dsr_np, cfg.dsr_h0, cfg.lr_from) == ((128,) * 4, 0.5, 150, 1e-3, 100)
+    assert cfg.dsr_epochs == tuple(range(25, 200, 25)) and cfg.swa_start == 150
+
+
+def test_faithful_swa_averages_as_many_models_as_the_released_ones():
+    # released swa_model_* n_averaged: 24 (their loops average after 0-based epoch > 75, DSR > 175), STR 25 (>= 75)
+    counts = {"dense+swa": 24, "l1+swa": 24, "str+swa": 25, "str+l1+swa": 25, "mp+swa": 24, "mp+l1+swa": 24,
+              "dsr+swa": 24, "dsr+l1+swa": 24}
+    for name, n in counts.items():
+        cfg = C.make_config(name)
+        assert cfg.epochs - cfg.swa_start == n, name
+    assert C.make_config("dense+swa").swa_start == 76 and C.make_config("dsr+swa").swa_start == 176
+    assert all(C.make_config(name, "corrected").swa_fraction == 0.25 for name in counts)
+
+
+def test_faithful_step_lr_matches_the_authors_scheduler_calls():
+    from alukit import swa
+    # DSR steps StepLR(25) only after 0-based epochs > 100: the first decay is felt in 0-based epoch 126
+    d = C.make_config("dsr+swa")
+    lrs = swa.step_lr(d.lr, d.epochs, d.lr_step, d.lr_gamma, d.lr_from)
+    assert lrs[125] == pytest.approx(1e-3) and lrs[126] == pytest.approx(1e-4) and lrs[151] == pytest.approx(1e-5)
+    # MP steps StepLR(10) after 0-based epochs >= 40; Dense every epoch; L1 with step 20
+    m = C.make_config("mp")
+    lrs = swa.step_lr(m.lr, m.epochs, m.lr_step, m.lr_gamma, m.lr_from)
+    assert lrs[49] == pytest.approx(1e-3) and lrs[50] == pytest.approx(1e-4)
+    for name, first_decay in (("dense", 10), ("l1", 20), ("str", 10)):
+        c = C.make_config(name)
+        lrs = swa.step_lr(c.lr, c.epochs, c.lr_step, c.lr_gamma, c.lr_from)
+        assert lrs[first_decay - 1] == pytest.approx(1e-3) and lrs[first_decay] == pytest.approx(1e-4), name
+
+
+def test_scaled_keeps_the_schedules_shape():
+    for variant in C.VARIANTS:
+        for name in ("dsr", "dsr+l1+swa", "mp", "dense+swa"):
+            full = C.make_config(name, variant)
+            quick = full.scaled(round(full.epochs * 0.2))
+            assert len(quick.dsr_epochs) == len(full.dsr_epochs) and len(quick.prune_epochs) == len(full.prune_epochs)
+            assert 0 <= quick.lr_from < quick.epochs and quick.swa_start < quick.epochs
+    quick = C.make_config("dsr+swa").scaled(40)
+    assert quick.dsr_epochs == (1, 6, 11, 16, 21) and quick.lr_from == 20 and quick.epochs - quick.swa_start == 5
+    assert C.make_config("mp").scaled(20).prune_epochs == (2, 4, 6, 8)
+    assert C.make_config("dsr", "corrected").scaled(40).dsr_epochs == (5, 10, 15, 20, 25, 30, 35)
+
+
 @pytest.mark.parametrize("kwargs,field", [
     (dict(name="densest"), "config name"),
+    (dict(name="dsr", dsr_first=0), "dsr_first"),
+    (dict(name="dsr", dsr_first=300), "dsr_first"),
+    (dict(name="dsr", dsr_first=26, dsr_last=1), "dsr_last"),
     (dict(variant="improved"), "variant"),
     (dict(l1=-1e-4), "l1"),
     (dict(name="dsr", dsr_sparsity=1.0), "dsr_sparsity"),
@@ -211,7 +288,8 @@ def test_train_all_quick_shape(env):
                       names=("dense", "dsr+swa"))
     assert list(res) == ["dense", "dsr+swa"]
     assert res["dsr+swa"].config.method == "dsr"
-    assert abs(float(res["dsr+swa"].sparsity.mean()) - 0.5) < 0.05
+    assert res["dsr+swa"].config.dsr_sparsity == 0.1  # as released
+    assert abs(float(res["dsr+swa"].sparsity.mean()) - 0.1) < 0.05
 
 
 def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
