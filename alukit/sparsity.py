@@ -308,7 +308,7 @@ class MagnitudePruning(Method):
 
 
 class DSR(Method):
-    """Dynamic sparse reparametrization: a random sparse start, prune-and-regrow every ``dsr_every`` epochs."""
+    """Dynamic sparse reparametrization: a random sparse start, prune-and-regrow after the epochs ``cfg.dsr_epochs``."""
 
     cost = 3
 
@@ -327,7 +327,7 @@ class DSR(Method):
     def after_epoch(self, st, done: int) -> bool:
         cfg = self.cfg
         in_time = done < cfg.epochs and (cfg.swa_mode != "torch" or done <= cfg.swa_start)
-        if done % cfg.dsr_every or not in_time:
+        if done not in cfg.dsr_epochs or not in_time:
             return False
         dsr_reallocate_(st.Ws, st.masks, st.h, n_prune=cfg.dsr_np, delta=cfg.dsr_delta, generators=st.generators,
                         regrow=cfg.dsr_regrow, fans=st.fans, adam_states=list(zip(st.mW, st.vW)))

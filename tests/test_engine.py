@@ -152,13 +152,14 @@ def test_faithful_mp_freezes_weights_after_first_prune_but_not_biases(pairs):
 
 
 def test_faithful_dsr_skipping_frozen_epochs_changes_nothing(pairs):
-    cfg = small("dsr", "faithful", epochs=8, dsr_every=2, dsr_np=20)
+    cfg = small("dsr+swa", "faithful", epochs=8, dsr_every=2, dsr_np=20)  # the 4 × 128 rows freeze
+    assert cfg.freeze
     fast = run(cfg, pairs, [3, 4])
     slow = run(cfg, pairs, [3, 4], skip_frozen=False)
     for k in fast["final"]:
         assert torch.equal(fast["final"][k], slow["final"][k])
     np.testing.assert_allclose(fast["loss"], slow["loss"], rtol=1e-5)
-    assert np.abs(fast["layer_sparsity"].mean(2) - 0.5).max() < 0.05
+    assert np.abs(fast["layer_sparsity"].mean(2) - 0.1).max() < 0.05
 
 
 def test_dsr_adapts_h_in_training(pairs):
