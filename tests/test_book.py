@@ -57,7 +57,8 @@ def test_unknown_notebook_fails_with_the_allowed_names():
 
 def test_failing_notebook_fails_the_command_with_its_name_and_error(tmp_path):
     profile = tmp_path / "broken.yaml"
-    profile.write_text("seed: 0\nn_steps: 1\nprocess_trajectories: 2\ndt: 10.0\n")  # n_steps < 2 is refused
+    profile.write_text("profile: broken\nseed: 0\nn_train: 1\nn_val: 1\nn_test: 1\nn_steps: 1\ndt: 10.0\n"
+                       "models: 1\nprocess_trajectories: 2\n")  # a valid profile; the chapter refuses n_steps < 2
     out = tmp_path / "book"
     proc = _alukit("book", "--profile", str(profile), "--only", "01_process", "--output", str(out), "--no-build",
                    timeout=300)
