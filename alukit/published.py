@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import torch
 
 from . import cache, cell, data, metrics, nets, paper, profiles, reproduce, stepper
@@ -347,6 +348,54 @@ def load(profile: str = "paper", out_dir: Path | None = None) -> reproduce.Resul
         raise FileNotFoundError(f"no results in {out_dir}; run: python -m alukit published PATH "
                                 f"(PATH: a checkout of {AUTHORS_REPOSITORY})")
     return reproduce.load(profile, "faithful", out_dir)
+
+
+def _shape(dims, zeros: float) -> str:
+    hidden = list(dims)[1:-1]
+    width = f"{len(hidden)}×{hidden[0]}" if len(set(hidden)) == 1 else "×".join(map(str, hidden))
+    return f"{width}, {zeros:.0f} % zeros"
+
+
+def gaps(released_res: reproduce.Results, ours: reproduce.Results, ours_dims: dict | None = None,
+         tol: float = 5.0) -> pd.DataFrame:
+    """The Table 2 entries where ours and the released models differ by more than ``tol`` points, explained.
+
+    ``ours_dims``: configuration → layer widths of our networks (default: those of
+    :func:`alukit.config.make_config` in ``ours``' variant). One row per entry, index
+    ``(config, horizon)``: ``released`` with its 95 % interval (``low``, ``high``),
+    ``ours`` with ours (``ours_low``, ``ours_high``), ``difference`` (ours − released),
+    ``ours_inside`` (ours in the released models' interval), ``released_inside`` (theirs
+    in ours) and ``reason``: which of those holds or, when neither, how the networks
+    differ (hidden layers, or % of zero weights by more than ``tol``), or else that the
+    difference is training.
+    """
+    frame = paper.agreement(released_res.stats, reference=ours.table2, tol=tol)
+    frame = frame[~frame.within]
+    div = ours.stats[ours.stats.statistic == "divergence"].astype({"horizon": int}).set_index(["config", "horizon"])
+    out = pd.DataFrame({"released": frame.estimate, "low": frame.low, "high": frame.high, "ours": frame.reference,
+                        "ours_low": div.low.reindex(frame.index), "ours_high": div.high.reindex(frame.index)})
+    out["difference"] = out.ours - out.released
+    out["ours_inside"] = frame.inside
+    out["released_inside"] = (out.ours_low - 1e-9 <= out.released) & (out.released <= out.ours_high + 1e-9)
+    if ours_dims is None:
+        from . import config
+
+        ours_dims = {c: config.make_config(c, ours.provenance["variant"]).dims for c, _ in out.index}
+    reasons = []
+    for (c, _), row in out.iterrows():
+        theirs, mine = released_res.provenance["models"][c]["dims"], ours_dims[c]
+        zeros = released_res.table4.at[c, "sparsity"], ours.table4.at[c, "sparsity"]
+        if row.ours_inside:
+            reasons.append("ours is inside the released models' interval")
+        elif row.released_inside:
+            reasons.append("the released models' value is inside our interval")
+        elif list(theirs) != list(mine) or abs(zeros[0] - zeros[1]) > tol:
+            reasons.append(f"different networks: released {_shape(theirs, zeros[0])}; ours {_shape(mine, zeros[1])}")
+        else:
+            reasons.append(f"training: the same network ({_shape(mine, zeros[1])}), and neither interval "
+                           "holds the other's value")
+    out["reason"] = reasons
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,12 +13,13 @@ import types
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 from alukit import __main__ as cli
-from alukit import metrics, paper, published
+from alukit import metrics, paper, published, reproduce
 
 WIDTH = 6  # hidden units of the test networks (two hidden layers)
 
@@ -283,3 +284,34 @@ def test_committed_published_results_cover_every_configuration():
     assert prov["models"]["dsr"]["dims"] == [13, 50, 50, 50, 50, 8] and prov["models"]["dsr+l1"]["Np"] == [150]
     assert all(len(files) == published.N_MODELS for files in prov["files"].values())
     assert not prov["git_commit"].endswith("-dirty"), "results/paper-published/ must be run at a clean commit"
+
+
+def _results(values: dict, halfwidth: float, zeros: dict, dims=None):
+    """A reproduce.Results with Table 2 ``values`` (config → % at 100 samples), ± ``halfwidth`` intervals."""
+    table2 = pd.DataFrame({100: values}).rename_axis("config")
+    stats = pd.DataFrame([{"config": c, "horizon": 100, "statistic": "divergence", "estimate": v,
+                           "low": v - halfwidth, "high": v + halfwidth} for c, v in values.items()])
+    table4 = pd.DataFrame({"sparsity": zeros})
+    prov = {"variant": "faithful", "models": {c: {"dims": d} for c, d in (dims or {}).items()}}
+    return reproduce.Results(table2, None, table4, stats, None, None, {}, (100,), prov)
+
+
+def test_gaps_explain_every_difference_over_five_points():
+    dims = {c: [13, 25, 25, 8] for c in ("dense", "l1", "str", "mp")} | {"dsr": [13, 50, 50, 8]}
+    released_res = _results({"dense": 10, "l1": 10, "str": 10, "mp": 10, "dsr": 10}, 3,
+                            {"dense": 0, "l1": 0, "str": 56, "mp": 33, "dsr": 50}, dims)
+    ours = _results({"dense": 12, "l1": 16, "str": 30, "mp": 30, "dsr": 30}, 20,
+                    {"dense": 0, "l1": 0, "str": 40, "mp": 33, "dsr": 50})
+    ours_dims = dims | {"dsr": [13, 128, 128, 8], "mp": [13, 25, 25, 8]}
+    ours.stats.loc[ours.stats.config.isin(["str", "mp", "dsr"]), ["low", "high"]] = [[25, 35]] * 3
+    g = published.gaps(released_res, ours, ours_dims)
+    assert list(g.index.get_level_values(0)) == ["l1", "str", "mp", "dsr"]  # dense differs by 2 points only
+    assert g.loc[("l1", 100), "reason"] == "the released models' value is inside our interval"
+    assert g.loc[("str", 100), "reason"].startswith("different networks: released 2×25, 56 % zeros; ours 2×25, 40 %")
+    assert g.loc[("mp", 100), "reason"].startswith("training: the same network (2×25, 33 % zeros)")
+    assert g.loc[("dsr", 100), "reason"] == "different networks: released 2×50, 50 % zeros; ours 2×128, 50 % zeros"
+    assert g.loc[("dsr", 100), "difference"] == 20 and not g.ours_inside.any()
+    ours.stats.loc[ours.stats.config == "l1", ["estimate", "low", "high"]] = [16, 14, 18]
+    released_res.stats.loc[released_res.stats.config == "l1", "high"] = 17
+    assert published.gaps(released_res, ours, ours_dims).loc[("l1", 100), "reason"] == \
+        "ours is inside the released models' interval"
