@@ -122,6 +122,9 @@ ARTEFACTS = {
     "dsr+l1+swa": "printed row is the horizons 100…400 divided by 400",
 }
 VALUES = ("printed", "computed")
+# Network dimensions the paper's text gives (Section III-D: "dimensions [...]"): the dense model (and with it
+# L1 and STR), and DSR. The released models have four hidden layers.
+TEXT_DIMS = {"dense": (13, 25, 25, 25, 8), "dsr": (13, 128, 128, 128, 8)}
 
 
 def table2(values: str = "printed") -> pd.DataFrame:

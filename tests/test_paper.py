@@ -38,6 +38,8 @@ def test_rows_are_the_seed_texts_rows():
     text = SEED.read_text().replace("\t", " | ").replace(" $\\pm$ ", " ± ")
     for block in (paper.TABLE2_TEXT, paper.TABLE3_TEXT, paper.TABLE4_TEXT):
         assert block.strip() in text
+    for dims in paper.TEXT_DIMS.values():
+        assert f"dimensions [{', '.join(map(str, dims))}]" in text
 
 
 def test_compare_gives_paper_ours_difference():
