@@ -253,7 +253,8 @@ glue("t4_max_where", str(d4.stack().idxmax()[0]), display=False)
 # :name: tbl-2
 #
 # **Table 2.** Percentage of diverged rollouts per configuration and horizon: the
-# paper's value, ours, and ours − paper.
+# paper's value, ours, and ours − paper. For Dense + SWA and DSR + L1 + SWA the paper's
+# value is what its code computed, not the misprint (next section).
 # ```
 #
 # ```{glue:figure} table3
