@@ -218,7 +218,8 @@ def _layers_of(obj, kind: str, path: Path):
     elif isinstance(obj, StandIn) and "layers" in obj.__dict__.get("_modules", {}):
         facts.update({k: float(v) if isinstance(v, torch.Tensor) else v for k, v in vars(obj).items()
                       if k in ("sparsity", "H", "Np")})
-        params = [layer.__dict__.get("_parameters", {}) for layer in obj._modules["layers"].__dict__["_modules"].values()]
+        layers = obj._modules["layers"].__dict__["_modules"].values()
+        params = [layer.__dict__.get("_parameters", {}) for layer in layers]
     else:
         raise ValueError(f"{path}: expected a network with .layers or an AveragedModel state dict, got {obj!r}")
     layers = [_effective(p, kind, f"{path} layer {i}") for i, p in enumerate(params)]
@@ -235,7 +236,7 @@ def _digest(path: Path) -> str:
 
 
 def check_checkout(root) -> Path:
-    """``root`` as a Path if it holds the released models (``models/alu/...``), else a ValueError saying what is missing."""
+    """``root`` if it holds the released models (``models/alu/...``); else ValueError saying what is missing."""
     root = Path(root)
     if not root.is_dir():
         raise ValueError(f"PATH must be a local checkout of {AUTHORS_REPOSITORY}; {root} is not a directory")
@@ -293,7 +294,7 @@ def _authors_commit(root: Path) -> str:
 
 def run(root, profile: str = "paper", out_dir: Path | None = None, configs=paper.CONFIG_NAMES,
         progress: bool = True, n_boot: int | None = None) -> Path:
-    """Score the released models of ``configs`` on ``profile``'s test set; write ``out_dir`` (default :func:`results_dir`)."""
+    """Score the released models of ``configs`` on ``profile``'s test set; write ``out_dir`` (default: results_dir)."""
     root = check_checkout(root)
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
     unknown = [c for c in configs if c not in FILES]

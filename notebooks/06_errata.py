@@ -68,7 +68,8 @@ for c in ("dsr", "dsr+l1", "dsr+swa", "dsr+l1+swa"):
                  "hidden layers": layers_text(m["dims"]), "configured sparsity": listed(m, "sparsity"),
                  "weights exactly zero [%]": f"{pub.table4.at[c, 'sparsity']:.1f}", "H (final)": listed(m, "H"),
                  "Np": listed(m, "Np"), "SWA: models averaged": listed(m, "n_averaged"),
-                 "paper (text; Table 4)": f"{layers_text(paper.TEXT_DIMS['dsr'])}; {paper.table4().at[c, 'sparsity']:g} %"})
+                 "paper (text; Table 4)": f"{layers_text(paper.TEXT_DIMS['dsr'])}; "
+                                          f"{paper.table4().at[c, 'sparsity']:g} %"})
 glue("table_dsr_released", pd.DataFrame(rows).set_index("paper row").style, display=False)
 corrected_dsr = config.make_config("dsr", "corrected")
 glue("dsr_corrected", f"{layers_text(corrected_dsr.dims)} at {100 * corrected_dsr.dsr_sparsity:g} %", display=False)
@@ -82,7 +83,8 @@ glue("dsr_text_layers", layers_text(paper.TEXT_DIMS["dsr"]), display=False)
 glue("released_layers", ", ".join(sorted({layers_text(m["dims"]) for m in released.values()})), display=False)
 glue("n_released_hidden", len(released["dense"]["dims"]) - 2, display=False)
 art = paper.table2_artefacts().assign(config=lambda d: d.config.map(paper.LABELS))
-art.columns = ["model type", "horizon [ΔT]", "printed [%]", "computed by the authors' code [%]", "why the print is wrong"]
+art.columns = ["model type", "horizon [ΔT]", "printed [%]", "computed by the authors' code [%]",
+               "why the print is wrong"]
 glue("table_artefacts", art.style.format(precision=2).hide(axis="index"), display=False)
 counts = {v: paper.agreement_counts(res["faithful"].stats, values=v) for v in paper.VALUES}
 glue("within_printed", counts["printed"]["within"], display=False)

@@ -190,7 +190,8 @@ def test_malicious_raw_pickle_is_refused_without_running(tmp_path):
 def test_malicious_torch_archive_is_refused_without_running(tmp_path):
     marker = tmp_path / "pwned"
     _save({"weight": torch.zeros(2), "payload": _Eval(marker)}, tmp_path / "model_1.pickle")
-    with pytest.raises(published.RefusedGlobal, match=r"model_1\.pickle: refused to unpickle global (__builtin__|builtins)\.eval"):
+    refused = r"model_1\.pickle: refused to unpickle global (__builtin__|builtins)\.eval"
+    with pytest.raises(published.RefusedGlobal, match=refused):
         published.load_pickle(tmp_path / "model_1.pickle")
     assert not marker.exists()
     # a module of an allowed class that carries a payload is refused as well
@@ -228,7 +229,8 @@ def test_rebuilt_ensemble_computes_what_the_released_network_computes(tmp_path, 
         assert models.facts["n_averaged"] == [1]
     if config == "dsr":
         assert models.facts["H"] == [0.002] and models.facts["Np"] == [150]
-    zeros = [metrics.sparsity_percent([lay.weight[e].detach() for lay in models.ensemble.layers]) / 100 for e in range(10)]
+    zeros = [metrics.sparsity_percent([lay.weight[e].detach() for lay in models.ensemble.layers]) / 100
+             for e in range(published.N_MODELS)]
     np.testing.assert_allclose(models.sparsity, zeros)
     assert len(models.files) == published.N_MODELS and all(len(d) == 64 for d in models.files.values())
 
