@@ -308,7 +308,7 @@ shown = pd.DataFrame({
     "ours": [f"{r.ours:.2f} [{r.ours_low:.2f}, {r.ours_high:.2f}]" for r in gaps.itertuples()],
     "ours − released": gaps.difference.round(2).to_numpy(), "why": gaps.reason.to_numpy()},
     index=pd.Index([f"{paper.LABELS[c]}, {h} ΔT" for c, h in gaps.index], name="entry"))
-glue("table_gaps", shown.style, display=False)
+glue("table_gaps", shown.style.format(precision=2), display=False)
 
 # %% [markdown]
 # ## The authors' released models on our data
