@@ -5,6 +5,13 @@ The rows below are the paper's own table rows (seed text
 ``$\pm$`` as ``±``; ``tests/test_paper.py`` checks them against the seed text.
 A "-" (no surviving rollout) becomes NaN. Rows are keyed by the configuration names
 of :data:`CONFIG_NAMES` in the paper's order; :data:`LABELS` gives the paper's wording.
+
+Two printed rows of Table 2 are not what the authors' code computed (their
+``results.ipynb`` outputs, repository ``emilhaugstvedt/sparsity``): *Dense + SWA* repeats
+the Dense row, and *DSR + L1 + SWA* is the horizons 100…400 divided by 400.
+:data:`COMPUTED_COUNTS` holds what their code computed; ``table2("computed")`` uses it
+for those two rows, and every comparison in the book does. :func:`agreement` and
+:func:`agreement_counts` compare a Table 2 with a study's bootstrap intervals.
 """
 from __future__ import annotations
 
@@ -102,9 +109,47 @@ def _frame(values, columns) -> pd.DataFrame:
     return pd.DataFrame(values, index=pd.Index(CONFIG_NAMES, name="config"), columns=columns, dtype=float)
 
 
-def table2() -> pd.DataFrame:
-    """Table 2: % of rollouts diverged; index config names, columns the horizons 100..5000 (samples)."""
-    return _frame([[_number(c) for c in row] for row in _rows(TABLE2_TEXT)], list(HORIZONS))
+# Diverged rollouts out of N_ROLLOUTS at 100, 1000, 2500 and 5000 samples, as the authors' code computed them
+# (printed outputs of results.ipynb: the "Dense" model of its SWA section and "DSR" of its SWA + L1 section).
+N_ROLLOUTS = 400
+COMPUTED_COUNTS = {"dense+swa": (0, 17, 39, 62), "dsr+l1+swa": (252, 399, 400, 400)}
+ARTEFACTS = {
+    "dense+swa": "printed row repeats the Dense row",
+    "dsr+l1+swa": "printed row is the horizons 100…400 divided by 400",
+}
+VALUES = ("printed", "computed")
+# Network dimensions the paper's text gives (Section III-D: "dimensions [...]"): the dense model (and with it
+# L1 and STR), and DSR. The released models have four hidden layers.
+TEXT_DIMS = {"dense": (13, 25, 25, 25, 8), "dsr": (13, 128, 128, 128, 8)}
+
+
+def table2(values: str = "printed") -> pd.DataFrame:
+    """Table 2: % of rollouts diverged; index config names, columns the horizons 100..5000 (samples).
+
+    ``values``: ``"printed"`` (the paper as printed) or ``"computed"`` (the rows of
+    :data:`ARTEFACTS` replaced by what the authors' code computed, :data:`COMPUTED_COUNTS`
+    / :data:`N_ROLLOUTS` in %).
+    """
+    if values not in VALUES:
+        raise ValueError(f"values must be one of {', '.join(map(repr, VALUES))}; got {values!r}")
+    table = _frame([[_number(c) for c in row] for row in _rows(TABLE2_TEXT)], list(HORIZONS))
+    if values == "computed":
+        for config, counts in COMPUTED_COUNTS.items():
+            table.loc[config] = [100.0 * k / N_ROLLOUTS for k in counts]
+    return table
+
+
+def table2_artefacts() -> pd.DataFrame:
+    """The Table 2 entries whose printed value differs from the computed one.
+
+    Columns ``config``, ``horizon``, ``printed``, ``computed`` (%) and ``note`` (why the
+    printed row is wrong), in paper order.
+    """
+    printed, computed = table2("printed"), table2("computed")
+    rows = [{"config": c, "horizon": h, "printed": printed.at[c, h], "computed": computed.at[c, h],
+             "note": ARTEFACTS[c]}
+            for c in CONFIG_NAMES if c in ARTEFACTS for h in HORIZONS if printed.at[c, h] != computed.at[c, h]]
+    return pd.DataFrame(rows)
 
 
 def table3() -> pd.DataFrame:
@@ -141,3 +186,40 @@ def compare(paper: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
     frame = frame[[(*(c if isinstance(c, tuple) else (c,)), part) for c in paper.columns for part in PARTS]]
     frame.index = pd.Index([LABELS[c] for c in frame.index], name="model type")
     return frame
+
+
+def agreement(stats: pd.DataFrame, reference: pd.DataFrame | None = None, tol: float = 5.0,
+              values: str = "computed") -> pd.DataFrame:
+    """Each Table 2 entry of a study against a reference Table 2.
+
+    ``stats``: a study's bootstrap table (``results/*/stats.csv``: ``config``, ``horizon``,
+    ``statistic``, ``estimate``, ``low``, ``high``); its ``divergence`` rows are used.
+    ``reference``: a Table 2 (index configs, columns horizons; default the paper's,
+    :func:`table2` with ``values``). Entries present in both count. Returns one row per
+    entry, index ``(config, horizon)``: ``reference``, ``estimate``, ``low``, ``high``,
+    ``difference`` (estimate − reference, percentage points), ``inside`` (reference in
+    [low, high]) and ``within`` (|difference| ≤ ``tol``).
+    """
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0 percentage points; got {tol!r}")
+    missing = {"config", "horizon", "statistic", "estimate", "low", "high"} - set(stats.columns)
+    if missing:
+        raise ValueError(f"stats must have the columns of a results stats.csv; missing {sorted(missing)}")
+    reference = table2(values) if reference is None else reference
+    ref = reference.rename(columns=int).stack().rename("reference").astype(float)
+    ref.index = ref.index.set_names(["config", "horizon"])
+    div = stats[stats.statistic == "divergence"].astype({"horizon": int}).set_index(["config", "horizon"])
+    frame = pd.concat([ref, div[["estimate", "low", "high"]]], axis=1, join="inner")
+    frame = frame.loc[[k for k in ref.index if k in frame.index]]  # reference order
+    eps = 1e-9  # interval ends are bootstrap percentiles: exact values up to rounding
+    frame["difference"] = frame.estimate - frame.reference
+    frame["inside"] = (frame.low - eps <= frame.reference) & (frame.reference <= frame.high + eps)
+    frame["within"] = frame.difference.abs() <= tol + eps
+    return frame
+
+
+def agreement_counts(stats: pd.DataFrame, reference: pd.DataFrame | None = None, tol: float = 5.0,
+                     values: str = "computed") -> dict[str, int]:
+    """``{"entries", "inside", "within"}``: how many Table 2 entries :func:`agreement` compares, and how many agree."""
+    frame = agreement(stats, reference, tol, values)
+    return {"entries": len(frame), "inside": int(frame.inside.sum()), "within": int(frame.within.sum())}

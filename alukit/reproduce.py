@@ -248,11 +248,36 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         say(f"{c}: trained ({result.seconds:.0f} s), rolled out; "
             f"diverged at {horizons[-1]}: {metrics.divergence_percent(ev['errors'])[-1]:.1f} %")
 
+    provenance = {
+        "profile": str(profile), "variant": variant, "configs": list(configs),
+        "git_commit": git_commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": _machine(), "torch": _torch_version(),
+        "seconds": seconds,
+        "configuration_hash": configuration_hash(profile, variant, configs),
+        "evaluation_version": _version(),
+        "training_version": train.CODE_VERSION,
+        "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
+        "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
+    }
+    write_results(out_dir, errors, sparsity, horizons, provenance, n_boot)
+    say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
+    return out_dir
+
+
+def write_results(out_dir: Path, errors: dict[str, np.ndarray], sparsity: dict[str, np.ndarray], horizons,
+                  provenance: dict, n_boot: int = N_BOOT) -> None:
+    """Compute Tables 2–4, the bootstrap intervals and the verdicts, and write ``out_dir`` (see module docstring).
+
+    ``errors``: configuration → per-state errors ``(H, E, n, 8)``; ``sparsity``:
+    configuration → ``(E,)`` % of weights exactly zero. ``provenance`` is written to
+    ``provenance.json`` with ``seconds["metrics"]`` (the time this took) and ``n_boot`` added.
+    """
     t = time.perf_counter()
     t2, t3, t4 = tables(errors, sparsity, horizons)
     stats = bootstrap_stats(errors, horizons, n_boot=n_boot)
     comparisons, summary = conclusions.check(errors, horizons, n_boot=n_boot)
-    seconds["metrics"] = time.perf_counter() - t
+    seconds = {**provenance.get("seconds", {}), "metrics": time.perf_counter() - t}
 
     cache.write_text(out_dir / "table2.csv", t2.to_csv())
     _write_table3(t3, out_dir / "table3.csv")
@@ -261,22 +286,8 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
     cache.write_text(out_dir / "comparisons.csv", comparisons.to_csv(index=False))
     cache.write_text(out_dir / "conclusions.csv", summary.to_csv(index=False))
     cache.save_npz(out_dir / "errors.npz", horizons=np.array(horizons), **errors)
-    provenance = {
-        "profile": str(profile), "variant": variant, "configs": list(configs),
-        "git_commit": git_commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": _machine(), "torch": _torch_version(),
-        "seconds": {k: round(v, 3) for k, v in seconds.items()},
-        "configuration_hash": configuration_hash(profile, variant, configs),
-        "evaluation_version": _version(),
-        "training_version": train.CODE_VERSION,
-        "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
-        "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
-        "n_boot": n_boot,
-    }
+    provenance = {**provenance, "seconds": {k: round(v, 3) for k, v in seconds.items()}, "n_boot": n_boot}
     cache.write_json(out_dir / "provenance.json", provenance, indent=2)
-    say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
-    return out_dir
 
 
 def _machine() -> dict:

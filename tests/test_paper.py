@@ -38,6 +38,8 @@ def test_rows_are_the_seed_texts_rows():
     text = SEED.read_text().replace("\t", " | ").replace(" $\\pm$ ", " ± ")
     for block in (paper.TABLE2_TEXT, paper.TABLE3_TEXT, paper.TABLE4_TEXT):
         assert block.strip() in text
+    for dims in paper.TEXT_DIMS.values():
+        assert f"dimensions [{', '.join(map(str, dims))}]" in text
 
 
 def test_compare_gives_paper_ours_difference():
@@ -60,3 +62,52 @@ def test_compare_gives_paper_ours_difference():
 def test_config_names_match_the_training_engine():
     config = pytest.importorskip("alukit.config", reason="alukit.config (training engine) not present yet")
     assert tuple(config.CONFIG_NAMES) == paper.CONFIG_NAMES
+
+
+def test_computed_values_replace_the_two_artefact_rows_only():
+    printed, computed = paper.table2(), paper.table2("computed")
+    assert printed.loc["dense+swa"].tolist() == printed.loc["dense"].tolist() == [0, 3, 6.75, 12]
+    assert printed.loc["dsr+l1+swa"].tolist() == [25, 50, 75, 100]
+    assert computed.loc["dense+swa"].tolist() == [0, 4.25, 9.75, 15.5]
+    assert computed.loc["dsr+l1+swa"].tolist() == [63, 99.75, 100, 100]
+    others = [c for c in paper.CONFIG_NAMES if c not in paper.ARTEFACTS]
+    pd.testing.assert_frame_equal(printed.loc[others], computed.loc[others])
+    art = paper.table2_artefacts()
+    # both rows agree with their printed values at one horizon (dense+swa at 100, dsr+l1+swa at 5000)
+    assert len(art) == 6 and set(art.config) == set(paper.ARTEFACTS)
+    assert (art.printed != art.computed).all() and art.note.str.len().min() > 10
+    with pytest.raises(ValueError, match="values must be one of 'printed', 'computed'"):
+        paper.table2("true")
+
+
+def _stats(table, halfwidth):
+    """A results stats.csv-like frame: divergence estimates from ``table`` with intervals ± ``halfwidth``."""
+    rows = [{"config": c, "horizon": h, "statistic": s, "estimate": table.at[c, h], "low": table.at[c, h] - halfwidth,
+             "high": table.at[c, h] + halfwidth} for c in table.index for h in table.columns
+            for s in ("divergence", "capped_mean")]
+    return pd.DataFrame(rows)
+
+
+def test_agreement_counts_inside_interval_and_within_tolerance():
+    computed = paper.table2("computed")
+    ours = computed.copy()
+    ours.loc["dense", 5000] += 6  # outside ±5, inside ±10
+    ours.loc["l1", 100] += 4  # within ±5
+    stats = _stats(ours, 5.0)
+    frame = paper.agreement(stats)
+    assert frame.shape == (64, 7) and frame.index[0] == ("dense", 100)
+    assert frame.loc[("dense", 5000), "difference"] == pytest.approx(6)
+    assert not frame.loc[("dense", 5000), "inside"] and not frame.loc[("dense", 5000), "within"]
+    assert frame.loc[("l1", 100), "inside"] and frame.loc[("l1", 100), "within"]
+    assert paper.agreement_counts(stats) == {"entries": 64, "inside": 63, "within": 63}
+    # against the printed rows, DSR + L1 + SWA's three wrong entries are misses (Dense + SWA's are within 5)
+    printed = paper.agreement_counts(stats, values="printed")
+    assert printed == {"entries": 64, "inside": 63 - 3, "within": 63 - 3}
+    assert paper.agreement_counts(stats, tol=10)["within"] == 64
+    # any reference table; entries missing from the study are left out
+    sub = _stats(ours.loc[["dsr", "dsr+l1"]], 0.0)
+    assert paper.agreement_counts(sub, reference=ours) == {"entries": 8, "inside": 8, "within": 8}
+    with pytest.raises(ValueError, match="stats must have the columns"):
+        paper.agreement(stats.drop(columns="low"))
+    with pytest.raises(ValueError, match="tol must be >= 0"):
+        paper.agreement(stats, tol=-1)
