@@ -2,7 +2,7 @@
 
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
 (speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``readme``
-(the README's results section).
+(the README's results section), ``handout DIR`` (student notebooks).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ COMMANDS = {
     "train": ("alukit.train", "train one configuration as a batched ensemble"),
     "reproduce": ("alukit.reproduce", "the full study: data, training, rollouts, tables"),
     "readme": ("alukit.readme", "write the README's results section from results/paper-faithful"),
+    "handout": ("alukit.handout", "write the chapters as student notebooks, solutions removed"),
 }
 
 
