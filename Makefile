@@ -3,6 +3,7 @@
 #   make book                  # the paper profile (params/paper.yaml)
 #   make book PROFILE=quick    # minutes on a 2-core machine
 #   make test                  # pytest, including the browser check of the quick book
+#   make handout               # student notebooks, solutions removed, in handout/ (HANDOUT=DIR)
 #   make clean                 # remove built pages, executed notebooks and caches
 #
 # Both targets first create .venv and install what is missing. torch is installed
@@ -17,7 +18,8 @@ STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 
 .DEFAULT_GOAL := book
-.PHONY: book test clean venv
+HANDOUT ?= handout
+.PHONY: book test clean venv handout
 
 venv: $(STAMP)
 
@@ -30,6 +32,9 @@ $(STAMP): pyproject.toml
 
 book: $(STAMP)
 	$(PY) -m alukit book --profile $(PROFILE)
+
+handout: $(STAMP)
+	$(PY) -m alukit handout $(HANDOUT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q

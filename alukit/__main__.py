@@ -2,7 +2,8 @@
 
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
 (speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``published PATH``
-(the authors' released models scored by our pipeline), ``readme`` (the README's results section).
+(the authors' released models scored by our pipeline), ``readme`` (the README's results section),
+``handout DIR`` (student notebooks).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ COMMANDS = {
     "reproduce": ("alukit.reproduce", "the full study: data, training, rollouts, tables"),
     "published": ("alukit.published", "score the authors' released models (checkout at PATH) on our test set"),
     "readme": ("alukit.readme", "write the README's results section from results/paper-faithful"),
+    "handout": ("alukit.handout", "write the chapters as student notebooks, solutions removed"),
 }
 
 

@@ -14,7 +14,9 @@
 3. Run ``jupyter-book build book -W --keep-going`` (warnings are errors).
 
 ``--only NAME`` executes one notebook (then builds, if every other chapter has been
-executed before); ``--no-build`` stops after execution; ``--output DIR`` builds a
+executed before); with it, ``-p KEY VALUE`` (repeatable) overrides a parameter that the
+notebook's ``parameters`` cell declares (VALUE read as a YAML scalar; unknown keys are
+refused, naming the declared ones); ``--no-build`` stops after execution; ``--output DIR`` builds a
 separate copy of the book in ``DIR`` (the tests use it so that they never overwrite
 the book in ``book/``).
 """
@@ -193,6 +195,58 @@ def build_html(book_dir: Path = BOOK_DIR) -> Path:
     return book_dir / "_build" / "html" / "index.html"
 
 
+def declared_parameters(name: str) -> dict[str, dict]:
+    """The parameters that ``notebooks/NAME.py`` declares in its cell tagged ``parameters``.
+
+    ``{name: {"default": source text, "inferred_type_name": ..., "help": ...}}``, read
+    with ``papermill.inspect_notebook``.
+    """
+    import tempfile
+
+    import jupytext
+    import nbformat
+    import papermill
+
+    src = NOTEBOOK_DIR / f"{name}.py"
+    if not src.is_file():
+        raise BookError(f"notebook source not found: {src}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{name}.ipynb"
+        path.write_text(nbformat.writes(jupytext.read(src)))
+        return dict(papermill.inspect_notebook(str(path)))
+
+
+def parameter_overrides(names: list[str], pairs: list[tuple[str, str]]) -> dict:
+    """``-p KEY VALUE`` pairs → ``{KEY: value}``, each KEY checked against the notebooks' parameters cells.
+
+    ``names``: the notebooks the overrides go to (``--only``); a KEY that none of them
+    declares is refused with the names they do declare. VALUE is read as a YAML scalar
+    (``10`` → int, ``1e-3`` → float, ``true`` → bool, ``null`` → None, else text).
+    """
+    if not pairs:
+        return {}
+    if not names:
+        raise ValueError("-p/--parameter needs --only NAME: parameters belong to one notebook's parameters cell")
+    allowed: dict[str, None] = {}
+    for name in names:
+        allowed.update(dict.fromkeys(declared_parameters(name)))
+    out = {}
+    for key, text in pairs:
+        if key not in allowed:
+            raise ValueError(f"parameter {key!r} is not declared by {', '.join(names)}; "
+                             f"allowed: {', '.join(allowed) or 'none'}")
+        value = yaml.safe_load(text) if text.strip() else text
+        if isinstance(value, str):
+            try:
+                value = float(value) if text.strip().lower() not in ("nan", "inf", "-inf", "infinity") else value
+            except ValueError:
+                pass  # plain text
+        if isinstance(value, (dict, list)):
+            raise ValueError(f"parameter {key!r}: value must be a single YAML scalar; got {text!r}")
+        out[key] = value
+    return out
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m alukit book",
@@ -202,14 +256,21 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"parameter profile: one of {', '.join(profiles.PROFILES)} (params/NAME.yaml) or a .yaml path; default quick")
     p.add_argument("--only", metavar="NAME", action="append",
                    help="execute only this notebook (a _toc.yml entry, e.g. 01_process); repeatable")
+    p.add_argument("-p", "--parameter", nargs=2, metavar=("KEY", "VALUE"), action="append", default=[],
+                   help="with --only: override a parameter of the notebook's parameters cell (VALUE read as YAML); "
+                        "repeatable")
     p.add_argument("--no-build", action="store_true", help="execute the notebooks but do not run jupyter-book")
     p.add_argument("--output", metavar="DIR", type=Path,
                    help="build a copy of the book in DIR instead of book/ (the tests use this)")
     return p
 
 
-def run(profile: str = "quick", only: list[str] | None = None, build: bool = True, output: Path | None = None) -> Path | None:
-    """Validate everything, execute the notebooks, build the book; see the module docstring."""
+def run(profile: str = "quick", only: list[str] | None = None, build: bool = True, output: Path | None = None,
+        parameters: list[tuple[str, str]] = ()) -> Path | None:
+    """Validate everything, execute the notebooks, build the book; see the module docstring.
+
+    ``parameters``: ``(KEY, VALUE)`` overrides for the ``only`` notebooks (:func:`parameter_overrides`).
+    """
     params = profiles.load(profile)  # ValueError naming the allowed profiles
     names = notebooks()
     if only:
@@ -219,6 +280,7 @@ def run(profile: str = "quick", only: list[str] | None = None, build: bool = Tru
         selected = [n for n in names if n in only]
     else:
         selected = names
+    params = {**params, **parameter_overrides(list(only or []), list(parameters))}
     out_dir = BOOK_DIR if output is None else Path(output).resolve()
     if out_dir != BOOK_DIR:
         stage(out_dir)
@@ -241,7 +303,7 @@ def run(profile: str = "quick", only: list[str] | None = None, build: bool = Tru
     index = build_html(out_dir)
     seconds["html"] = time.perf_counter() - t0
     print(f"built {index} in {seconds['html']:.1f} s (total {time.perf_counter() - total:.1f} s)", flush=True)
-    if selected == names and out_dir == BOOK_DIR:
+    if selected == names and out_dir == BOOK_DIR and not parameters:
         _record(profile, seconds, time.perf_counter() - total, cached_runs)
     return index
 
@@ -299,7 +361,7 @@ def setup(app):
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        run(args.profile, args.only, not args.no_build, args.output)
+        run(args.profile, args.only, not args.no_build, args.output, [tuple(kv) for kv in args.parameter])
     except (ValueError, BookError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

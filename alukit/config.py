@@ -225,18 +225,31 @@ class Config:
         return d
 
     def scaled(self, epochs: int) -> "Config":
-        """The same configuration over ``epochs`` epochs, every schedule scaled proportionally."""
+        """The same configuration over ``epochs`` epochs (``f = epochs / self.epochs``), schedules shortened.
+
+        The learning-rate schedule (StepLR step and start) and the prune epochs are
+        multiplied by √f, not f: a run shortened 10× keeps ~3× more of its epochs at
+        the starting learning rate and before its first prune than proportional
+        scaling would, instead of spending them at learning rates decayed 10⁴–10⁹×.
+        Prunes keep their number (moved to distinct epochs inside the run where they
+        would collide). DSR's reallocation period and SWA's annealing scale with f, so
+        a short run reallocates as often as the full one. f = 1 changes nothing.
+        """
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
         if epochs == self.epochs:
             return self
         f = epochs / self.epochs
 
-        def sc(k):
-            return max(1, round(k * f))
+        def sc(k, factor=f ** 0.5):
+            return min(epochs, max(1, round(k * factor)))
 
-        every = sc(self.dsr_every)
-        first = None if self.dsr_first is None else min(epochs, sc(self.dsr_first))
+        prunes = sorted(self.prune_epochs)
+        spread: list[int] = []
+        for j, k in enumerate(prunes):  # latest epoch that leaves room for the later prunes, after the previous one
+            spread.append(max(min(sc(k), epochs - (len(prunes) - 1 - j)), spread[-1] + 1 if spread else 1))
+        every = sc(self.dsr_every, f)
+        first = None if self.dsr_first is None else sc(self.dsr_first, f)
         last = self.dsr_last
         if last is not None:  # keep the number of reallocations: same count of steps after the first
             start = self.dsr_every if self.dsr_first is None else self.dsr_first
@@ -245,12 +258,12 @@ class Config:
             self,
             epochs=epochs,
             lr_step=sc(self.lr_step),
-            lr_from=min(epochs - 1, round(self.lr_from * f)),
-            prune_epochs=tuple(sorted({min(epochs, sc(k)) for k in self.prune_epochs})),
+            lr_from=min(epochs - 1, round(self.lr_from * f ** 0.5)),
+            prune_epochs=tuple(sorted({min(epochs, k) for k in spread})),
             dsr_every=every,
             dsr_first=first,
             dsr_last=last,
-            swa_anneal_epochs=sc(self.swa_anneal_epochs),
+            swa_anneal_epochs=sc(self.swa_anneal_epochs, f),
         ).validate()
 
     def validate(self) -> "Config":
