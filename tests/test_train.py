@@ -136,8 +136,10 @@ def test_scaled_keeps_the_schedules_shape():
             assert len(quick.dsr_epochs) == len(full.dsr_epochs) and len(quick.prune_epochs) == len(full.prune_epochs)
             assert 0 <= quick.lr_from < quick.epochs and quick.swa_start < quick.epochs
     quick = C.make_config("dsr+swa").scaled(40)
-    assert quick.dsr_epochs == (1, 6, 11, 16, 21) and quick.lr_from == 20 and quick.epochs - quick.swa_start == 5
-    assert C.make_config("mp").scaled(20).prune_epochs == (2, 4, 6, 8)
+    # reallocations scale with f = 0.2, the learning-rate schedule with √f (StepLR from min(39, round(101 · √0.2)))
+    assert quick.dsr_epochs == (1, 6, 11, 16, 21) and quick.lr_from == 39 and quick.epochs - quick.swa_start == 5
+    assert C.make_config("mp").scaled(20).prune_epochs == (5, 9, 14, 18)  # (11, 21, 31, 41) · √0.2
+    assert C.make_config("mp").scaled(5).prune_epochs == (2, 3, 4, 5)  # four prunes kept, on distinct epochs
     assert C.make_config("dsr", "corrected").scaled(40).dsr_epochs == (5, 10, 15, 20, 25, 30, 35)
 
 
