@@ -274,28 +274,7 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     u = tensor((data[:, :T, S:] - mx[S:]) / sx[S:])  # (n, T, 5) normalised inputs
     scale = tensor(dt * sy / sx[:S])  # a
     shift = tensor(dt * my / sx[:S])  # b
-    if isinstance(model, StackedMLP):  # the model's input buffer ends in a constant 1
-        sizes = (model.n_models, model.layers[0][0].shape[1], model.layers[-1][0].shape[2])
-        if sizes != (E, N_FEATURES, N_STATES):
-            raise ValueError(f"model must map (E, B, {N_FEATURES}) to (E, B, {N_STATES}) with E={E}; "
-                             f"this StackedMLP has E={sizes[0]} and maps {sizes[1]} to {sizes[2]}")
-        *hidden, w_out = model.augmented(scale, shift, dtype, device)
-        features = torch.ones((E, n, N_FEATURES + 1), dtype=dtype, device=device)
-
-        def increment(h):  # a·y + b
-            for w in hidden:
-                h = torch.bmm(h, w).relu_()
-            return torch.bmm(h, w_out)
-    else:
-        features = torch.empty((E, n, N_FEATURES), dtype=dtype, device=device)
-
-        checked = False
-
-        def increment(f):  # a·y + b
-            nonlocal checked
-            y = model(f) if checked else _first_call(model, f, E)
-            checked = True
-            return torch.addcmul(shift, y, scale)
+    features, increment = _increment(model, E, n, scale, shift, dtype, device)
     z = features[..., :S]  # the state lives inside the model's input buffer
     z.copy_(tensor((data[:, 0, :S] - mx[:S]) / sx[:S]).expand(E, n, S))
     out = torch.empty((E, n, T, S), dtype=dtype, device=device)
@@ -316,3 +295,34 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
             z.add_(increment(features))
         out = _mark_dead(out, flag_step).mul_(tensor(sx[:S])).add_(tensor(mx[:S]))
     return out.cpu().numpy()
+
+
+def _increment(model, E: int, n: int, scale, shift, dtype, device):
+    """``(features, increment)`` of a rollout: the model's input buffer ``(E, n, 13[+1])`` and
+    ``increment(features)`` → ``a·y + b`` ``(E, n, 8)``, the Euler step of the state in normalised units.
+
+    A :class:`StackedMLP` steps through its bias-free augmented products (the buffer ends
+    in a constant 1); any other callable is called on the buffer and checked on its first call.
+    """
+    if isinstance(model, StackedMLP):
+        sizes = (model.n_models, model.layers[0][0].shape[1], model.layers[-1][0].shape[2])
+        if sizes != (E, N_FEATURES, N_STATES):
+            raise ValueError(f"model must map (E, B, {N_FEATURES}) to (E, B, {N_STATES}) with E={E}; "
+                             f"this StackedMLP has E={sizes[0]} and maps {sizes[1]} to {sizes[2]}")
+        *hidden, w_out = model.augmented(scale, shift, dtype, device)
+
+        def stacked(h):
+            for w in hidden:
+                h = torch.bmm(h, w).relu_()
+            return torch.bmm(h, w_out)
+
+        return torch.ones((E, n, N_FEATURES + 1), dtype=dtype, device=device), stacked
+    checked = False
+
+    def called(f):
+        nonlocal checked
+        y = model(f) if checked else _first_call(model, f, E)
+        checked = True
+        return torch.addcmul(shift, y, scale)
+
+    return torch.empty((E, n, N_FEATURES), dtype=dtype, device=device), called
