@@ -5,7 +5,7 @@ L1, SWA, network, optimiser, schedules). :func:`make_config` builds it from a
 name such as ``"mp+l1+swa"`` and a variant:
 
 ``faithful``
-    as the published code ran it (``shared/spec/paper-methods.md``): 4 hidden
+    as the published code ran it (chapter 6 of the book lists its defects): 4 hidden
     layers, STR/DSR without bias and with output-fan He init, MP's threshold
     arithmetic (4 × "25 %" → 33.2 %), MP/DSR weights frozen from the first
     prune / reallocation on, SWA = equal average of end-of-epoch weights over
