@@ -1,11 +1,13 @@
-# alukit: build the companion book and run the tests.
+# alukit: reproduce the study, build the companion book and run the tests.
 #
-#   make book                  # the paper profile (params/paper.yaml)
-#   make book PROFILE=quick    # minutes on a 2-core machine
-#   make test                  # pytest, including the browser check of the quick book
-#   make clean                 # remove built pages, executed notebooks and caches
+#   make book                      # the paper profile: reads the committed results, trains nothing
+#   make book PROFILE=quick        # reproduce the quick profile (cached), then build its book
+#   make reproduce                 # the paper profile's full study, both variants -> results/paper-*/
+#   make reproduce PROFILE=quick   # the quick profile's study -> results/quick-*/ (minutes)
+#   make test                      # pytest, including the browser check of every chapter
+#   make clean                     # remove built pages, staged books and caches of the build
 #
-# Both targets first create .venv and install what is missing. torch is installed
+# Every target first creates .venv and installs what is missing. torch is installed
 # first, explicitly and pinned (torch==2.13.0, a CPU build where the index offers
 # one): any other resolution of "torch" can pull gigabytes of CUDA packages.
 
@@ -17,7 +19,7 @@ STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 
 .DEFAULT_GOAL := book
-.PHONY: book test clean venv
+.PHONY: book reproduce test clean venv
 
 venv: $(STAMP)
 
@@ -28,12 +30,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[book,test]" "$(TORCH)"
 	@touch $(STAMP)
 
+# The paper profile's results are committed: its book only reads them. Any other
+# profile's results are made (or loaded from the cache) first.
 book: $(STAMP)
+	@if [ "$(PROFILE)" != "paper" ]; then $(PY) -m alukit reproduce --profile $(PROFILE) --variant both --quiet; fi
 	$(PY) -m alukit book --profile $(PROFILE)
+
+reproduce: $(STAMP)
+	$(PY) -m alukit reproduce --profile $(PROFILE) --variant both
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 clean:
-	rm -rf book/_build book/*.ipynb .pytest_cache
+	rm -rf book/_build build/book-* .pytest_cache
 	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

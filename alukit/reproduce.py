@@ -274,7 +274,7 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         raise ValueError(f"configs must be a non-empty subset of {', '.join(paper.CONFIG_NAMES)}; got {list(configs)}")
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile, variant)
     train = _train_module()
-    params = profiles.load(profile)
+    params = profile_values(profile)
     dt = float(params.get("dt", 10.0))
     horizons = metrics.check_horizons(params.get("horizons", metrics.HORIZONS), params.get("n_steps", 5000))
     seconds = dict.fromkeys(STAGES, 0.0)
@@ -518,6 +518,21 @@ def example_rollouts(config: str, profile: str = "quick", variant: str = "faithf
     return res.rollouts["true"], res.rollouts["pred"][config], res.rollouts["sigma"][config]
 
 
+def profile_values(profile) -> dict:
+    """A profile's parameters as a plain dict (whatever :func:`alukit.profiles.load` returns)."""
+    import dataclasses
+
+    p = profiles.load(profile)
+    if isinstance(p, dict):
+        return dict(p)
+    for method in ("as_dict", "to_dict"):
+        if callable(getattr(p, method, None)):
+            return dict(getattr(p, method)())
+    if dataclasses.is_dataclass(p):
+        return dataclasses.asdict(p)
+    return dict(vars(p))
+
+
 def _admonition(kind: str, title: str, body: str) -> str:
     return f'<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>'
 
@@ -529,7 +544,7 @@ def banner(profile: str, variants=()) -> str:
     variant whose results are stale (:func:`stale_reason`) a warning naming the command
     that refreshes them.
     """
-    p = profiles.load(profile)
+    p = profile_values(profile)
     name = p.get("profile", Path(str(profile)).stem)
     folders = ", ".join(f"<code>results/{Path(str(profile)).stem}-{v}/</code>" for v in variants)
     read = f" Its results are read from {folders}." if variants else ""
@@ -537,7 +552,7 @@ def banner(profile: str, variants=()) -> str:
         parts = [_admonition("note", "Paper profile", "This chapter was built with the <code>paper</code> profile "
                              f"(<code>params/paper.yaml</code>): the papers' data sizes and models.{read}")]
     else:
-        paper_p = profiles.load("paper")
+        paper_p = profile_values("paper")
         facts = [f"{p.get(k, '?')} {what} (paper: {paper_p.get(k, '?')})" for k, what in
                  (("n_train", "training trajectories"), ("n_test", "test trajectories"),
                   ("models", "models per configuration"))]
