@@ -430,11 +430,14 @@ def _nested(arrays: dict[str, np.ndarray]) -> dict:
     return out
 
 
-def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None = None) -> Results:
+def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None = None, *,
+         tables_only: bool = False) -> Results:
     """Read ``results/<profile>-<variant>/``; never computes anything.
 
     Raises ``FileNotFoundError`` naming the missing files and the command that writes
     them if the folder is absent, incomplete or in an older :data:`FORMAT`.
+    ``tables_only``: read the tables, errors and provenance only (any format; the
+    ``training``, ``rollouts`` and ``models`` fields are then empty).
     """
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile, variant)
     command = refresh_command(profile, variant)
@@ -442,8 +445,9 @@ def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None
     if not prov_path.exists():
         raise FileNotFoundError(f"no results in {_shown(out_dir)}; run: {command}")
     provenance = json.loads(prov_path.read_text())
-    missing = [f for f in FILES if not (out_dir / f).exists()]
-    if missing or provenance.get("format") != FORMAT:
+    missing = [f for f in FILES if not (out_dir / f).exists() and not (tables_only and f.endswith(".npz")
+                                                                          and f != "errors.npz")]
+    if missing or (provenance.get("format") != FORMAT and not tables_only):
         raise FileNotFoundError(
             f"{_shown(out_dir)} was written in an older format (format {provenance.get('format', 1)}, this code reads "
             f"format {FORMAT}; missing: {', '.join(missing) or 'none'}); run: {command}")
@@ -451,15 +455,20 @@ def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None
     horizons = tuple(int(h) for h in arrays.pop("horizons"))
     t2 = pd.read_csv(out_dir / "table2.csv", index_col="config")
     t2.columns = [int(c) for c in t2.columns]
-    rollouts = cache.load_npz(out_dir / "rollouts.npz")
-    examples = _nested({k: v for k, v in rollouts.items() if "/" in k})
-    return Results(
+    res = Results(
         table2=t2, table3=_read_table3(out_dir / "table3.csv"),
         table4=pd.read_csv(out_dir / "table4.csv", index_col="config"),
         stats=pd.read_csv(out_dir / "stats.csv"), comparisons=pd.read_csv(out_dir / "comparisons.csv"),
         conclusions=pd.read_csv(out_dir / "conclusions.csv"),
         errors={c: arrays[c] for c in paper.CONFIG_NAMES if c in arrays}, horizons=horizons,
-        provenance=provenance, training=_nested(cache.load_npz(out_dir / "training.npz")),
+        provenance=provenance, training={}, rollouts={}, models={},
+    )
+    if tables_only:
+        return res
+    rollouts = cache.load_npz(out_dir / "rollouts.npz")
+    examples = _nested({k: v for k, v in rollouts.items() if "/" in k})
+    return res._replace(
+        training=_nested(cache.load_npz(out_dir / "training.npz")),
         rollouts={"true": rollouts["true"], "trajectory": int(rollouts["trajectory"]), "dt": float(rollouts["dt"]),
                   "pred": {c: v["pred"] for c, v in examples.items()},
                   "sigma": {c: v["sigma"] for c, v in examples.items()}},
