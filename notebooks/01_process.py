@@ -34,6 +34,8 @@ mode = "random"  # excitation: "random" (APRBS, the papers' data) or "operationa
 dt = 10.0  # sampling step in seconds
 
 # %% tags=["hide-input"]
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -59,7 +61,9 @@ HTML(reproduce.banner(profile))
 # numbers that generate the data are in A, m and kg/s, and this book uses those.
 
 # %%
-trajectories, info = data.simulate(process_trajectories, n_steps, seed=TEST_SEED, dt=dt, mode=mode, report=True)
+with warnings.catch_warnings():  # a re-drawn trajectory is counted in `info` and reported in the text below
+    warnings.simplefilter("ignore")
+    trajectories, info = data.simulate(process_trajectories, n_steps, seed=TEST_SEED, dt=dt, mode=mode, report=True)
 states, inputs = trajectories[..., : cell.N_STATES], trajectories[..., cell.N_STATES :]
 hours = np.arange(n_steps) * dt / 3600
 voltage = cell.cell_voltage(states, inputs)
