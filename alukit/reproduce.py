@@ -80,8 +80,8 @@ FILES = {
                   "(E, n_in, n_out) effective weights of layer l (what the model computes with), "
                   "`<config>/bias<l>` (E, 1, n_out) if the layers have biases, `<config>/raw_weight<l>` (E, n_in, "
                   "n_out) the weights before soft thresholding and `<config>/threshold` (E, L) the learned "
-                  "thresholds sigmoid(s) (STR only), `<config>/mask<l>` (E, n_in, n_out) the persistent masks "
-                  "(corrected MP and DSR only), and `<config>/dims` the layer widths.",
+                  "thresholds sigmoid(s) (STR only), `<config>/mask<l>` bool (E, n_in, n_out) the persistent "
+                  "masks, True where a weight is active (corrected MP and DSR only), and `<config>/dims` the layer widths.",
     "provenance.json": "How the folder was made: profile, variant, configurations, git commit, date, machine, torch, "
                        "seconds per stage, configuration hash, evaluation and training code versions, bootstrap "
                        "resamples, `format`.",
@@ -374,7 +374,7 @@ def model_arrays(trained: dict, configs=INSPECTED_CONFIGS) -> dict[str, np.ndarr
                     out[f"{c}/bias{i}"] = layer.bias.detach().float().numpy()
                 mask = getattr(layer, "weight_mask", None)
                 if mask is not None:
-                    out[f"{c}/mask{i}"] = mask.detach().float().numpy()
+                    out[f"{c}/mask{i}"] = mask.detach().numpy() != 0
                 params = getattr(layer, "parametrizations", None)
                 if params is not None and "weight" in params:
                     out[f"{c}/raw_weight{i}"] = params.weight.original.detach().float().numpy()
