@@ -31,10 +31,9 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The paper profile's results are committed: its book only reads them. Any other
-# profile's results are made (or loaded from the cache) first.
+# profile's missing or stale results are made first (--reproduce; cached stages).
 book: $(STAMP)
-	@if [ "$(PROFILE)" != "paper" ]; then $(PY) -m alukit reproduce --profile $(PROFILE) --variant both --quiet; fi
-	$(PY) -m alukit book --profile $(PROFILE)
+	$(PY) -m alukit book --profile $(PROFILE) $(if $(filter paper,$(PROFILE)),,--reproduce)
 
 reproduce: $(STAMP)
 	$(PY) -m alukit reproduce --profile $(PROFILE) --variant both

@@ -26,9 +26,10 @@ repository root as working directory, into a staged copy of the book
 configuration has execution off. The default parameter cell is removed from the page
 and papermill's injected one is collapsed; the chapter's banner names the profile. A
 failing cell stops the command with the notebook's name and the cell's error (the
-failed notebook is kept under ``<staged>/_build/papermill/``). ``make book
-PROFILE=quick`` runs ``python -m alukit reproduce --profile quick --variant both``
-(cached) before this.
+failed notebook is kept under ``<staged>/_build/papermill/``). With ``--reproduce``
+(what ``make book PROFILE=quick`` passes), the profile's missing or stale results are
+first written by :func:`alukit.reproduce.run` (cached stages); the paper profile's
+results are committed and never made by a book build.
 
 Each build writes its times (seconds per notebook, HTML, total) to
 ``<build>/_build/timings.json``, an ignored file. ``--record`` builds from an empty build
@@ -342,6 +343,9 @@ def _parser() -> argparse.ArgumentParser:
                         "otherwise)")
     p.add_argument("--record", action="store_true",
                    help="build from an empty build folder and write the times to results/book/<profile>.json")
+    p.add_argument("--reproduce", action="store_true",
+                   help="first write this profile's missing or stale results (python -m alukit reproduce, cached "
+                        "stages); not for the paper profile, whose results are committed")
     return p
 
 
@@ -395,12 +399,28 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
     return seconds
 
 
+def _reproduce(profile) -> float:
+    """Write the profile's results that are missing or stale (both variants); returns the seconds it took."""
+    from . import reproduce
+
+    t0 = time.perf_counter()
+    for variant in reproduce.VARIANTS:
+        reason = reproduce.stale_reason(profile, variant)
+        if reason is not None:
+            print(f"results of {Path(str(profile)).stem}-{variant}: {reason}; running "
+                  f"{reproduce.refresh_command(profile, variant)}", flush=True)
+            reproduce.run(profile, variant, progress=False)
+    return time.perf_counter() - t0
+
+
 def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bool = True, output: Path | None = None,
-        record: bool = False, overrides: dict | None = None) -> Path | None:
+        record: bool = False, overrides: dict | None = None, make_results: bool = False) -> Path | None:
     """Validate everything, execute the notebooks, build the book; see the module docstring.
 
     ``overrides``: parameter values that replace the profile's (always a papermill build).
-    Returns the path of ``index.html`` (None with ``build=False``).
+    ``make_results``: first run :func:`alukit.reproduce.run` for the profile's missing or
+    stale results (refused for the paper profile). Returns the path of ``index.html``
+    (None with ``build=False``).
     """
     params = _values(profile, overrides)  # ValueError naming the allowed profiles
     names = notebooks()
@@ -409,16 +429,22 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bo
     if default and (only or not build):
         raise ValueError("--only and --no-build apply to papermill builds (a profile other than the notebooks' "
                          f"defaults, {DEFAULT_PROFILE}); the default book is built whole by jupyter-book")
+    if make_results and params.get("profile") == DEFAULT_PROFILE:
+        raise ValueError(f"--reproduce is not for the {DEFAULT_PROFILE} profile: its results are committed and the book "
+                         f"never trains; refresh them with: make reproduce")
     out_dir = Path(output).resolve() if output is not None else (BOOK_DIR if default else staged_dir(profile))
     if record:
         shutil.rmtree(out_dir / "_build", ignore_errors=True)
     cold = not (out_dir / "_build").exists()
     cached_runs = _cached_training_runs()
     t0 = time.perf_counter()
+    reproduce_seconds = _reproduce(profile) if make_results else None
     if default:
         seconds = _build_default(out_dir, names)
     else:
         seconds = _build_papermill(params, out_dir, names, selected, build)
+    if reproduce_seconds is not None:
+        seconds = {"reproduce": reproduce_seconds, **seconds}
     if not build:
         return None
     total = time.perf_counter() - t0
@@ -490,6 +516,19 @@ def _refresh_when_inputs_change(app, config) -> None:
     write_text(stamp, fingerprint)
 
 
+def _pin_kernel(app, config) -> None:
+    """``config-inited``: Jupyter Book's ``python3`` kernel is this interpreter, logging errors only.
+
+    (ipykernel otherwise logs a warning about unencrypted local sockets for every
+    chapter into the build output.)
+    """
+    if config.nb_execution_mode == "off":
+        return
+    path = _kernel_path(Path(app.outdir).parent)
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(path), old]))
+
+
 def _execution_times(app, exc) -> None:
     """``build-finished``: write ``<build>/execution.json``, each notebook's execution seconds and method."""
     if exc is not None:
@@ -509,6 +548,7 @@ def setup(app):
     """Sphinx extension hook (``_config.yml`` lists ``alukit.book`` in ``extra_extensions``)."""
     app.connect("html-page-context", _unique_scripts)
     app.connect("config-inited", _refresh_when_inputs_change)
+    app.connect("config-inited", _pin_kernel)
     app.connect("build-finished", _execution_times)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
@@ -516,7 +556,7 @@ def setup(app):
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        run(args.profile, args.only, not args.no_build, args.output, args.record)
+        run(args.profile, args.only, not args.no_build, args.output, args.record, make_results=args.reproduce)
     except (ValueError, BookError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -95,8 +95,11 @@ def _check(profile, variant):
 
 
 def _train_module():
-    from . import train
+    import warnings
 
+    with warnings.catch_warnings():  # tqdm.auto, imported by the trainer, warns inside a kernel without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from . import train
     return train
 
 

@@ -1,7 +1,7 @@
 """The book pipeline: command-line validation, chapter links and defaults, and the quick book in a browser.
 
-The browser test makes the quick profile's results (``python -m alukit reproduce``,
-cached), builds the quick-profile book into a temporary folder with papermill (so it
+The browser test makes the quick profile's results (``--reproduce``: missing or stale
+results only), builds the quick-profile book into a temporary folder with papermill (so it
 never touches ``book/``), serves the HTML from 127.0.0.1 and opens every chapter of
 ``_toc.yml`` in headless Chromium (Debian's ``chromium`` at ``/usr/bin/chromium``,
 driven by Playwright's Python package). Per page it checks that every image has
@@ -71,6 +71,11 @@ def test_bad_profile_fails_before_any_work():
     assert "bogus" in proc.stderr and "quick" in proc.stderr and "paper" in proc.stderr, proc.stderr
     assert "executing" not in proc.stdout, "no notebook may run before the profile is validated"
     assert elapsed < 30
+
+
+def test_the_paper_book_never_trains():
+    proc = _alukit("book", "--reproduce")
+    assert proc.returncode != 0 and "--reproduce is not for the paper profile" in proc.stderr, proc.stderr
 
 
 def test_unknown_notebook_fails_with_the_allowed_names():
@@ -165,10 +170,8 @@ def _serve(directory: Path):
 
 @pytest.fixture(scope="module")
 def quick_book(tmp_path_factory):
-    proc = _alukit("reproduce", "--profile", "quick", "--variant", "both", "--quiet", timeout=3000)
-    assert proc.returncode == 0, f"quick reproduce failed:\n{proc.stderr[-4000:]}"
     out = tmp_path_factory.mktemp("book") / "book"
-    proc = _alukit("book", "--profile", "quick", "--output", str(out), timeout=3000)
+    proc = _alukit("book", "--profile", "quick", "--reproduce", "--output", str(out), timeout=3000)
     assert proc.returncode == 0, f"quick book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     html = out / "_build" / "html"
     assert (html / "index.html").is_file() and (html / "01_process.html").is_file()
@@ -188,7 +191,7 @@ def _outputs(cell):
 @pytest.mark.slow
 def test_executed_chapters_have_no_warnings_or_machine_paths(quick_book):
     timings = json.loads((quick_book / "_build" / "timings.json").read_text())
-    assert set(book.notebooks()) | {"html"} == set(timings["seconds"]), "every chapter's time is recorded"
+    assert set(book.notebooks()) | {"html", "reproduce"} == set(timings["seconds"]), "every stage's time is recorded"
     problems = []
     for name in book.notebooks():
         nb = nbformat.read(quick_book / f"{name}.ipynb", as_version=4)
