@@ -68,7 +68,7 @@ glue("profile", profile, display=False)
 # The paper simulates {glue:text}`paper_n_train` training, {glue:text}`paper_n_val`
 # validation and {glue:text}`paper_n_test` test trajectories of {glue:text}`paper_n_steps`
 # samples each, with different initial conditions and random inputs. This build uses
-# the `{glue:text}`profile`` profile; its sizes are beside the paper's below. A training
+# the {glue:text}`profile` profile; its sizes are beside the paper's below. A training
 # pair is one sample $[x_t, u_t]$ with its derivative target, so a trajectory of $T$
 # samples gives $T-1$ pairs: {glue:text}`n_pairs:,` training pairs here, against the
 # paper's {glue:text}`paper_pairs:,`.

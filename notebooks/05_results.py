@@ -298,7 +298,9 @@ for i, row in summary.iterrows():
     glue(f"verdict_{i + 1}", row["verdict"], display=False)
     glue(f"holding_{i + 1}", int(row["holding"]), display=False)
     glue(f"comparisons_{i + 1}", int(row["comparisons"]), display=False)
-shown = summary[["claim", "tested as", "comparisons", "holding", "contradicted", "verdict"]]
+shown = summary[["claim", "tested as"]].assign(verdict=[
+    f"{r.verdict}: {int(r.holding)} of {int(r.comparisons)} comparisons hold, {int(r.contradicted)} contradicted"
+    for r in summary.itertuples()])
 shown.index = pd.Index(range(1, len(shown) + 1), name="conclusion")
 glue("table_verdicts", shown.style.set_table_attributes('class="alukit-text-table"'), display=False)
 detail = res.comparisons.assign(

@@ -154,11 +154,12 @@ for c in configs:
         for stat, label in (("divergence", "diverged [%]"), ("survivor_mean", "RFMSE, survivors"),
                             ("capped_mean", "capped error, all")):
             est, lo, hi = st.loc[(c, last, stat), ["estimate", "low", "high"]]
-            row[(v, label)] = f"{est:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(est) else "–"
+            digits = 1 if stat == "divergence" else 2
+            row[(v, label)] = f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" if np.isfinite(est) else "–"
     rows.append(row)
 table = pd.DataFrame(rows).set_index("configuration")
 table.columns = pd.MultiIndex.from_tuples(table.columns)
-glue("table_variants", table.style, display=False)
+glue("table_variants", table.style.set_table_attributes('class="alukit-nowrap-table"'), display=False)
 glue("last", int(last), display=False)
 t4 = pd.concat({v: r.table4["sparsity"] for v, r in res.items()}, axis=1).rename(index=paper.LABELS)
 glue("table_sparsity", t4.style.format(precision=1), display=False)
