@@ -283,14 +283,31 @@ def build_html(book_dir: Path = BOOK_DIR) -> Path:
     """``jupyter-book build BOOK_DIR -W --keep-going``; returns the path of ``index.html``."""
     cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
            "build", str(book_dir), "-W", "--keep-going"]
+    started = time.time()
     proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     print(proc.stdout, end="", flush=True)
     if proc.returncode != 0:
-        lines = proc.stdout.splitlines()
-        problems = [ln for ln in lines if "WARNING" in ln or "ERROR" in ln or "Error" in ln]
-        detail = "\n".join(problems[-20:]) or "\n".join(lines[-20:])
+        failed = _failed_chapters(book_dir / "_build" / "html" / "reports", started)
+        lines = [_ANSI.sub("", ln) for ln in proc.stdout.splitlines()]
+        problems = [ln for ln in lines if ("WARNING" in ln or "ERROR" in ln)
+                    and not (failed and "found in glue data" in ln)]  # missing glue: a consequence of a failed chapter
+        detail = "\n".join([*failed, *problems[-20:]]) or "\n".join(lines[-20:])
         raise BookError(f"jupyter-book build {_shown(book_dir)} failed (warnings are errors):\n{detail}")
     return book_dir / "_build" / "html" / "index.html"
+
+
+def _failed_chapters(reports: Path, since: float = 0.0) -> list[str]:
+    """One line per chapter whose execution failed (since ``since``, a time stamp): its exception, from myst-nb's
+    ``reports/NAME.err.log``."""
+    out = []
+    for log in sorted(reports.glob("*.err.log")):
+        if log.stat().st_mtime < since:
+            continue
+        lines = [ln.strip() for ln in _ANSI.sub("", log.read_text(errors="replace")).splitlines() if ln.strip()]
+        error = next((ln for ln in reversed(lines) if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", ln)),
+                     lines[-1] if lines else "(no traceback)")
+        out.append(f"chapter {log.name.removesuffix('.err.log')} failed: {error}")
+    return out
 
 
 def _shown(path: Path) -> str:

@@ -282,3 +282,47 @@ def test_every_chapter_renders_offline_in_chromium(request):
         server.shutdown()
     assert not problems, "\n".join(problems)
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not bundled with the book"
+
+
+def test_failed_chapters_are_named_with_their_exception(tmp_path):
+    (tmp_path / "05_results.err.log").write_text(
+        "Traceback\n\x1b[31mFileNotFoundError\x1b[39m: no results in results/paper-faithful/; run: make reproduce\n")
+    old = tmp_path / "01_process.err.log"
+    old.write_text("ValueError: from an earlier build\n")
+    os.utime(old, (0, 0))
+    assert book._failed_chapters(tmp_path, since=1.0) == [
+        "chapter 05_results failed: FileNotFoundError: no results in results/paper-faithful/; run: make reproduce"]
+
+
+def test_inputs_change_empties_the_execution_cache(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    out, doctrees, jcache = tmp_path / "_build" / "html", tmp_path / "_build" / ".doctrees", tmp_path / "_build" / ".jupyter_cache"
+    for d in (out, doctrees, jcache):
+        d.mkdir(parents=True)
+    app = SimpleNamespace(outdir=str(out), doctreedir=str(doctrees))
+    config = SimpleNamespace(nb_execution_mode="cache", nb_execution_cache_path="")
+    monkeypatch.setattr(book, "inputs_fingerprint", lambda: "one")
+    book._refresh_when_inputs_change(app, config)  # first build: nothing to keep
+    assert not jcache.exists() and (tmp_path / "_build" / ".alukit-inputs").read_text() == "one"
+    jcache.mkdir()
+    book._refresh_when_inputs_change(app, config)  # same inputs: cache kept
+    assert jcache.exists()
+    monkeypatch.setattr(book, "inputs_fingerprint", lambda: "two")
+    book._refresh_when_inputs_change(app, config)  # results or code changed: outputs forgotten
+    assert not jcache.exists() and not doctrees.exists()
+
+
+def test_fingerprint_follows_the_paper_results_package_and_profiles(tmp_path, monkeypatch):
+    for path in ("results/paper-faithful/table2.csv", "results/quick-faithful/table2.csv", "alukit/x.py",
+                 "params/paper.yaml"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("1")
+    monkeypatch.setattr(book, "REPO_ROOT", tmp_path)
+    first = book.inputs_fingerprint()
+    (tmp_path / "results/quick-faithful/table2.csv").write_text("2")  # not read by the default book
+    assert book.inputs_fingerprint() == first
+    for path in ("results/paper-faithful/table2.csv", "alukit/x.py", "params/paper.yaml"):
+        (tmp_path / path).write_text("changed")
+        assert book.inputs_fingerprint() != first, path
+        first = book.inputs_fingerprint()
