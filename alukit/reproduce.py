@@ -221,7 +221,7 @@ def configuration_hash(profile: str, variant: str, configs=paper.CONFIG_NAMES) -
     _check(profile, variant)
     train = _train_module()
     resolved = {c: train.resolve(c, variant, profile) for c in configs}  # (Config, params, models)
-    parts = {"profile": profiles.load(profile), "variant": variant,
+    parts = {"profile": profile_values(profile), "variant": variant,
              "configs": {c: [train.config_hash(cfg), n] for c, (cfg, _, n) in resolved.items()}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -329,6 +329,8 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         "configuration_hash": configuration_hash(profile, variant, configs),
         "evaluation_version": _version(),
         "training_version": train.CODE_VERSION,
+        "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
+        "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
         "n_boot": n_boot,
         "format": FORMAT,
         "log_keys_not_saved": skipped,

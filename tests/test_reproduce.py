@@ -58,7 +58,8 @@ class FakeTrain:
         return SimpleNamespace(config=SimpleNamespace(name=config, epochs=epochs), variant=variant, ensemble=ensemble,
                                x_norm=x_norm, y_norm=y_norm, sparsity=np.array([0.25, 0.5]),
                                layer_sparsity=np.array([[0.25], [0.5]]), final_train_loss=np.array([0.1, 0.2]),
-                               log=log, cached=False, seconds=0.0)  # fractions
+                               log=log, cached=False, seconds=0.0,  # fractions
+                               extra={"compiled": False, "workers": 1})
 
 
 @pytest.fixture
@@ -86,6 +87,7 @@ def test_tiny_study_end_to_end(tmp_cache, tiny_profile, tmp_path, fake_train, mo
     prov = res.provenance
     assert set(reproduce.STAGES) == set(prov["seconds"]) and prov["variant"] == "faithful"
     assert prov["configuration_hash"] == reproduce.configuration_hash(tiny_profile, "faithful", CONFIGS)
+    assert prov["training_engine"] == ["eager"] and prov["training_workers"] == [1]
     assert {"git_commit", "date", "machine", "torch"} <= set(prov)
     assert set(res.conclusions.verdict) <= {"holds", "does not hold", "inconclusive", "not run"}
     ran = res.comparisons[res.comparisons.verdict != "not run"]
