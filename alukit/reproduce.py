@@ -302,13 +302,47 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         say(f"{c}: trained ({trained[c].seconds:.0f} s), rolled out; "
             f"diverged at {horizons[-1]}: {metrics.divergence_percent(ev['errors'])[-1]:.1f} %")
 
+    logs, skipped = training_arrays(trained)
+    cache.save_npz(out_dir / "training.npz", **logs)
+    cache.save_npz(out_dir / "rollouts.npz", true=sets.test[EXAMPLE_TRAJECTORY], trajectory=np.array(EXAMPLE_TRAJECTORY),
+                   dt=np.array(dt), **examples)
+    cache.save_npz(out_dir / "models.npz", **model_arrays(trained))
+    cache.write_text(out_dir / "README.md", folder_readme(profile, variant))
+    provenance = {
+        "profile": str(profile), "variant": variant, "configs": list(configs),
+        "git_commit": git_commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": _machine(), "torch": _torch_version(),
+        "seconds": seconds,
+        "configuration_hash": configuration_hash(profile, variant, configs),
+        "evaluation_version": _version(),
+        "training_version": train.CODE_VERSION,
+        "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
+        "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
+        "format": FORMAT,
+        "log_keys_not_saved": skipped,
+    }
+    write_results(out_dir, errors, sparsity, horizons, provenance, n_boot)  # provenance.json last: a finished folder
+    say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
+    return out_dir
+
+
+def write_results(out_dir: Path, errors: dict[str, np.ndarray], sparsity: dict[str, np.ndarray], horizons,
+                  provenance: dict, n_boot: int = N_BOOT) -> None:
+    """Compute Tables 2–4, the bootstrap intervals and the verdicts, and write them with ``provenance.json``.
+
+    ``errors``: configuration → per-state errors ``(H, E, n, 8)``; ``sparsity``:
+    configuration → ``(E,)`` % of weights exactly zero. Writes the CSV files,
+    ``errors.npz`` and, last, ``provenance.json`` (``provenance`` with
+    ``seconds["metrics"]``, the time this took, and ``n_boot`` added). A folder with
+    only these files (no ``training.npz`` etc.) is read with ``load(..., tables_only=True)``.
+    """
     t = time.perf_counter()
     t2, t3, t4 = tables(errors, sparsity, horizons)
     stats = bootstrap_stats(errors, horizons, n_boot=n_boot)
     comparisons, summary = conclusions.check(errors, horizons, n_boot=n_boot)
-    seconds["metrics"] = time.perf_counter() - t
+    seconds = {**provenance.get("seconds", {}), "metrics": time.perf_counter() - t}
 
-    logs, skipped = training_arrays(trained)
     cache.write_text(out_dir / "table2.csv", t2.to_csv())
     _write_table3(t3, out_dir / "table3.csv")
     cache.write_text(out_dir / "table4.csv", t4.to_csv())
@@ -316,29 +350,8 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
     cache.write_text(out_dir / "comparisons.csv", comparisons.to_csv(index=False))
     cache.write_text(out_dir / "conclusions.csv", summary.to_csv(index=False))
     cache.save_npz(out_dir / "errors.npz", horizons=np.array(horizons), **errors)
-    cache.save_npz(out_dir / "training.npz", **logs)
-    cache.save_npz(out_dir / "rollouts.npz", true=sets.test[EXAMPLE_TRAJECTORY], trajectory=np.array(EXAMPLE_TRAJECTORY),
-                   dt=np.array(dt), **examples)
-    cache.save_npz(out_dir / "models.npz", **model_arrays(trained))
-    provenance = {
-        "profile": str(profile), "variant": variant, "configs": list(configs),
-        "git_commit": git_commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": _machine(), "torch": _torch_version(),
-        "seconds": {k: round(v, 3) for k, v in seconds.items()},
-        "configuration_hash": configuration_hash(profile, variant, configs),
-        "evaluation_version": _version(),
-        "training_version": train.CODE_VERSION,
-        "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
-        "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
-        "n_boot": n_boot,
-        "format": FORMAT,
-        "log_keys_not_saved": skipped,
-    }
-    cache.write_text(out_dir / "README.md", folder_readme(profile, variant))
-    cache.write_json(out_dir / "provenance.json", provenance, indent=2)  # last: marks a finished folder
-    say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
-    return out_dir
+    provenance = {**provenance, "seconds": {k: round(v, 3) for k, v in seconds.items()}, "n_boot": n_boot}
+    cache.write_json(out_dir / "provenance.json", provenance, indent=2)
 
 
 def training_arrays(trained: dict) -> tuple[dict[str, np.ndarray], list[str]]:
@@ -442,7 +455,8 @@ def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None
     Raises ``FileNotFoundError`` naming the missing files and the command that writes
     them if the folder is absent, incomplete or in an older :data:`FORMAT`.
     ``tables_only``: read the tables, errors and provenance only (any format; the
-    ``training``, ``rollouts`` and ``models`` fields are then empty).
+    ``training``, ``rollouts`` and ``models`` fields are then empty): the README's
+    tables, and folders that hold nothing else (:func:`write_results`).
     """
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile, variant)
     command = refresh_command(profile, variant)

@@ -157,6 +157,10 @@ def test_old_or_incomplete_results_fail_with_the_command(tmp_cache, tiny_profile
     (out / "provenance.json").write_text(json.dumps(prov))
     with pytest.raises(FileNotFoundError, match="format 1"):
         reproduce.load(tiny_profile, "corrected", out)
+    for name in ("training.npz", "rollouts.npz"):  # a folder of tables only (reproduce.write_results)
+        (out / name).unlink()
+    tables = reproduce.load(tiny_profile, "corrected", out, tables_only=True)
+    assert list(tables.table2.index) == list(CONFIGS[:2]) and tables.training == {} and tables.models == {}
 
 
 def test_banner_states_the_profile_and_stale_results(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
