@@ -18,7 +18,7 @@ notebook by its code only, this module is also a small Sphinx extension
 change (:func:`inputs_fingerprint`), it empties the execution cache and the Sphinx
 environment before the build, so that no page shows outputs of older inputs.
 
-**Any other profile** (or parameter overrides): papermill executes each notebook with
+**Any other profile** (or parameter overrides, ``--only`` or ``--no-build``): papermill executes each notebook with
 the values of ``params/<profile>.yaml`` that its ``parameters`` cell declares, in the
 Python running this command (kernel ``python3`` pinned to ``sys.executable``), with the
 repository root as working directory, into a staged copy of the book
@@ -353,11 +353,13 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"parameter profile: one of {', '.join(profiles.PROFILES)} (params/NAME.yaml) or a .yaml path; "
                         f"default {DEFAULT_PROFILE}")
     p.add_argument("--only", metavar="NAME", action="append",
-                   help="papermill builds: execute only this notebook (a _toc.yml entry, e.g. 01_process); repeatable")
-    p.add_argument("--no-build", action="store_true", help="papermill builds: execute the notebooks, skip jupyter-book")
+                   help="execute only this notebook (a _toc.yml entry, e.g. 01_process) with papermill into the "
+                        "staged copy, then build it; repeatable")
+    p.add_argument("--no-build", action="store_true",
+                   help="execute the notebooks with papermill into the staged copy, skip jupyter-book")
     p.add_argument("--output", metavar="DIR", type=Path,
-                   help="stage and build the book in DIR (default: book/ for the paper profile, build/book-<profile>/ "
-                        "otherwise)")
+                   help="stage and build the book in DIR (default: book/ for the default book, "
+                        "build/book-<profile>/ for papermill builds)")
     p.add_argument("--record", action="store_true",
                    help="build from an empty build folder and write the times to results/book/<profile>.json")
     p.add_argument("--reproduce", action="store_true",
@@ -442,10 +444,7 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bo
     params = _values(profile, overrides)  # ValueError naming the allowed profiles
     names = notebooks()
     selected = _selected(only)
-    default = is_default(profile, overrides)
-    if default and (only or not build):
-        raise ValueError("--only and --no-build apply to papermill builds (a profile other than the notebooks' "
-                         f"defaults, {DEFAULT_PROFILE}); the default book is built whole by jupyter-book")
+    default = is_default(profile, overrides) and not only and build  # else papermill into a staged copy
     if make_results and params.get("profile") == DEFAULT_PROFILE:
         raise ValueError(f"--reproduce is not for the {DEFAULT_PROFILE} profile: its results are committed and the book "
                          f"never trains; refresh them with: make reproduce")
