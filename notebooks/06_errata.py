@@ -41,13 +41,15 @@ HTML(reproduce.banner(profile, reproduce.VARIANTS))
 faithful, corrected = res["faithful"].training, res["corrected"].training
 # 1: faithful DSR has no biases, so after its first reallocation nothing can learn
 dsr_loss = faithful["dsr"]["log"]["loss"]  # (models, epochs)
-dsr_cfg = configs.make_config("dsr", "faithful").scaled(dsr_loss.shape[1])
-after = dsr_loss[:, dsr_cfg.dsr_every:]
-glue("dsr_first", int(dsr_cfg.dsr_every), display=False)
-glue("dsr_epochs", int(dsr_loss.shape[1]), display=False)
-glue("dsr_frozen_change", float(np.abs(np.diff(after, axis=1)).max()) if after.shape[1] > 1 else 0.0, display=False)
-c_loss = corrected["dsr"]["log"]["loss"][:, dsr_cfg.dsr_every:]
-glue("dsr_corrected_drop", float(100 * (1 - c_loss[:, -1].mean() / c_loss[:, 0].mean())), display=False)
+moved = np.abs(np.diff(dsr_loss, axis=1)).max(0) > 0  # step k: did any model's loss change from epoch k+1 to k+2?
+first_still = int(np.argmin(moved)) if not moved.all() else len(moved)  # the first epoch-to-epoch step without change
+after = moved[first_still:]
+c_moved = np.abs(np.diff(corrected["dsr"]["log"]["loss"], axis=1)).max(0) > 0
+glue("dsr_first", first_still + 1, display=False)
+glue("dsr_after", int(len(after)), display=False)
+glue("dsr_still", int((~after).sum()), display=False)
+glue("dsr_jumps", int(after.sum()), display=False)
+glue("dsr_corrected_moved", int(c_moved[first_still:].sum()), display=False)
 # 3: the learning rate while faithful SWA averages
 lr = faithful["dense+swa"]["log"]["lr"]
 swa_cfg = configs.make_config("dense+swa", "faithful").scaled(len(lr))
@@ -72,11 +74,13 @@ glue("dsr_l1_swa_row", " / ".join(f"{v:g}" for v in t2p.loc["dsr+l1+swa"]), disp
 # tensors: the network's weights no longer change. Magnitude pruning keeps training only
 # its biases; DSR has no biases, so after its first reallocation nothing learns at all.
 # The weights of the authors' saved models confirm it. Our faithful variant reproduces
-# the freeze, and its training log shows it: faithful DSR's training loss changes by at
-# most {glue:text}`dsr_frozen_change:.1e` between any two epochs after epoch
-# {glue:text}`dsr_first` (of {glue:text}`dsr_epochs`), whereas corrected DSR, whose masks
-# persist while the remaining weights train, lowers its loss by
-# {glue:text}`dsr_corrected_drop:.0f` % over the same epochs. The paper's poor results
+# the freeze, and its training log shows it: from epoch {glue:text}`dsr_first` on, the
+# training loss of the faithful DSR models is exactly unchanged from one epoch to the
+# next in {glue:text}`dsr_still` of {glue:text}`dsr_after` epochs; the other
+# {glue:text}`dsr_jumps` are the reallocations themselves, which prune and regrow
+# weights without training them. The loss of corrected DSR, whose masks persist while
+# the remaining weights train, changes in {glue:text}`dsr_corrected_moved` of those
+# {glue:text}`dsr_after` epochs. The paper's poor results
 # for magnitude pruning and DSR may largely be this defect.
 #
 # **2. Magnitude pruning stops at a third.** Each "prune 25 %" step takes its threshold
