@@ -1,12 +1,14 @@
-# alukit: build the companion book and run the tests.
+# alukit: reproduce the study, build the companion book and run the tests.
 #
-#   make book                  # the paper profile (params/paper.yaml)
-#   make book PROFILE=quick    # minutes on a 2-core machine
-#   make test                  # pytest, including the browser check of the quick book
-#   make handout               # student notebooks, solutions removed, in handout/ (HANDOUT=DIR)
-#   make clean                 # remove built pages, executed notebooks and caches
+#   make book                      # the paper profile: reads the committed results, trains nothing
+#   make book PROFILE=quick        # reproduce the quick profile (cached), then build its book
+#   make reproduce                 # the paper profile's full study, both variants -> results/paper-*/
+#   make reproduce PROFILE=quick   # the quick profile's study -> results/quick-*/ (minutes)
+#   make test                      # pytest, including the browser check of every chapter
+#   make handout                   # student notebooks, solutions removed, in handout/ (HANDOUT=DIR)
+#   make clean                     # remove built pages, staged books and caches of the build
 #
-# Both targets first create .venv and install what is missing. torch is installed
+# Every target first creates .venv and installs what is missing. torch is installed
 # first, explicitly and pinned (torch==2.13.0, a CPU build where the index offers
 # one): any other resolution of "torch" can pull gigabytes of CUDA packages.
 
@@ -19,7 +21,7 @@ TORCH := torch==2.13.0
 
 .DEFAULT_GOAL := book
 HANDOUT ?= handout
-.PHONY: book test clean venv handout
+.PHONY: book reproduce test clean venv handout
 
 venv: $(STAMP)
 
@@ -30,8 +32,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[book,test]" "$(TORCH)"
 	@touch $(STAMP)
 
+# The paper profile's results are committed: its book only reads them. Any other
+# profile's missing or stale results are made first (--reproduce; cached stages).
 book: $(STAMP)
-	$(PY) -m alukit book --profile $(PROFILE)
+	$(PY) -m alukit book --profile $(PROFILE) $(if $(filter paper,$(PROFILE)),,--reproduce)
+
+reproduce: $(STAMP)
+	$(PY) -m alukit reproduce --profile $(PROFILE) --variant both
 
 handout: $(STAMP)
 	$(PY) -m alukit handout $(HANDOUT)
@@ -40,5 +47,5 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 clean:
-	rm -rf book/_build book/*.ipynb .pytest_cache
+	rm -rf book/_build build/book-* .pytest_cache
 	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

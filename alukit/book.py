@@ -1,28 +1,50 @@
-"""Build the companion book: ``python -m alukit book --profile quick|paper``.
+"""Build the companion book: ``python -m alukit book [--profile quick|paper|FILE.yaml] [--record]``.
 
-1. Read the chapter list from ``_toc.yml`` (repository root). A chapter ``file: NAME``
-   is a notebook when ``notebooks/NAME.py`` (Jupytext percent format) exists, and a
-   page (``book/NAME.md``) otherwise.
-2. Execute every notebook with papermill, in the Python that runs this command
-   (kernel ``python3`` pinned to ``sys.executable``), with the repository root as
-   working directory. Parameters come from ``params/<profile>.yaml``; a notebook gets
-   only the keys its cell tagged ``parameters`` declares. The executed notebook is
-   written to a scratch file and renamed to ``book/NAME.ipynb``, so an interrupted
-   run never leaves a half-executed chapter behind. A failing cell stops the command
-   with the notebook's name and the cell's error; the failed notebook is kept in
-   ``book/_build/papermill/`` for inspection.
-3. Run ``jupyter-book build book -W --keep-going`` (warnings are errors).
+The chapters are the Jupytext percent-format notebooks ``notebooks/NAME.py`` listed in
+``_toc.yml``; pages without code are ``book/NAME.md``. Chapters never train: they read
+the results written by ``python -m alukit reproduce`` (:func:`alukit.reproduce.load`).
+Every notebook's cell tagged ``parameters`` holds the paper profile's values, so there
+are two ways to build, giving the same pages for the paper profile:
 
-``--only NAME`` executes one notebook (then builds, if every other chapter has been
-executed before); with it, ``-p KEY VALUE`` (repeatable) overrides a parameter that the
+**The default book** (paper profile, no overrides) is ``jupyter-book build book -W
+--keep-going``, exactly what typing that command on a fresh clone does. ``book/NAME.py``
+are symbolic links to ``../notebooks/NAME.py`` (:func:`link_chapters` creates missing
+ones); Jupyter Book reads them through Jupytext (``nb_custom_formats`` in
+``_config.yml``) and executes them itself in ``cache`` mode (jupyter-cache under
+``book/_build/.jupyter_cache``), with their default parameters, reading the committed
+``results/paper-*/``. HTML: ``book/_build/html/``. Because jupyter-cache keys a
+notebook by its code only, this module is also a small Sphinx extension
+(``_config.yml`` lists ``alukit.book``): when the results, the package or the profiles
+change (:func:`inputs_fingerprint`), it empties the execution cache and the Sphinx
+environment before the build, so that no page shows outputs of older inputs.
+
+**Any other profile** (or parameter overrides, ``--only`` or ``--no-build``): papermill executes each notebook with
+the values of ``params/<profile>.yaml`` that its ``parameters`` cell declares, in the
+Python running this command (kernel ``python3`` pinned to ``sys.executable``), with the
+repository root as working directory, into a staged copy of the book
+(:func:`staged_dir`: ``build/book-<profile>/``, or ``--output DIR``) whose
+configuration has execution off. The default parameter cell is removed from the page
+and papermill's injected one is collapsed; the chapter's banner names the profile. A
+failing cell stops the command with the notebook's name and the cell's error (the
+failed notebook is kept under ``<staged>/_build/papermill/``). With ``--reproduce``
+(what ``make book PROFILE=quick`` passes), the profile's missing or stale results are
+first written by :func:`alukit.reproduce.run` (cached stages); the paper profile's
+results are committed and never made by a book build.
+
+Each build writes its times (seconds per notebook, HTML, total) to
+``<build>/_build/timings.json``, an ignored file. ``--record`` builds from an empty build
+folder and also writes them to ``results/book/<profile>.json``, the committed
+measurement the README quotes (``python -m alukit readme``); no other build changes a
+tracked file.
+
+``--only NAME`` with ``-p KEY VALUE`` (repeatable) overrides a parameter that the
 notebook's ``parameters`` cell declares (VALUE read as a YAML scalar; unknown keys are
-refused, naming the declared ones); ``--no-build`` stops after execution; ``--output DIR`` builds a
-separate copy of the book in ``DIR`` (the tests use it so that they never overwrite
-the book in ``book/``).
+refused, naming the declared ones): :func:`parameter_overrides`.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -41,13 +63,19 @@ BOOK_DIR = REPO_ROOT / "book"
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 CONFIG = REPO_ROOT / "_config.yml"
 TOC = REPO_ROOT / "_toc.yml"
+STAGED_ROOT = REPO_ROOT / "build"
+TIMES_DIR = REPO_ROOT / "results" / "book"
+DEFAULT_PROFILE = "paper"  # the profile whose values the notebooks' parameter cells hold
 KERNEL_NAME = "python3"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FINGERPRINT = ".alukit-inputs"
 
 
 class BookError(RuntimeError):
     """The book could not be built; the message says which notebook or step failed and why."""
 
+
+# ---------------------------------------------------------------- chapters
 
 def toc_files(toc: Path = TOC) -> list[str]:
     """Every ``file:`` entry of a Jupyter Book table of contents, root first, in order."""
@@ -78,10 +106,65 @@ def notebooks(toc: Path = TOC) -> list[str]:
     for name in toc_files(toc):
         if (NOTEBOOK_DIR / f"{name}.py").is_file():
             out.append(name)
-        elif not any((BOOK_DIR / f"{name}{ext}").is_file() for ext in (".md", ".ipynb", ".rst")):
+        elif not (BOOK_DIR / f"{name}.md").is_file():
             raise BookError(f"_toc.yml lists {name!r}, but neither notebooks/{name}.py nor book/{name}.md exists")
     return out
 
+
+def link_chapters(names=None) -> list[str]:
+    """Create the missing links ``book/NAME.py -> ../notebooks/NAME.py``; return the names linked now.
+
+    Also removes ``book/NAME.ipynb`` files that older versions of this command wrote
+    (they would give Sphinx two documents of one name).
+    """
+    made = []
+    for name in notebooks() if names is None else names:
+        link = BOOK_DIR / f"{name}.py"
+        target = Path("..") / "notebooks" / f"{name}.py"
+        if link.is_symlink() and os.readlink(link) == str(target):
+            pass
+        else:
+            if link.exists() or link.is_symlink():
+                link.unlink()
+            link.symlink_to(target)
+            made.append(name)
+        (BOOK_DIR / f"{name}.ipynb").unlink(missing_ok=True)
+    return made
+
+
+def default_parameters(name: str) -> dict:
+    """The values of the cell tagged ``parameters`` of ``notebooks/NAME.py`` (evaluated, no other cell run)."""
+    import jupytext
+
+    nb = jupytext.read(NOTEBOOK_DIR / f"{name}.py")
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise BookError(f"notebooks/{name}.py must have exactly one cell tagged 'parameters'; found {len(cells)}")
+    namespace: dict = {}
+    exec(compile(cells[0].source, f"notebooks/{name}.py:parameters", "exec"), {}, namespace)
+    return {k: v for k, v in namespace.items() if not k.startswith("_")}
+
+
+def _values(profile, overrides: dict | None = None) -> dict:
+    """The values a notebook may receive: the profile's, ``profile`` as given (a name or a path), overrides last."""
+    from .reproduce import profile_values
+
+    return {**profile_values(profile), "profile": str(profile), **(overrides or {})}
+
+
+def is_default(profile, overrides: dict | None = None) -> bool:
+    """True if the notebooks' own parameters are this profile's, so that Jupyter Book can execute them directly."""
+    if overrides:
+        return False
+    values = _values(profile)
+    for name in notebooks():
+        defaults = default_parameters(name)
+        if any(k in values and values[k] != v for k, v in defaults.items()):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- papermill (other profiles)
 
 def _kernel_path(scratch: Path) -> Path:
     """A Jupyter data folder whose ``python3`` kernel is this very interpreter.
@@ -116,7 +199,21 @@ def _error_message(name: str, exc, failed: Path) -> str:
     )
 
 
-def execute(name: str, params: dict, out_dir: Path = BOOK_DIR) -> dict:
+def _reader_view(path: Path) -> None:
+    """Remove the default parameter cell from the page and collapse papermill's injected one."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if "injected-parameters" in tags and "hide-cell" not in tags:
+            tags.append("hide-cell")
+    write_text(path, nbformat.writes(nb))
+
+
+def execute(name: str, params: dict, out_dir: Path) -> dict:
     """Execute ``notebooks/NAME.py`` into ``out_dir/NAME.ipynb``; return the injected parameters."""
     import jupytext
     import nbformat
@@ -140,16 +237,8 @@ def execute(name: str, params: dict, out_dir: Path = BOOK_DIR) -> dict:
     old_path = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(_kernel_path(scratch)), old_path]))
     try:
-        papermill.execute_notebook(
-            str(source_nb),
-            str(result),
-            parameters=injected,
-            kernel_name=KERNEL_NAME,
-            language="python",
-            cwd=str(REPO_ROOT),
-            progress_bar=False,
-            log_output=False,
-        )
+        papermill.execute_notebook(str(source_nb), str(result), parameters=injected, kernel_name=KERNEL_NAME,
+                                   language="python", cwd=str(REPO_ROOT), progress_bar=False, log_output=False)
     except PapermillExecutionError as exc:
         raise BookError(_error_message(name, exc, result)) from None
     except Exception as exc:  # kernel died, timeout, bad notebook
@@ -159,39 +248,55 @@ def execute(name: str, params: dict, out_dir: Path = BOOK_DIR) -> dict:
             os.environ.pop("JUPYTER_PATH", None)
         else:
             os.environ["JUPYTER_PATH"] = old_path
+    _reader_view(result)
     os.replace(result, out_dir / f"{name}.ipynb")  # same file system: atomic
     source_nb.unlink(missing_ok=True)
     return injected
 
 
+def staged_dir(profile) -> Path:
+    """Where a non-default profile's book is staged and built: ``build/book-<profile>/``."""
+    return STAGED_ROOT / f"book-{Path(str(profile)).stem}"
+
+
 def stage(out_dir: Path) -> None:
-    """Copy the book's static sources (pages, bibliography, config, toc) into ``out_dir``."""
+    """Copy the book's pages, bibliography and static files into ``out_dir``, with execution switched off.
+
+    The staged ``_config.yml`` is the root one with ``execute_notebooks: off`` (the
+    notebooks there are already executed by papermill); chapter links are not copied.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     for item in BOOK_DIR.iterdir():
-        if item.name.startswith(".") or item.name == "_build" or item.suffix == ".ipynb":
+        if item.name.startswith(".") or item.name == "_build" or item.suffix in (".ipynb", ".py") \
+                or item.name in (CONFIG.name, TOC.name):
             continue
         target = out_dir / item.name
         if item.is_dir():
             shutil.copytree(item, target, dirs_exist_ok=True)
         else:
             shutil.copy2(item, target)
-    for f in (CONFIG, TOC):
-        target = out_dir / f.name
-        if target.is_symlink():
-            target.unlink()
-        shutil.copy2(f, target)
+    config = yaml.safe_load(CONFIG.read_text())
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    write_text(out_dir / CONFIG.name, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    shutil.copy2(TOC, out_dir / TOC.name)
 
+
+# ---------------------------------------------------------------- jupyter-book
 
 def build_html(book_dir: Path = BOOK_DIR) -> Path:
     """``jupyter-book build BOOK_DIR -W --keep-going``; returns the path of ``index.html``."""
     cmd = [sys.executable, "-c", "import sys; from jupyter_book.cli.main import main; sys.exit(main())",
            "build", str(book_dir), "-W", "--keep-going"]
+    started = time.time()
     proc = subprocess.run(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     print(proc.stdout, end="", flush=True)
     if proc.returncode != 0:
-        warnings = [ln for ln in proc.stdout.splitlines() if "WARNING" in ln or "ERROR" in ln]
-        detail = "\n".join(warnings[-20:]) or "\n".join(proc.stdout.splitlines()[-20:])
-        raise BookError(f"jupyter-book build {book_dir} failed (warnings are errors):\n{detail}")
+        failed = _failed_chapters(book_dir / "_build" / "html" / "reports", started)
+        lines = [_ANSI.sub("", ln) for ln in proc.stdout.splitlines()]
+        problems = [ln for ln in lines if ("WARNING" in ln or "ERROR" in ln)
+                    and not (failed and "found in glue data" in ln)]  # missing glue: a consequence of a failed chapter
+        detail = "\n".join([*failed, *problems[-20:]]) or "\n".join(lines[-20:])
+        raise BookError(f"jupyter-book build {_shown(book_dir)} failed (warnings are errors):\n{detail}")
     return book_dir / "_build" / "html" / "index.html"
 
 
@@ -247,68 +352,186 @@ def parameter_overrides(names: list[str], pairs: list[tuple[str, str]]) -> dict:
     return out
 
 
+def _failed_chapters(reports: Path, since: float = 0.0) -> list[str]:
+    """One line per chapter whose execution failed (since ``since``, a time stamp): its exception, from myst-nb's
+    ``reports/NAME.err.log``."""
+    out = []
+    for log in sorted(reports.glob("*.err.log")):
+        if log.stat().st_mtime < since:
+            continue
+        lines = [ln.strip() for ln in _ANSI.sub("", log.read_text(errors="replace")).splitlines() if ln.strip()]
+        error = next((ln for ln in reversed(lines) if re.match(r"^[A-Za-z_.]*(Error|Exception)\b", ln)),
+                     lines[-1] if lines else "(no traceback)")
+        out.append(f"chapter {log.name.removesuffix('.err.log')} failed: {error}")
+    return out
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def inputs_fingerprint() -> str:
+    """Hash of what the default book's pages depend on besides the chapters' code.
+
+    The ``results/paper-*/`` folders, the package's modules and the profiles.
+    """
+    h = hashlib.sha256()
+    files = [*sorted((REPO_ROOT / "results").glob(f"{DEFAULT_PROFILE}-*/**/*")),
+             *sorted((REPO_ROOT / "alukit").glob("*.py")), *sorted((REPO_ROOT / "params").glob("*.yaml"))]
+    for f in files:
+        if f.is_file():
+            h.update(str(f.relative_to(REPO_ROOT)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _timings(build_dir: Path) -> dict:
+    path = build_dir / "_build" / "timings.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _write_timings(build_dir: Path, record: dict) -> None:
+    write_json(build_dir / "_build" / "timings.json", record)
+
+
+# ---------------------------------------------------------------- the command
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m alukit book",
-        description="Execute the book's notebooks with papermill and build the HTML book with jupyter-book.",
+        description="Build the HTML book: jupyter-book executes the chapters (paper profile), or papermill "
+                    "executes them with another profile's values into a staged copy.",
     )
-    p.add_argument("--profile", default="quick",
-                   help=f"parameter profile: one of {', '.join(profiles.PROFILES)} (params/NAME.yaml) or a .yaml path; default quick")
+    p.add_argument("--profile", default=DEFAULT_PROFILE,
+                   help=f"parameter profile: one of {', '.join(profiles.PROFILES)} (params/NAME.yaml) or a .yaml path; "
+                        f"default {DEFAULT_PROFILE}")
     p.add_argument("--only", metavar="NAME", action="append",
-                   help="execute only this notebook (a _toc.yml entry, e.g. 01_process); repeatable")
+                   help="execute only this notebook (a _toc.yml entry, e.g. 01_process) with papermill into the "
+                        "staged copy, then build it; repeatable")
+    p.add_argument("--no-build", action="store_true",
+                   help="execute the notebooks with papermill into the staged copy, skip jupyter-book")
     p.add_argument("-p", "--parameter", nargs=2, metavar=("KEY", "VALUE"), action="append", default=[],
                    help="with --only: override a parameter of the notebook's parameters cell (VALUE read as YAML); "
                         "repeatable")
-    p.add_argument("--no-build", action="store_true", help="execute the notebooks but do not run jupyter-book")
     p.add_argument("--output", metavar="DIR", type=Path,
-                   help="build a copy of the book in DIR instead of book/ (the tests use this)")
+                   help="stage and build the book in DIR (default: book/ for the default book, "
+                        "build/book-<profile>/ for papermill builds)")
+    p.add_argument("--record", action="store_true",
+                   help="build from an empty build folder and write the times to results/book/<profile>.json")
+    p.add_argument("--reproduce", action="store_true",
+                   help="first write this profile's missing or stale results (python -m alukit reproduce, cached "
+                        "stages); not for the paper profile, whose results are committed")
     return p
 
 
-def run(profile: str = "quick", only: list[str] | None = None, build: bool = True, output: Path | None = None,
-        parameters: list[tuple[str, str]] = ()) -> Path | None:
-    """Validate everything, execute the notebooks, build the book; see the module docstring.
-
-    ``parameters``: ``(KEY, VALUE)`` overrides for the ``only`` notebooks (:func:`parameter_overrides`).
-    """
-    params = profiles.load(profile)  # ValueError naming the allowed profiles
+def _selected(only: list[str] | None) -> list[str]:
     names = notebooks()
-    if only:
-        unknown = [n for n in only if n not in names]
-        if unknown:
-            raise ValueError(f"--only must name notebooks listed in _toc.yml ({', '.join(names) or 'none'}); got {', '.join(unknown)}")
-        selected = [n for n in names if n in only]
-    else:
-        selected = names
-    params = {**params, **parameter_overrides(list(only or []), list(parameters))}
-    out_dir = BOOK_DIR if output is None else Path(output).resolve()
+    if not only:
+        return names
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise ValueError(f"--only must name notebooks listed in _toc.yml ({', '.join(names) or 'none'}); got {', '.join(unknown)}")
+    return [n for n in names if n in only]
+
+
+def _build_default(out_dir: Path, names: list[str]) -> dict:
+    """Jupyter Book executes the chapters itself; returns seconds per notebook and for the rest of the build."""
     if out_dir != BOOK_DIR:
         stage(out_dir)
+        config = yaml.safe_load(CONFIG.read_text())
+        write_text(out_dir / CONFIG.name, yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        for name in names:
+            (out_dir / f"{name}.py").unlink(missing_ok=True)
+            (out_dir / f"{name}.py").symlink_to(NOTEBOOK_DIR / f"{name}.py")
+    else:
+        link_chapters(names)
+    t0 = time.perf_counter()
+    index = build_html(out_dir)
+    total = time.perf_counter() - t0
+    executed = json.loads((index.parent.parent / "execution.json").read_text())
+    seconds = {n: executed.get(n, {}).get("seconds", 0.0) for n in names}
+    seconds["html"] = max(total - sum(seconds.values()), 0.0)
+    return seconds
 
-    total = time.perf_counter()
-    cached_runs = _cached_training_runs()
+
+def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: list[str], build: bool) -> dict:
+    stage(out_dir)
     seconds: dict[str, float] = {}
     for i, name in enumerate(selected, 1):
         t0 = time.perf_counter()
-        print(f"[{i}/{len(selected)}] executing notebooks/{name}.py (profile {profile})", flush=True)
+        print(f"[{i}/{len(selected)}] executing notebooks/{name}.py (profile {params.get('profile', '?')})", flush=True)
         injected = execute(name, params, out_dir)
         seconds[name] = time.perf_counter() - t0
-        print(f"      parameters {injected}; {seconds[name]:.1f} s -> {out_dir / (name + '.ipynb')}", flush=True)
+        print(f"      parameters {injected}; {seconds[name]:.1f} s -> {_shown(out_dir / (name + '.ipynb'))}", flush=True)
     if not build:
-        return None
+        return seconds
     missing = [n for n in names if not (out_dir / f"{n}.ipynb").is_file()]
     if missing:
         raise BookError(f"not executed yet: {', '.join(missing)}; run without --only first")
     t0 = time.perf_counter()
-    index = build_html(out_dir)
+    build_html(out_dir)
     seconds["html"] = time.perf_counter() - t0
-    print(f"built {index} in {seconds['html']:.1f} s (total {time.perf_counter() - total:.1f} s)", flush=True)
-    if selected == names and out_dir == BOOK_DIR and not parameters:
-        _record(profile, seconds, time.perf_counter() - total, cached_runs)
+    return seconds
+
+
+def _reproduce(profile) -> float:
+    """Write the profile's results that are missing or stale (both variants); returns the seconds it took."""
+    from . import reproduce
+
+    t0 = time.perf_counter()
+    for variant in reproduce.VARIANTS:
+        reason = reproduce.stale_reason(profile, variant)
+        if reason is not None:
+            print(f"results of {Path(str(profile)).stem}-{variant}: {reason}; running "
+                  f"{reproduce.refresh_command(profile, variant)}", flush=True)
+            reproduce.run(profile, variant, progress=False)
+    return time.perf_counter() - t0
+
+
+def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bool = True, output: Path | None = None,
+        record: bool = False, overrides: dict | None = None, make_results: bool = False) -> Path | None:
+    """Validate everything, execute the notebooks, build the book; see the module docstring.
+
+    ``overrides``: parameter values that replace the profile's (always a papermill build).
+    ``make_results``: first run :func:`alukit.reproduce.run` for the profile's missing or
+    stale results (refused for the paper profile). Returns the path of ``index.html``
+    (None with ``build=False``).
+    """
+    params = _values(profile, overrides)  # ValueError naming the allowed profiles
+    names = notebooks()
+    selected = _selected(only)
+    default = is_default(profile, overrides) and not only and build  # else papermill into a staged copy
+    if make_results and params.get("profile") == DEFAULT_PROFILE:
+        raise ValueError(f"--reproduce is not for the {DEFAULT_PROFILE} profile: its results are committed and the book "
+                         f"never trains; refresh them with: make reproduce")
+    out_dir = Path(output).resolve() if output is not None else (BOOK_DIR if default else staged_dir(profile))
+    if record:
+        shutil.rmtree(out_dir / "_build", ignore_errors=True)
+    cold = not (out_dir / "_build").exists()
+    cached_runs = _cached_training_runs()
+    t0 = time.perf_counter()
+    reproduce_seconds = _reproduce(profile) if make_results else None
+    if default:
+        seconds = _build_default(out_dir, names)
+    else:
+        seconds = _build_papermill(params, out_dir, names, selected, build)
+    if reproduce_seconds is not None:
+        seconds = {"reproduce": reproduce_seconds, **seconds}
+    if not build:
+        return None
+    total = time.perf_counter() - t0
+    index = out_dir / "_build" / "html" / "index.html"
+    print(f"built {_shown(index)} in {total:.1f} s", flush=True)
+    if selected == names:
+        timing = _record(profile, seconds, total, cold, cached_runs)
+        _write_timings(out_dir, timing)
+        if record:
+            write_json(TIMES_DIR / f"{timing['profile']}.json", timing)
+            print(f"recorded in {_shown(TIMES_DIR / (timing['profile'] + '.json'))}", flush=True)
     return index
-
-
-TIMES_DIR = REPO_ROOT / "results" / "book"
 
 
 def _cached_training_runs() -> int:
@@ -317,25 +540,26 @@ def _cached_training_runs() -> int:
     return len(list((cache_dir() / "train").glob("*.npz")))
 
 
-def _record(profile, seconds: dict, total: float, cached_runs: int) -> None:
-    """Write ``results/book/<profile>.json``: seconds per notebook and for the HTML, the total, and
-    how many training runs were cached at the start (0: the build trained everything)."""
+def _record(profile, seconds: dict, total: float, cold: bool, cached_runs: int) -> dict:
+    """A build's times: seconds per notebook and for the HTML, the total, whether the build folder was empty at
+    the start, how many training runs were cached, commit, date and machine."""
     from datetime import datetime, timezone
 
     from .bench import machine
     from .reproduce import git_commit
 
-    record = {"profile": Path(str(profile)).stem, "total_seconds": round(total, 1),
-              "seconds": {k: round(v, 1) for k, v in seconds.items()}, "training_runs_cached_at_start": cached_runs,
-              "git_commit": git_commit(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": machine()}
-    write_json(TIMES_DIR / f"{record['profile']}.json", record)
+    return {"profile": Path(str(profile)).stem, "total_seconds": round(total, 1),
+            "seconds": {k: round(v, 1) for k, v in seconds.items()}, "empty_build_folder": cold,
+            "training_runs_cached_at_start": cached_runs, "git_commit": git_commit(),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
 
 
 def recorded() -> dict[str, dict]:
-    """The build times written by full builds, by profile (empty if none)."""
+    """The build times recorded with ``--record``, by profile (empty if none)."""
     return read_jsons(TIMES_DIR)
 
+
+# ---------------------------------------------------------------- Sphinx extension
 
 def _unique_scripts(app, pagename, templatename, context, doctree):
     """``html-page-context`` handler: keep the first of identical ``<script>`` entries."""
@@ -352,16 +576,64 @@ def _unique_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = unique
 
 
+def _refresh_when_inputs_change(app, config) -> None:
+    """``config-inited``: if results, package or profiles changed since the last build, forget executed outputs."""
+    if config.nb_execution_mode != "cache":
+        return
+    build = Path(app.outdir).parent
+    stamp = build / _FINGERPRINT
+    fingerprint = inputs_fingerprint()
+    if stamp.is_file() and stamp.read_text() == fingerprint:
+        return
+    cache_path = Path(config.nb_execution_cache_path or build / ".jupyter_cache")
+    shutil.rmtree(cache_path, ignore_errors=True)
+    shutil.rmtree(app.doctreedir, ignore_errors=True)  # the environment: every page is read again
+    write_text(stamp, fingerprint)
+
+
+def _pin_kernel(app, config) -> None:
+    """``config-inited``: Jupyter Book's ``python3`` kernel is this interpreter, logging errors only.
+
+    (ipykernel otherwise logs a warning about unencrypted local sockets for every
+    chapter into the build output.)
+    """
+    if config.nb_execution_mode == "off":
+        return
+    path = _kernel_path(Path(app.outdir).parent)
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(path), old]))
+
+
+def _execution_times(app, exc) -> None:
+    """``build-finished``: write ``<build>/execution.json``, each notebook's execution seconds and method."""
+    if exc is not None:
+        return
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    out = {}
+    for docname in sorted(app.env.found_docs):
+        data = NbMetadataCollector.get_exec_data(app.env, docname)
+        if data:
+            out[docname] = {"seconds": round(float(data.get("runtime") or 0.0), 1), "method": data.get("method"),
+                            "succeeded": data.get("succeeded")}
+    write_json(Path(app.outdir).parent / "execution.json", out)
+
+
 def setup(app):
     """Sphinx extension hook (``_config.yml`` lists ``alukit.book`` in ``extra_extensions``)."""
     app.connect("html-page-context", _unique_scripts)
+    app.connect("config-inited", _refresh_when_inputs_change)
+    app.connect("config-inited", _pin_kernel)
+    app.connect("build-finished", _execution_times)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        run(args.profile, args.only, not args.no_build, args.output, [tuple(kv) for kv in args.parameter])
+        overrides = parameter_overrides(list(args.only or []), [tuple(kv) for kv in args.parameter])
+        run(args.profile, args.only, not args.no_build, args.output, args.record, overrides=overrides or None,
+            make_results=args.reproduce)
     except (ValueError, BookError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,7 +1,9 @@
-"""The study's figures (paper Figs. 4–14) from :class:`alukit.reproduce.Results`.
+"""The book's figures: the cell and its trajectories (paper Figs. 1–3), and the study's
+figures (Figs. 4–14 and the errata chart) from :class:`alukit.reproduce.Results`.
 
-Plotting only: every number comes from :mod:`alukit.metrics` or the results files.
-Each function draws into a new matplotlib figure and returns it.
+Plotting only: every number comes from :mod:`alukit.cell`, :mod:`alukit.metrics` or the
+results files. Each function except :func:`draw_cell` (which draws into a given axes)
+draws into a new matplotlib figure and returns it.
 """
 from __future__ import annotations
 
@@ -35,6 +37,22 @@ def _hatch(config: str):
     return "//" if config.endswith("+swa") else None
 
 
+def _divergence_interval(res, config: str, horizons):
+    """``(estimate, low, high)`` arrays of a configuration's % diverged at ``horizons`` (bootstrap, ``stats.csv``)."""
+    st = res.stats[(res.stats.statistic == "divergence") & (res.stats.config == config)].set_index("horizon")
+    rows = st.loc[list(horizons)]
+    return rows.estimate.to_numpy(), rows.low.to_numpy(), rows.high.to_numpy()
+
+
+def _paper_divergence(configs, horizon: int) -> np.ndarray:
+    """The paper's Table 2 value of each configuration at ``horizon`` (NaN where the paper has none);
+    for the two misprinted rows, what the authors' code computed."""
+    published = paper.table2("computed")
+    if horizon not in published.columns:
+        return np.full(len(configs), np.nan)
+    return np.array([published.loc[c, horizon] for c in configs], dtype=float)
+
+
 def divergence_bars(res, configs, title: str = "") -> plt.Figure:
     """Grouped bars: % of rollouts diverged per horizon and configuration.
 
@@ -44,19 +62,15 @@ def divergence_bars(res, configs, title: str = "") -> plt.Figure:
     rows the paper misprints, what the authors' code computed: :func:`alukit.paper.table2`).
     """
     configs = [c for c in configs if c in res.errors]
-    stats = res.stats[res.stats.statistic == "divergence"].set_index(["config", "horizon"])
-    published = paper.table2("computed")
     fig, ax = plt.subplots(figsize=(9, 3.6))
     width = 0.8 / max(len(configs), 1)
     x = np.arange(len(res.horizons))
     for k, c in enumerate(configs):
-        est = np.array([stats.loc[(c, h), "estimate"] for h in res.horizons])
-        low = np.array([stats.loc[(c, h), "low"] for h in res.horizons])
-        high = np.array([stats.loc[(c, h), "high"] for h in res.horizons])
+        est, low, high = _divergence_interval(res, c, res.horizons)
         pos = x - 0.4 + width * (k + 0.5)
         ax.bar(pos, est, width * 0.92, color=_color(c), hatch=_hatch(c), edgecolor="white", label=paper.LABELS[c],
                yerr=np.vstack([est - low, high - est]), capsize=2, error_kw={"lw": 0.8})
-        ref = [published.loc[c, h] if h in published.columns else np.nan for h in res.horizons]
+        ref = [_paper_divergence([c], h)[0] for h in res.horizons]
         ax.scatter(pos, ref, marker="_", s=120, color="k", zorder=3, label="paper" if k == 0 else None)
     ax.set_xticks(x, [f"{h} ΔT" for h in res.horizons])
     ax.set_ylabel("diverged rollouts [%]")
@@ -136,3 +150,160 @@ def rollout_panels(true: np.ndarray, pred: np.ndarray, dt: float = 10.0, title: 
 def comparison_style(frame: pd.DataFrame, precision: int = 2):
     """A pandas Styler for a paper | ours | difference table (NaN shown as "–")."""
     return frame.style.format(precision=precision, na_rep="–")
+
+
+def variant_bars(results: dict, configs, horizon: int) -> plt.Figure:
+    """% of rollouts diverged at one horizon per configuration, one bar per variant (errata chapter).
+
+    ``results``: ``{variant: Results}``. Error bars: 95 % bootstrap intervals; black
+    ticks: the paper's Table 2 value.
+    """
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    x = np.arange(len(configs))
+    width = 0.8 / max(len(results), 1)
+    for k, (variant, res) in enumerate(results.items()):
+        est, low, high = (np.array(v) for v in zip(*(
+            (a[0], b[0], c[0]) for a, b, c in (_divergence_interval(res, cf, [horizon]) for cf in configs))))
+        ax.bar(x - 0.4 + width * (k + 0.5), est, width * 0.95, label=variant, color=_PALETTE[k],
+               yerr=np.vstack([est - low, high - est]), capsize=2, error_kw={"lw": 0.7})
+    ax.scatter(x, _paper_divergence(configs, horizon), marker="_", s=150, color="k", zorder=3, label="paper")
+    ax.set_xticks(x, [paper.LABELS[c] for c in configs], rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel(f"diverged at {horizon} ΔT [%]")
+    ax.set_ylim(0, 105)
+    ax.legend(frameon=False, fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def _symbol(var) -> str:
+    """``x1`` → ``$x_1$`` (math text for axis labels)."""
+    return f"${var.symbol[0]}_{{{var.symbol[1:]}}}$"
+
+
+def plot_columns(variables, series: np.ndarray, hours: np.ndarray, ncols: int = 2, height: float = 2.0) -> plt.Figure:
+    """One panel per variable of :data:`alukit.cell.STATES`/``INPUTS``; one line per trajectory.
+
+    ``series``: ``(n, T, len(variables))`` in the variables' units; ``hours``: ``(T,)``.
+    """
+    nrows = -(-len(variables) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(10, height * nrows), sharex=True, squeeze=False)
+    for k, (var, ax) in enumerate(zip(variables, axes.flat)):
+        for t in range(series.shape[0]):
+            ax.plot(hours, series[t, :, k], lw=0.9, color=_PALETTE[t % 10], label=f"trajectory {t + 1}")
+        ax.set_ylabel(f"{_symbol(var)} [{var.unit}]")
+        ax.set_title(f"{_symbol(var)}: {var.name}", fontsize=10)
+    for ax in axes.flat[len(variables):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("time [h]")
+    if nrows > 1:
+        for ax in axes[-2][len(variables) % ncols or ncols:]:  # above an empty panel: label its time axis
+            ax.set_xlabel("time [h]")
+            ax.xaxis.set_tick_params(labelbottom=True)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def plot_derived(hours: np.ndarray, voltage: np.ndarray, superheat: np.ndarray, title: str | None = None) -> plt.Figure:
+    """Cell voltage [V] and superheat [°C], each ``(n, T)``, against ``hours`` ``(T,)``; one line per trajectory."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.0), sharex=True)
+    for t in range(voltage.shape[0]):
+        axes[0].plot(hours, voltage[t], lw=0.9, color=_PALETTE[t % 10], label=f"trajectory {t + 1}")
+        axes[1].plot(hours, superheat[t], lw=0.9, color=_PALETTE[t % 10])
+    axes[0].set_ylabel("cell voltage $U$ [V]")
+    axes[1].set_ylabel("superheat $x_6 - g_1$ [°C]")
+    axes[0].set_title("cell voltage", fontsize=10)
+    axes[1].set_title("superheat of the bath", fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("time [h]")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+_CELL_COLORS = {"shell": "#6f7378", "cathode": "#3b3b3b", "metal": "#c9ced6", "bath": "#f2a65a",
+                "ledge": "#dfeef7", "anode": "#2b2b2b", "rod": "#b87333", "bar": "#8a8f96"}
+
+
+def _cell_body(ax) -> None:
+    """The parts of the cell: shell, cathode, collector bars, metal, bath, crust, ledge, anodes, feeder, siphon."""
+    from matplotlib import patches
+
+    c = _CELL_COLORS
+    ax.add_patch(patches.Rectangle((0.5, 0.5), 11.0, 5.0, fc=c["shell"], ec="k", lw=1))
+    ax.add_patch(patches.Rectangle((0.85, 0.85), 10.3, 4.65, fc="white", ec="none"))
+    ax.add_patch(patches.Rectangle((0.85, 0.85), 10.3, 1.05, fc=c["cathode"], ec="k", lw=0.8))
+    for x0 in (0.05, 10.75):  # collector bars
+        ax.add_patch(patches.Rectangle((x0, 1.15), 1.2, 0.3, fc=c["bar"], ec="k", lw=0.8))
+    ax.add_patch(patches.Rectangle((0.85, 1.9), 10.3, 0.8, fc=c["metal"], ec="k", lw=0.6))
+    ax.add_patch(patches.Rectangle((0.85, 2.7), 10.3, 2.0, fc=c["bath"], ec="k", lw=0.6))
+    ax.add_patch(patches.Rectangle((0.85, 4.7), 10.3, 0.3, fc="#e8e2d0", ec="k", lw=0.5, hatch="..."))  # crust
+    left = [(0.85, 1.9), (2.05, 1.9), (1.55, 2.8), (1.35, 5.0), (0.85, 5.0)]  # side ledge, thicker at the metal
+    ax.add_patch(patches.Polygon(left, fc=c["ledge"], ec="#5b8fb0", lw=1.2))
+    ax.add_patch(patches.Polygon([(12 - x, y) for x, y in left], fc=c["ledge"], ec="#5b8fb0", lw=1.2))
+    for x0 in (2.6, 7.1):  # anodes and rods
+        ax.add_patch(patches.Rectangle((x0, 3.35), 2.3, 2.35, fc=c["anode"], ec="k", lw=0.8))
+        ax.add_patch(patches.Rectangle((x0 + 1.05, 5.7), 0.2, 1.2, fc=c["rod"], ec="k", lw=0.6))
+    for x0, width in ((2.3, 3.2), (6.5, 3.2)):  # anode beam, with an opening for the feeders
+        ax.add_patch(patches.Rectangle((x0, 6.9), width, 0.3, fc=c["rod"], ec="k", lw=0.8))
+    ax.add_patch(patches.Polygon([(5.3, 7.9), (6.7, 7.9), (6.2, 7.3), (5.8, 7.3)], fc="#d9d9d9", ec="k", lw=0.8))
+    ax.plot([10.4, 10.4, 11.9], [2.2, 6.4, 6.4], color="#555", lw=4, solid_capstyle="round")  # tapping siphon
+
+
+def _cell_inputs(ax) -> None:
+    """Red arrows and labels of the five inputs where they act."""
+    arrow = dict(arrowstyle="-|>", color="#b00020", lw=1.6)
+    inp = dict(fontsize=8.5, va="center", color="#b00020", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#b00020"))
+    ax.annotate("", xy=(5.8, 4.75), xytext=(5.8, 7.25), arrowprops=arrow)
+    ax.annotate("", xy=(6.2, 4.75), xytext=(6.2, 7.25), arrowprops=arrow)
+    ax.text(5.0, 8.45, "$u_1$ Al$_2$O$_3$ feed\n$u_3$ AlF$_3$ feed", ha="center", **inp)
+    ax.annotate("", xy=(2.9, 7.2), xytext=(2.9, 8.2), arrowprops=arrow)
+    ax.text(1.2, 8.45, "$u_2$ line current (in)", ha="center", **inp)
+    ax.annotate("", xy=(12.9, 1.3), xytext=(11.95, 1.3), arrowprops=arrow)
+    ax.text(13.05, 1.3, "$u_2$ line current (out)", ha="left", **inp)
+    ax.annotate("", xy=(12.9, 6.4), xytext=(11.9, 6.4), arrowprops=arrow)
+    ax.text(13.05, 6.4, "$u_4$ metal tapping", ha="left", **inp)
+    ax.annotate("", xy=(8.25, 2.68), xytext=(8.25, 3.37),
+                arrowprops=dict(arrowstyle="<|-|>", color="#b00020", lw=1.2, mutation_scale=9, shrinkA=0, shrinkB=0))
+    ax.annotate("$u_5$ anode–cathode distance", xy=(8.3, 3.02), xytext=(13.05, 3.1),
+                arrowprops=dict(arrowstyle="-", color="#b00020", lw=0.8), ha="left", **inp)
+
+
+def _cell_states(ax) -> None:
+    """Blue-framed labels of the eight states and plain names of the parts."""
+    label = dict(fontsize=8.5, va="center")
+    state = dict(fontsize=8.5, va="center", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#5b8fb0"))
+    line = dict(arrowstyle="-", color="#5b8fb0")
+    ax.annotate("$x_1$ side ledge mass\n$x_7$ side ledge temperature", xy=(1.3, 3.6), xytext=(-1.2, 3.6),
+                arrowprops=line, ha="right", **state)
+    ax.annotate("$x_8$ wall temperature", xy=(0.6, 5.3), xytext=(-1.2, 5.6), arrowprops=line, ha="right", **state)
+    ax.annotate("bath: $x_2$ Al$_2$O$_3$, $x_3$ AlF$_3$,\n$x_4$ Na$_3$AlF$_6$ masses;\n$x_6$ bath temperature",
+                xy=(6.0, 3.4), xytext=(13.05, 4.6), arrowprops=line, ha="left", **state)
+    ax.annotate("$x_5$ metal mass", xy=(9.4, 2.3), xytext=(13.05, 2.2), arrowprops=line, ha="left", **state)
+    for x in (3.75, 8.25):
+        ax.text(x, 4.4, "anode", color="white", ha="center", **label)
+    ax.text(6.0, 2.3, "metal pad (liquid Al)", ha="center", **label)
+    ax.text(6.0, 3.1, "bath", ha="center", **label)
+    ax.text(6.0, 1.35, "carbon cathode", color="white", ha="center", **label)
+    ax.text(6.0, 0.67, "steel shell (wall)", color="white", ha="center", fontsize=7.5, va="center")
+    ax.text(3.9, 7.05, "anode beam", ha="center", fontsize=7.5, va="center")
+    ax.text(-1.2, 1.3, "collector bar", ha="right", **label)
+    ax.plot([-1.1, 0.05], [1.3, 1.3], color="#888", lw=0.6)
+    ax.text(-1.2, 4.85, "crust", ha="right", **label)
+    ax.plot([-1.1, 0.9], [4.85, 4.85], color="#888", lw=0.6)
+
+
+def draw_cell(ax) -> None:
+    """Cross-section of one cell (Fig. 1) into ``ax``, with the states and inputs labelled where they act."""
+    _cell_body(ax)
+    _cell_inputs(ax)
+    _cell_states(ax)
+    ax.set_xlim(-5.2, 17.2)
+    ax.set_ylim(0.0, 9.0)
+    ax.set_aspect("equal")
+    ax.axis("off")

@@ -1,8 +1,8 @@
 r"""The paper's published Tables 2, 3 and 4, as data, and paper | ours | difference tables.
 
-The rows below are the paper's own table rows (seed text
-``shared/seeds/001_62def5e5f527a05a.txt``), copied with tabs written as `` | `` and
-``$\pm$`` as ``±``; ``tests/test_paper.py`` checks them against the seed text.
+The rows below are the paper's own table rows (the article's text of the tables is
+kept in ``tests/data/paper_tables.txt``), copied with tabs written as `` | `` and
+``$\pm$`` as ``±``; ``tests/test_paper.py`` checks them against that text.
 A "-" (no surviving rollout) becomes NaN. Rows are keyed by the configuration names
 of :data:`CONFIG_NAMES` in the paper's order; :data:`LABELS` gives the paper's wording.
 

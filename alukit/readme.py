@@ -6,8 +6,8 @@ paper's; for its two misprinted rows, what its code computed, marked †), Table
 the last horizon and sparsity of ``results/paper-corrected/`` when present), how close
 the released models of ``results/paper-published/`` come to the paper, the verdicts on
 the paper's conclusions and the run's provenance (commit, machine, seconds per stage); and from ``results/bench/``, the
-benchmarks last saved with ``python -m alukit bench NAME --save``; and from ``results/book/``, the times of the
-last full ``python -m alukit book`` of each profile. ``--check`` exits 1 when the README
+benchmarks last saved with ``python -m alukit bench NAME --save``; and from ``results/book/``, the book
+build times recorded with ``python -m alukit book --profile P --record``. ``--check`` exits 1 when the README
 differs from what the results give; ``tests/test_readme.py`` runs that check, so the
 README's numbers cannot drift from the results they quote.
 
@@ -49,7 +49,7 @@ def _commit(commit: str) -> str:
 
 def render(profile: str = "paper", variant: str = "faithful") -> str:
     """The generated section (markdown, without the markers) from ``results/<profile>-<variant>/``."""
-    res = reproduce.load(profile, variant)
+    res = reproduce.load(profile, variant, tables_only=True)
     prov = res.provenance
     ours2, paper2 = res.table2, paper.table2("computed")
     horizons = [h for h in paper.HORIZONS if h in ours2.columns]
@@ -127,7 +127,7 @@ def _other_variant(profile: str, variant: str):
     other = next(v for v in reproduce.VARIANTS if v != variant)
     if not (reproduce.results_dir(profile, other) / "provenance.json").exists():
         return None
-    return other, reproduce.load(profile, other)
+    return other, reproduce.load(profile, other, tables_only=True)
 
 
 def _benchmarks(results: dict[str, dict]) -> list[str]:
@@ -145,18 +145,20 @@ def _benchmarks(results: dict[str, dict]) -> list[str]:
 
 
 def _book_builds(records: dict[str, dict]) -> list[str]:
-    """Markdown lines for the recorded full book builds (none if there are none)."""
+    """Markdown lines for the book builds recorded with ``python -m alukit book --record`` (none if there are none)."""
     if not records:
         return []
     rows = []
     for profile, r in records.items():
-        start = ("empty cache" if r["training_runs_cached_at_start"] == 0
-                 else f"{r['training_runs_cached_at_start']} training runs cached")
+        cached = r["training_runs_cached_at_start"]
+        start = ("empty build folder" if r.get("empty_build_folder", True) else "warm build folder") + ", " + (
+            "empty training cache" if cached == 0 else f"{cached} training runs cached")
         notebooks = ", ".join(f"{name} {_duration(s)}" for name, s in r["seconds"].items())
-        rows.append([f"`make book PROFILE={profile}`", f"**{_duration(r['total_seconds'])}**", start, notebooks,
+        command = "make book" if profile == "paper" else f"make book PROFILE={profile}"
+        rows.append([f"`{command}`", f"**{_duration(r['total_seconds'])}**", start, notebooks,
                      f"{r['date'][:10]}, {r['machine']['cpus']} CPUs, `{_commit(r['git_commit'])}`"])
-    return ["", "Book builds (`python -m alukit book`, recorded by the last full build of each profile "
-            "in `results/book/`):", "",
+    return ["", "Book builds (`python -m alukit book --profile P --record`, written to `results/book/P.json`; "
+            "ordinary builds record nothing):", "",
             *_table(["Build", "Total", "Start", "Per notebook and HTML", "Run"], rows)]
 
 

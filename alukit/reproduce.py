@@ -1,6 +1,8 @@
-"""The full study: ``python -m alukit reproduce --profile quick|paper [--variant faithful|corrected]``.
+"""The full study: ``python -m alukit reproduce --profile quick|paper [--variant faithful|corrected|both]``.
 
-Stages, each cached so that nothing is computed twice:
+This command is the only thing in alukit that trains networks and rolls them out; the
+book's chapters only read what it writes (:func:`load`). Stages, each cached so that
+nothing is computed twice:
 
 1. **data** — :func:`alukit.data.profile_datasets` (cached by :mod:`alukit.data`);
 2. **training** — :func:`alukit.train.train` for each of the 16 configurations
@@ -11,12 +13,12 @@ Stages, each cached so that nothing is computed twice:
 4. **metrics** — Tables 2–4, bootstrap intervals of every entry, and the verdicts on
    the paper's conclusions (cheap: computed from the cached errors).
 
-Everything is written to ``results/<profile>-<variant>/``: ``table2.csv``,
-``table3.csv``, ``table4.csv``, ``stats.csv`` (every statistic with its 95 %
-bootstrap interval), ``comparisons.csv`` and ``conclusions.csv`` (verdicts),
-``errors.npz`` (per-rollout, per-state errors ``(H, E, n, 8)`` per configuration)
-and ``provenance.json`` (git commit, date, machine, torch version, seconds per stage,
-configuration hash). The book's notebooks read these files through :func:`results`.
+Everything is written to ``results/<profile>-<variant>/``, small files, no pickle.
+:data:`FILES` lists and documents each one; the same text is written into the
+folder's ``README.md``. ``provenance.json`` records the git commit, date, machine,
+torch version, seconds per stage, configuration hash, the code versions and the
+:data:`FORMAT` of the folder; :func:`stale_reason` compares it with the current code
+and configuration.
 
 Variants: ``faithful`` rolls out with the test set's own normalisation statistics and
 measures errors in test-set standard deviations (what the published code did);
@@ -45,6 +47,45 @@ VARIANTS = stepper.VARIANTS
 STAGES = ("data", "training", "rollouts", "metrics")
 N_BOOT = 2000
 EXAMPLE_TRAJECTORY = 0  # the test trajectory whose rollouts are kept for Figs. 4 and 5
+EXAMPLE_CONFIGS = ("l1", "str")  # Figs. 4 and 5: the configurations whose example rollouts are kept
+INSPECTED_CONFIGS = ("str", "dsr+l1")  # trained models the chapters look inside (ch. 3 STR layer, ch. 6 DSR + L1)
+FORMAT = 2  # version of the folder layout below; load() refuses folders of another format
+FILES = {
+    "table2.csv": "Table 2: % of rollouts diverged; one row per configuration (`config`), one column per horizon "
+                  "(samples of dt seconds).",
+    "table3.csv": "Table 3: error (the paper's RFMSE) of the rollouts that did not diverge; columns "
+                  "`<horizon>_mean`, `<horizon>_std` (ddof 0) and `<horizon>_survivors` (how many rollouts).",
+    "table4.csv": "Table 4: `sparsity`, % of weights exactly zero, mean over the ensemble's models.",
+    "stats.csv": "Every statistic (`divergence` %, `survivor_mean`, `capped_mean`) of every configuration and "
+                 "horizon with its 95 % bootstrap interval (`estimate`, `low`, `high`; models and trajectories "
+                 "resampled); long format.",
+    "comparisons.csv": "Each comparison behind the paper's conclusions: `better` vs `worse` configuration, statistic, "
+                       "horizon, difference with its bootstrap interval, `verdict`.",
+    "conclusions.csv": "The paper's five conclusions (`claim`), how they are tested, and the `verdict` "
+                       "(holds / does not hold / inconclusive).",
+    "errors.npz": "Per-rollout, per-state normalised errors e_s(L): one array per configuration, float64 "
+                  "(H, E, n_test, 8) (horizons x models x test trajectories x states), and `horizons` (H,).",
+    "training.npz": "Per-epoch training logs of every configuration: `<config>/log/<key>` for every key of the "
+                    "trainer's log (`loss` (E, epochs) training MSE in normalised units, `lr` (epochs,), "
+                    "`layer_sparsity` (E, epochs, L) fraction of zero weights per layer, `dsr_h` (E, epochs) DSR's "
+                    "threshold H, and any further key such as STR thresholds); and the final models' "
+                    "`<config>/final/<key>`: `sparsity` (E,) and `layer_sparsity` (E, L) fractions of weights "
+                    "exactly zero, `train_loss` (E,) training-set MSE, `epochs` and `seconds` (0-d).",
+    "rollouts.npz": "Example rollouts behind Figs. 4 and 5: `true` (T, 13) the test trajectory "
+                    "(8 states then 5 inputs, physical units) they start from and are compared to, `trajectory` "
+                    "(its index in the test set), `dt` (s); per configuration of EXAMPLE_CONFIGS "
+                    "`<config>/pred` float32 (E, T, 8) the E models' rollouts (NaN after a rollout blew up) and "
+                    "`<config>/sigma` (8,) the state scales of the variant's metric.",
+    "models.npz": "The trained ensembles the chapters inspect (INSPECTED_CONFIGS): `<config>/weight<l>` float32 "
+                  "(E, n_in, n_out) effective weights of layer l (what the model computes with), "
+                  "`<config>/bias<l>` (E, 1, n_out) if the layers have biases, `<config>/raw_weight<l>` (E, n_in, "
+                  "n_out) the weights before soft thresholding and `<config>/threshold` (E, L) the learned "
+                  "thresholds sigmoid(s) (STR only), `<config>/mask<l>` bool (E, n_in, n_out) the persistent "
+                  "masks, True where a weight is active (corrected MP and DSR only), and `<config>/dims` the layer widths.",
+    "provenance.json": "How the folder was made: profile, variant, configurations, git commit, date, machine, torch, "
+                       "seconds per stage, configuration hash, evaluation and training code versions, bootstrap "
+                       "resamples, `format`.",
+}
 
 
 def _check(profile, variant):
@@ -54,8 +95,11 @@ def _check(profile, variant):
 
 
 def _train_module():
-    from . import train
+    import warnings
 
+    with warnings.catch_warnings():  # tqdm.auto, imported by the trainer, warns inside a kernel without ipywidgets
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from . import train
     return train
 
 
@@ -177,7 +221,7 @@ def configuration_hash(profile: str, variant: str, configs=paper.CONFIG_NAMES) -
     _check(profile, variant)
     train = _train_module()
     resolved = {c: train.resolve(c, variant, profile) for c in configs}  # (Config, params, models)
-    parts = {"profile": profiles.load(profile).to_dict(), "variant": variant,
+    parts = {"profile": profile_values(profile), "variant": variant,
              "configs": {c: [train.config_hash(cfg), n] for c, (cfg, _, n) in resolved.items()}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
@@ -185,7 +229,13 @@ def configuration_hash(profile: str, variant: str, configs=paper.CONFIG_NAMES) -
 # ---------------------------------------------------------------- the study
 
 class Results(NamedTuple):
-    """What ``results/<profile>-<variant>/`` holds, loaded."""
+    """What ``results/<profile>-<variant>/`` holds, loaded (see :data:`FILES`).
+
+    ``training``: ``{config: {"log": {key: array}, "final": {key: array}}}`` from
+    ``training.npz``; ``rollouts``: ``{"true", "trajectory", "dt", "pred": {config: (E, T, 8)},
+    "sigma": {config: (8,)}}`` from ``rollouts.npz``; ``models``: ``{config: {name: array}}``
+    from ``models.npz``.
+    """
 
     table2: pd.DataFrame
     table3: pd.DataFrame
@@ -196,6 +246,9 @@ class Results(NamedTuple):
     errors: dict[str, np.ndarray]
     horizons: tuple[int, ...]
     provenance: dict
+    training: dict
+    rollouts: dict
+    models: dict
 
 
 def _write_table3(t3: pd.DataFrame, path: Path):
@@ -224,7 +277,7 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         raise ValueError(f"configs must be a non-empty subset of {', '.join(paper.CONFIG_NAMES)}; got {list(configs)}")
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile, variant)
     train = _train_module()
-    params = profiles.load(profile)
+    params = profile_values(profile)
     dt = float(params.get("dt", 10.0))
     horizons = metrics.check_horizons(params.get("horizons", metrics.HORIZONS), params.get("n_steps", 5000))
     seconds = dict.fromkeys(STAGES, 0.0)
@@ -238,16 +291,23 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
     t = time.perf_counter()
     trained = train.train_all(profile, variant, progress=progress, names=tuple(configs))  # 2 processes on 2 cores
     seconds["training"] = time.perf_counter() - t
-    errors, sparsity = {}, {}
+    errors, sparsity, examples = {}, {}, {}
     for c in configs:
-        result = trained[c]
         t = time.perf_counter()
-        ev = evaluate(result, variant, sets, dt, horizons)
+        ev = evaluate(trained[c], variant, sets, dt, horizons)
         seconds["rollouts"] += time.perf_counter() - t
         errors[c], sparsity[c] = ev["errors"], ev["sparsity"]
-        say(f"{c}: trained ({result.seconds:.0f} s), rolled out; "
+        if c in EXAMPLE_CONFIGS:
+            examples[f"{c}/pred"], examples[f"{c}/sigma"] = ev["example"], ev["sigma"]
+        say(f"{c}: trained ({trained[c].seconds:.0f} s), rolled out; "
             f"diverged at {horizons[-1]}: {metrics.divergence_percent(ev['errors'])[-1]:.1f} %")
 
+    logs, skipped = training_arrays(trained)
+    cache.save_npz(out_dir / "training.npz", **logs)
+    cache.save_npz(out_dir / "rollouts.npz", true=sets.test[EXAMPLE_TRAJECTORY], trajectory=np.array(EXAMPLE_TRAJECTORY),
+                   dt=np.array(dt), **examples)
+    cache.save_npz(out_dir / "models.npz", **model_arrays(trained))
+    cache.write_text(out_dir / "README.md", folder_readme(profile, variant))
     provenance = {
         "profile": str(profile), "variant": variant, "configs": list(configs),
         "git_commit": git_commit(),
@@ -259,19 +319,23 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         "training_version": train.CODE_VERSION,
         "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
         "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
+        "format": FORMAT,
+        "log_keys_not_saved": skipped,
     }
-    write_results(out_dir, errors, sparsity, horizons, provenance, n_boot)
+    write_results(out_dir, errors, sparsity, horizons, provenance, n_boot)  # provenance.json last: a finished folder
     say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
     return out_dir
 
 
 def write_results(out_dir: Path, errors: dict[str, np.ndarray], sparsity: dict[str, np.ndarray], horizons,
                   provenance: dict, n_boot: int = N_BOOT) -> None:
-    """Compute Tables 2–4, the bootstrap intervals and the verdicts, and write ``out_dir`` (see module docstring).
+    """Compute Tables 2–4, the bootstrap intervals and the verdicts, and write them with ``provenance.json``.
 
     ``errors``: configuration → per-state errors ``(H, E, n, 8)``; ``sparsity``:
-    configuration → ``(E,)`` % of weights exactly zero. ``provenance`` is written to
-    ``provenance.json`` with ``seconds["metrics"]`` (the time this took) and ``n_boot`` added.
+    configuration → ``(E,)`` % of weights exactly zero. Writes the CSV files,
+    ``errors.npz`` and, last, ``provenance.json`` (``provenance`` with
+    ``seconds["metrics"]``, the time this took, and ``n_boot`` added). A folder with
+    only these files (no ``training.npz`` etc.) is read with ``load(..., tables_only=True)``.
     """
     t = time.perf_counter()
     t2, t3, t4 = tables(errors, sparsity, horizons)
@@ -290,6 +354,76 @@ def write_results(out_dir: Path, errors: dict[str, np.ndarray], sparsity: dict[s
     cache.write_json(out_dir / "provenance.json", provenance, indent=2)
 
 
+def training_arrays(trained: dict) -> tuple[dict[str, np.ndarray], list[str]]:
+    """``training.npz``'s arrays from ``{config: TrainResult}``, and the log keys left out (not numeric).
+
+    Every key of each ``result.log`` becomes ``<config>/log/<key>``, whatever the
+    trainer logs; the final models' figures become ``<config>/final/<key>``.
+    """
+    out, skipped = {}, []
+    for c, r in trained.items():
+        for k, v in r.log.items():
+            a = np.asarray(v)
+            if a.dtype.kind not in "biuf":
+                skipped.append(f"{c}/log/{k}")
+                continue
+            out[f"{c}/log/{k}"] = a
+        out[f"{c}/final/sparsity"] = np.asarray(r.sparsity, np.float64)
+        out[f"{c}/final/layer_sparsity"] = np.asarray(r.layer_sparsity, np.float64)
+        out[f"{c}/final/train_loss"] = np.asarray(r.final_train_loss, np.float64)
+        out[f"{c}/final/epochs"] = np.asarray(int(r.config.epochs))
+        out[f"{c}/final/seconds"] = np.asarray(float(r.seconds))
+    return out, skipped
+
+
+def model_arrays(trained: dict, configs=INSPECTED_CONFIGS) -> dict[str, np.ndarray]:
+    """``models.npz``'s arrays: the trained ensembles of ``configs`` (those present), as documented in :data:`FILES`."""
+    import torch
+
+    out = {}
+    for c in (c for c in configs if c in trained):
+        ens = trained[c].ensemble
+        out[f"{c}/dims"] = np.asarray(ens.dims)
+        thresholds = []
+        with torch.no_grad():
+            for i, layer in enumerate(ens.layers):
+                out[f"{c}/weight{i}"] = layer.weight.detach().float().numpy()
+                if layer.bias is not None:
+                    out[f"{c}/bias{i}"] = layer.bias.detach().float().numpy()
+                mask = getattr(layer, "weight_mask", None)
+                if mask is not None:
+                    out[f"{c}/mask{i}"] = mask.detach().numpy() != 0
+                params = getattr(layer, "parametrizations", None)
+                if params is not None and "weight" in params:
+                    out[f"{c}/raw_weight{i}"] = params.weight.original.detach().float().numpy()
+                    if hasattr(params.weight[0], "s"):
+                        thresholds.append(torch.sigmoid(params.weight[0].s).reshape(-1).float().numpy())
+        if thresholds:
+            out[f"{c}/threshold"] = np.stack(thresholds, 1)  # (E, L)
+    return out
+
+
+def folder_readme(profile, variant: str) -> str:
+    """The ``README.md`` written into a results folder: what made it and every file (:data:`FILES`)."""
+    name = Path(str(profile)).stem
+    lines = [f"# results/{name}-{variant}/", "",
+             f"Written by `{refresh_command(profile, variant)}` (`alukit/reproduce.py`); do not edit by hand.",
+             f"The book's chapters read these files with `alukit.reproduce.load({name!r}, {variant!r})`; "
+             "nothing in the book trains or rolls out networks. Configurations are named as in "
+             "`alukit.paper.CONFIG_NAMES` (`dense`, `l1+swa`, `mp+l1`, ...); E models per configuration, "
+             "L layers; horizons in samples of `dt` seconds. Arrays are plain `.npz` (no pickle): "
+             "`numpy.load(path, allow_pickle=False)`.", "", "| File | Contents |", "|---|---|"]
+    lines += [f"| `{f}` | {text} |" for f, text in FILES.items()]
+    return "\n".join(lines + [f"| `README.md` | This file (results format {FORMAT}). |", ""])
+
+
+def refresh_command(profile, variant: str | None = None) -> str:
+    """The command that (re)writes a profile's results: one variant, or both (``make reproduce``)."""
+    if variant is None and str(profile) in profiles.PROFILES:
+        return f"make reproduce PROFILE={profile}"
+    return f"python -m alukit reproduce --profile {profile} --variant {variant or 'both'}"
+
+
 def _machine() -> dict:
     from .bench import machine
 
@@ -302,94 +436,183 @@ def _torch_version() -> str:
     return torch.__version__
 
 
-def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None = None) -> Results:
-    """Read ``results/<profile>-<variant>/`` (FileNotFoundError if it was never written)."""
+def _nested(arrays: dict[str, np.ndarray]) -> dict:
+    """``{"a/b/c": x}`` → ``{"a": {"b": {"c": x}}}``."""
+    out: dict = {}
+    for k, v in arrays.items():
+        *head, last = k.split("/")
+        node = out
+        for part in head:
+            node = node.setdefault(part, {})
+        node[last] = v
+    return out
+
+
+def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None = None, *,
+         tables_only: bool = False) -> Results:
+    """Read ``results/<profile>-<variant>/``; never computes anything.
+
+    Raises ``FileNotFoundError`` naming the missing files and the command that writes
+    them if the folder is absent, incomplete or in an older :data:`FORMAT`.
+    ``tables_only``: read the tables, errors and provenance only (any format; the
+    ``training``, ``rollouts`` and ``models`` fields are then empty): the README's
+    tables, and folders that hold nothing else (:func:`write_results`).
+    """
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile, variant)
-    if not (out_dir / "provenance.json").exists():
-        raise FileNotFoundError(f"no results in {out_dir}; run: python -m alukit reproduce --profile {profile} "
-                                f"--variant {variant}")
+    command = refresh_command(profile, variant)
+    prov_path = out_dir / "provenance.json"
+    if not prov_path.exists():
+        raise FileNotFoundError(f"no results in {_shown(out_dir)}; run: {command}")
+    provenance = json.loads(prov_path.read_text())
+    missing = [f for f in FILES if not (out_dir / f).exists() and not (tables_only and f.endswith(".npz")
+                                                                          and f != "errors.npz")]
+    if missing or (provenance.get("format") != FORMAT and not tables_only):
+        raise FileNotFoundError(
+            f"{_shown(out_dir)} was written in an older format (format {provenance.get('format', 1)}, this code reads "
+            f"format {FORMAT}; missing: {', '.join(missing) or 'none'}); run: {command}")
     arrays = cache.load_npz(out_dir / "errors.npz")
     horizons = tuple(int(h) for h in arrays.pop("horizons"))
     t2 = pd.read_csv(out_dir / "table2.csv", index_col="config")
     t2.columns = [int(c) for c in t2.columns]
-    return Results(
+    res = Results(
         table2=t2, table3=_read_table3(out_dir / "table3.csv"),
         table4=pd.read_csv(out_dir / "table4.csv", index_col="config"),
         stats=pd.read_csv(out_dir / "stats.csv"), comparisons=pd.read_csv(out_dir / "comparisons.csv"),
         conclusions=pd.read_csv(out_dir / "conclusions.csv"),
         errors={c: arrays[c] for c in paper.CONFIG_NAMES if c in arrays}, horizons=horizons,
-        provenance=json.loads((out_dir / "provenance.json").read_text()),
+        provenance=provenance, training={}, rollouts={}, models={},
+    )
+    if tables_only:
+        return res
+    rollouts = cache.load_npz(out_dir / "rollouts.npz")
+    examples = _nested({k: v for k, v in rollouts.items() if "/" in k})
+    return res._replace(
+        training=_nested(cache.load_npz(out_dir / "training.npz")),
+        rollouts={"true": rollouts["true"], "trajectory": int(rollouts["trajectory"]), "dt": float(rollouts["dt"]),
+                  "pred": {c: v["pred"] for c, v in examples.items()},
+                  "sigma": {c: v["sigma"] for c, v in examples.items()}},
+        models=_nested(cache.load_npz(out_dir / "models.npz")),
     )
 
 
-def is_current(profile: str = "quick", variant: str = "faithful") -> bool:
-    """True if ``results/<profile>-<variant>/`` holds all 16 configurations for the current configuration and code.
+def _shown(path: Path) -> str:
+    """A path relative to the repository when inside it (no machine-specific prefix in the book)."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT)) + "/"
+    except ValueError:
+        return str(path)
 
-    Code: the evaluation's (stepper, metrics) and the training engine's, whose runs the
-    notebooks load alongside these results.
+
+results = load  # the notebooks' name for it: results are read, never computed
+
+
+def stale_reason(profile: str = "quick", variant: str = "faithful") -> str | None:
+    """Why ``results/<profile>-<variant>/`` does not match the current code and configuration; None if it does.
+
+    Compared: the format, all 16 configurations, the configuration hash, the
+    evaluation code (stepper, metrics) and the training code versions.
     """
     prov = results_dir(profile, variant) / "provenance.json"
     if not prov.exists():
-        return False
+        return "no results"
     p = json.loads(prov.read_text())
-    return (p.get("configs") == list(paper.CONFIG_NAMES) and p.get("evaluation_version") == _version()
-            and p.get("configuration_hash") == configuration_hash(profile, variant)
-            and p.get("training_version") == _train_module().CODE_VERSION)
+    if p.get("format") != FORMAT:
+        return f"written in results format {p.get('format', 1)}, this code reads format {FORMAT}"
+    if p.get("configs") != list(paper.CONFIG_NAMES):
+        return "not all 16 configurations were run"
+    if p.get("evaluation_version") != _version():
+        return "the rollout or metric code changed since they were written"
+    if p.get("training_version") != _train_module().CODE_VERSION:
+        return "the training code changed since they were written"
+    if p.get("configuration_hash") != configuration_hash(profile, variant):
+        return "the profile or a configuration changed since they were written"
+    return None
 
 
-def results(profile: str = "quick", variant: str = "faithful") -> Results:
-    """The study's results for the notebooks: loaded if current (:func:`is_current`), else run first (cached stages)."""
-    if not is_current(profile, variant):
-        run(profile, variant, progress=False)
-    return load(profile, variant)
+def is_current(profile: str = "quick", variant: str = "faithful") -> bool:
+    """True if ``results/<profile>-<variant>/`` matches the current code and configuration (:func:`stale_reason`)."""
+    return stale_reason(profile, variant) is None
 
 
-def example_rollouts(config: str, profile: str = "quick", variant: str = "faithful"):
-    """``(true (T, 13), predicted (E, T, 8), sigma (8,))`` for test trajectory 0 of one configuration.
+def example_rollouts(config: str, profile: str = "quick", variant: str = "faithful", res: Results | None = None):
+    """``(true (T, 13), predicted (E, T, 8), sigma (8,))`` of one configuration of :data:`EXAMPLE_CONFIGS`.
 
-    Uses the cached stages (data, training, rollouts); ``sigma`` is the state scale of
-    the variant's metric.
+    Read from ``rollouts.npz`` (``res`` if given, else :func:`load`); ``sigma`` is the
+    state scale of the variant's metric.
     """
-    _check(profile, variant)
-    sets = data.profile_datasets(profile)
-    result = _train_module().train(config, variant=variant, profile=profile, progress=False)
-    params = profiles.load(profile)
-    ev = evaluate(result, variant, sets, float(params.get("dt", 10.0)), params.get("horizons", metrics.HORIZONS))
-    return sets.test[EXAMPLE_TRAJECTORY], ev["example"], ev["sigma"]
+    res = load(profile, variant) if res is None else res
+    if config not in res.rollouts["pred"]:
+        raise ValueError(f"config must be one of {', '.join(res.rollouts['pred'])} (EXAMPLE_CONFIGS); got {config!r}")
+    return res.rollouts["true"], res.rollouts["pred"][config], res.rollouts["sigma"][config]
 
 
-def banner(profile: str) -> str:
-    """HTML note on the fidelity of a profile's results (empty for the paper profile)."""
-    p = profiles.load(profile)
-    if p.get("profile", profile) == "paper":
-        return ""
-    paper_p = profiles.load("paper")
-    facts = [f"{p.get(k, '?')} {what} (paper: {paper_p.get(k, '?')})" for k, what in
-             (("n_train", "training trajectories"), ("n_test", "test trajectories"),
-              ("models", "models per configuration"))]
-    if "epochs" in p:
-        facts.append(f"{p['epochs']} epochs (paper: 100–200)")
-    return ('<div class="admonition warning"><p class="admonition-title">'
-            f"{p.get('profile', profile).capitalize()} profile</p><p>These results come from the "
-            f"<code>{p.get('profile', profile)}</code> profile: {', '.join(facts)}. It runs the same code as the "
-            "paper profile on far less data and compute, so its numbers are indicative only: percentages move in "
-            "steps of " f"{100 / (p.get('models', 1) * p.get('n_test', 1)):.2g} points and intervals are wide. "
-            "Build the book with <code>--profile paper</code> for the full study.</p></div>")
+def profile_values(profile) -> dict:
+    """A profile's parameters as a plain dict (:meth:`alukit.profiles.Profile.to_dict`)."""
+    return profiles.load(profile).to_dict()
+
+
+def _admonition(kind: str, title: str, body: str) -> str:
+    return f'<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>'
+
+
+def banner(profile: str, variants=()) -> str:
+    """HTML banner of a chapter: which profile it shows and, for each variant read, whether its results are current.
+
+    The paper profile gets a short note; a reduced profile a warning on its fidelity; a
+    variant whose results are stale (:func:`stale_reason`) a warning naming the command
+    that refreshes them.
+    """
+    p = profile_values(profile)
+    name = p.get("profile", Path(str(profile)).stem)
+    folders = ", ".join(f"<code>results/{Path(str(profile)).stem}-{v}/</code>" for v in variants)
+    read = f" Its results are read from {folders}." if variants else ""
+    if name == "paper":
+        parts = [_admonition("note", "Paper profile", "This chapter was built with the <code>paper</code> profile "
+                             f"(<code>params/paper.yaml</code>): the papers' data sizes and models.{read}")]
+    else:
+        paper_p = profile_values("paper")
+        facts = [f"{p.get(k, '?')} {what} (paper: {paper_p.get(k, '?')})" for k, what in
+                 (("n_train", "training trajectories"), ("n_test", "test trajectories"),
+                  ("models", "models per configuration"))]
+        if "epochs" in p or "train_epoch_scale" in p:
+            facts.append(f"{p.get('train_epoch_scale', 1.0):g} × the paper's epochs" if "epochs" not in p
+                         else f"{p['epochs']} epochs (paper: 100–200)")
+        parts = [_admonition("warning", f"{str(name).capitalize()} profile",
+                             f"This chapter was built with the <code>{name}</code> profile: {', '.join(facts)}. It "
+                             "runs the same code as the paper profile on far less data and compute, so its numbers "
+                             "are indicative only: percentages move in steps of "
+                             f"{100 / (p.get('models', 1) * p.get('n_test', 1)):.2g} points and intervals are wide. "
+                             f"The book's default build (<code>make book</code>) shows the paper profile.{read}")]
+    for v in variants:
+        reason = stale_reason(profile, v)
+        if reason is not None:
+            parts.append(_admonition("danger", "Stale results",
+                                     f"<code>results/{Path(str(profile)).stem}-{v}/</code> does not match the current "
+                                     f"code: {reason}. The numbers below are those of the committed run. Refresh "
+                                     f"them with <code>{refresh_command(profile)}</code> (or "
+                                     f"<code>{refresh_command(profile, v)}</code>), then rebuild the book."))
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alukit reproduce", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick", help="quick | paper | path to a params YAML (default quick)")
-    parser.add_argument("--variant", default="faithful", choices=VARIANTS)
+    parser.add_argument("--variant", default="faithful", choices=(*VARIANTS, "both"),
+                        help="faithful (default), corrected, or both one after the other")
     parser.add_argument("--configs", default=",".join(paper.CONFIG_NAMES),
                         help="comma-separated configuration names (default: all 16)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default results/<profile>-<variant>)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    try:
-        out = run(args.profile, args.variant, [c for c in args.configs.split(",") if c], args.out,
-                  progress=not args.quiet)
-    except ValueError as exc:
-        parser.error(str(exc))
-    print(load(args.profile, args.variant, out).table2.to_string())
+    variants = VARIANTS if args.variant == "both" else (args.variant,)
+    if args.out is not None and len(variants) > 1:
+        parser.error("--out needs a single --variant")
+    for variant in variants:
+        try:
+            out = run(args.profile, variant, [c for c in args.configs.split(",") if c], args.out,
+                      progress=not args.quiet)
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(f"{variant}: {_shown(out)}")
+        print(load(args.profile, variant, out).table2.to_string())
     return 0

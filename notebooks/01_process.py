@@ -21,11 +21,12 @@
 # adds two derived quantities that make the trajectories easier to read: the cell
 # voltage and the superheat of the bath.
 #
-# The parameters below are the defaults; `python -m alukit book --profile NAME`
-# replaces them with the values from `params/NAME.yaml` (papermill injects them in the
-# cell that follows).
+# The parameters below are the paper profile's (`params/paper.yaml`);
+# `python -m alukit book --profile NAME` replaces them with the values from
+# `params/NAME.yaml`.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
+profile = "paper"  # run profile: params/<profile>.yaml (stated in the banner below)
 seed = 0  # base seed of the data sets; the test split uses the seed (seed, 2)
 process_trajectories = 5  # number of test trajectories to show
 n_steps = 5000  # samples per trajectory
@@ -33,19 +34,21 @@ mode = "random"  # excitation: "random" (APRBS, the papers' data) or "operationa
 dt = 10.0  # sampling step in seconds
 
 # %% tags=["hide-input"]
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib import patches
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 from myst_nb import glue
 
-from alukit import cell, data, excitation
+from alukit import cell, data, excitation, figures, reproduce
 
 if mode not in excitation.MODES:
     raise ValueError(f"mode must be one of {excitation.MODES}; got {mode!r}")
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 TEST_SEED = (seed, data.SPLITS.index("test"))  # the seed of the test split of data.datasets(...)
+HTML(reproduce.banner(profile))
 
 # %% [markdown]
 # ## States and inputs
@@ -58,7 +61,9 @@ TEST_SEED = (seed, data.SPLITS.index("test"))  # the seed of the test split of d
 # numbers that generate the data are in A, m and kg/s, and this book uses those.
 
 # %%
-trajectories, info = data.simulate(process_trajectories, n_steps, seed=TEST_SEED, dt=dt, mode=mode, report=True)
+with warnings.catch_warnings():  # a re-drawn trajectory is counted in `info` and reported in the text below
+    warnings.simplefilter("ignore")
+    trajectories, info = data.simulate(process_trajectories, n_steps, seed=TEST_SEED, dt=dt, mode=mode, report=True)
 states, inputs = trajectories[..., : cell.N_STATES], trajectories[..., cell.N_STATES :]
 hours = np.arange(n_steps) * dt / 3600
 voltage = cell.cell_voltage(states, inputs)
@@ -113,87 +118,8 @@ glue("table_variables", table.style.hide(axis="index"), display=False)
 # and the produced metal is tapped (siphoned) out.
 
 # %% tags=["hide-input"]
-def draw_cell(ax):
-    """Cross-section of one cell with the states and inputs labelled where they act."""
-    c = {
-        "shell": "#6f7378", "cathode": "#3b3b3b", "metal": "#c9ced6", "bath": "#f2a65a",
-        "ledge": "#dfeef7", "anode": "#2b2b2b", "rod": "#b87333", "bar": "#8a8f96",
-    }
-    # steel shell (wall) with the carbon cathode at the bottom
-    ax.add_patch(patches.Rectangle((0.5, 0.5), 11.0, 5.0, fc=c["shell"], ec="k", lw=1))
-    ax.add_patch(patches.Rectangle((0.85, 0.85), 10.3, 4.65, fc="white", ec="none"))
-    ax.add_patch(patches.Rectangle((0.85, 0.85), 10.3, 1.05, fc=c["cathode"], ec="k", lw=0.8))
-    for x0 in (0.05, 10.75):  # collector bars
-        ax.add_patch(patches.Rectangle((x0, 1.15), 1.2, 0.3, fc=c["bar"], ec="k", lw=0.8))
-    # metal pad and bath
-    ax.add_patch(patches.Rectangle((0.85, 1.9), 10.3, 0.8, fc=c["metal"], ec="k", lw=0.6))
-    ax.add_patch(patches.Rectangle((0.85, 2.7), 10.3, 2.0, fc=c["bath"], ec="k", lw=0.6))
-    # crust of frozen bath and alumina on top
-    ax.add_patch(patches.Rectangle((0.85, 4.7), 10.3, 0.3, fc="#e8e2d0", ec="k", lw=0.5, hatch="..."))
-    # frozen side ledge (thicker near the metal pad)
-    left = [(0.85, 1.9), (2.05, 1.9), (1.55, 2.8), (1.35, 5.0), (0.85, 5.0)]
-    ax.add_patch(patches.Polygon(left, fc=c["ledge"], ec="#5b8fb0", lw=1.2))
-    ax.add_patch(patches.Polygon([(12 - x, y) for x, y in left], fc=c["ledge"], ec="#5b8fb0", lw=1.2))
-    # anodes, rods and anode beam
-    for x0 in (2.6, 7.1):
-        ax.add_patch(patches.Rectangle((x0, 3.35), 2.3, 2.35, fc=c["anode"], ec="k", lw=0.8))
-        ax.add_patch(patches.Rectangle((x0 + 1.05, 5.7), 0.2, 1.2, fc=c["rod"], ec="k", lw=0.6))
-    for x0, width in ((2.3, 3.2), (6.5, 3.2)):  # anode beam, with an opening for the feeders
-        ax.add_patch(patches.Rectangle((x0, 6.9), width, 0.3, fc=c["rod"], ec="k", lw=0.8))
-    # feeders between the anodes
-    ax.add_patch(patches.Polygon([(5.3, 7.9), (6.7, 7.9), (6.2, 7.3), (5.8, 7.3)], fc="#d9d9d9", ec="k", lw=0.8))
-    # metal tapping siphon
-    ax.plot([10.4, 10.4, 11.9], [2.2, 6.4, 6.4], color="#555", lw=4, solid_capstyle="round")
-
-    arrow = dict(arrowstyle="-|>", color="#b00020", lw=1.6)
-    label = dict(fontsize=8.5, va="center")
-    state = dict(fontsize=8.5, va="center", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#5b8fb0"))
-    inp = dict(fontsize=8.5, va="center", color="#b00020",
-               bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#b00020"))
-    # inputs
-    ax.annotate("", xy=(5.8, 4.75), xytext=(5.8, 7.25), arrowprops=arrow)
-    ax.annotate("", xy=(6.2, 4.75), xytext=(6.2, 7.25), arrowprops=arrow)
-    ax.text(5.0, 8.45, "$u_1$ Al$_2$O$_3$ feed\n$u_3$ AlF$_3$ feed", ha="center", **inp)
-    ax.annotate("", xy=(2.9, 7.2), xytext=(2.9, 8.2), arrowprops=arrow)
-    ax.text(1.2, 8.45, "$u_2$ line current (in)", ha="center", **inp)
-    ax.annotate("", xy=(12.9, 1.3), xytext=(11.95, 1.3), arrowprops=arrow)
-    ax.text(13.05, 1.3, "$u_2$ line current (out)", ha="left", **inp)
-    ax.annotate("", xy=(12.9, 6.4), xytext=(11.9, 6.4), arrowprops=arrow)
-    ax.text(13.05, 6.4, "$u_4$ metal tapping", ha="left", **inp)
-    ax.annotate("", xy=(8.25, 2.68), xytext=(8.25, 3.37),
-                arrowprops=dict(arrowstyle="<|-|>", color="#b00020", lw=1.2, mutation_scale=9, shrinkA=0, shrinkB=0))
-    ax.annotate("$u_5$ anode–cathode distance", xy=(8.3, 3.02), xytext=(13.05, 3.1),
-                arrowprops=dict(arrowstyle="-", color="#b00020", lw=0.8), ha="left", **inp)
-    # states
-    ax.annotate("$x_1$ side ledge mass\n$x_7$ side ledge temperature", xy=(1.3, 3.6), xytext=(-1.2, 3.6),
-                arrowprops=dict(arrowstyle="-", color="#5b8fb0"), ha="right", **state)
-    ax.annotate("$x_8$ wall temperature", xy=(0.6, 5.3), xytext=(-1.2, 5.6),
-                arrowprops=dict(arrowstyle="-", color="#5b8fb0"), ha="right", **state)
-    ax.annotate("bath: $x_2$ Al$_2$O$_3$, $x_3$ AlF$_3$,\n$x_4$ Na$_3$AlF$_6$ masses;\n$x_6$ bath temperature",
-                xy=(6.0, 3.4), xytext=(13.05, 4.6), arrowprops=dict(arrowstyle="-", color="#5b8fb0"),
-                ha="left", **state)
-    ax.annotate("$x_5$ metal mass", xy=(9.4, 2.3), xytext=(13.05, 2.2),
-                arrowprops=dict(arrowstyle="-", color="#5b8fb0"), ha="left", **state)
-    # plain names of the parts
-    ax.text(3.75, 4.4, "anode", color="white", ha="center", **label)
-    ax.text(8.25, 4.4, "anode", color="white", ha="center", **label)
-    ax.text(6.0, 2.3, "metal pad (liquid Al)", ha="center", **label)
-    ax.text(6.0, 3.1, "bath", ha="center", **label)
-    ax.text(6.0, 1.35, "carbon cathode", color="white", ha="center", **label)
-    ax.text(6.0, 0.67, "steel shell (wall)", color="white", ha="center", fontsize=7.5, va="center")
-    ax.text(3.9, 7.05, "anode beam", ha="center", fontsize=7.5, va="center")
-    ax.text(-1.2, 1.3, "collector bar", ha="right", **label)
-    ax.plot([-1.1, 0.05], [1.3, 1.3], color="#888", lw=0.6)
-    ax.text(-1.2, 4.85, "crust", ha="right", **label)
-    ax.plot([-1.1, 0.9], [4.85, 4.85], color="#888", lw=0.6)
-    ax.set_xlim(-5.2, 17.2)
-    ax.set_ylim(0.0, 9.0)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-
 fig, ax = plt.subplots(figsize=(10, 4.4))
-draw_cell(ax)
+figures.draw_cell(ax)
 fig.tight_layout()
 glue("fig_cell", fig, display=False)
 plt.close(fig)
@@ -270,33 +196,10 @@ glue("ledge_max", float(states[..., 0].max()), display=False)
 glue("bath_temp_min", float(states[..., 5].min()), display=False)
 glue("bath_temp_max", float(states[..., 5].max()), display=False)
 colors = plt.get_cmap("tab10").colors
-
-
-def plot_columns(variables, series, ncols=2, height=2.0):
-    nrows = -(-len(variables) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(10, height * nrows), sharex=True, squeeze=False)
-    for k, (var, ax) in enumerate(zip(variables, axes.flat)):
-        for t in range(series.shape[0]):
-            ax.plot(hours, series[t, :, k], lw=0.9, color=colors[t % 10], label=f"trajectory {t + 1}")
-        ax.set_ylabel(f"${var.symbol[0]}_{var.symbol[1:]}$ [{var.unit}]")
-        ax.set_title(f"${var.symbol[0]}_{var.symbol[1:]}$: {var.name}", fontsize=10)
-    for ax in axes.flat[len(variables):]:
-        ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("time [h]")
-    for ax in axes[-2][len(variables) % ncols or ncols:]:
-        ax.set_xlabel("time [h]")
-        ax.xaxis.set_tick_params(labelbottom=True)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
-
-
-fig = plot_columns(cell.STATES, states)
+fig = figures.plot_columns(cell.STATES, states, hours)
 glue("fig_states", fig, display=False)
 plt.close(fig)
-fig = plot_columns(cell.INPUTS, inputs)
+fig = figures.plot_columns(cell.INPUTS, inputs, hours)
 glue("fig_inputs", fig, display=False)
 plt.close(fig)
 
@@ -338,26 +241,7 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-def plot_derived(h, volt, sheat, title=None):
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.0), sharex=True)
-    for t in range(volt.shape[0]):
-        axes[0].plot(h, volt[t], lw=0.9, color=colors[t % 10], label=f"trajectory {t + 1}")
-        axes[1].plot(h, sheat[t], lw=0.9, color=colors[t % 10])
-    axes[0].set_ylabel("cell voltage $U$ [V]")
-    axes[1].set_ylabel("superheat $x_6 - g_1$ [°C]")
-    axes[0].set_title("cell voltage", fontsize=10)
-    axes[1].set_title("superheat of the bath", fontsize=10)
-    for ax in axes:
-        ax.set_xlabel("time [h]")
-    if title:
-        fig.suptitle(title, fontsize=11)
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    return fig
-
-
-fig = plot_derived(hours, voltage, superheat)
+fig = figures.plot_derived(hours, voltage, superheat)
 glue("fig_derived", fig, display=False)
 plt.close(fig)
 

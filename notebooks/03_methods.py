@@ -19,10 +19,12 @@
 # L1 regularisation — and stochastic weight averaging (SWA), followed by the training
 # curves and the per-layer sparsity of every configuration, read from the training
 # logs. Every configuration trains as one batched ensemble (`alukit.train`); the methods
-# act on the stacked weights (`alukit.sparsity`, `alukit.swa`).
+# act on the stacked weights (`alukit.sparsity`, `alukit.swa`). Nothing is trained here:
+# the training logs and the trained STR model come from the results of
+# `python -m alukit reproduce` (`results/<profile>-<variant>/training.npz`, `models.npz`).
 
-# %% tags=["parameters"]
-profile = "quick"  # run profile: params/<profile>.yaml
+# %% tags=["parameters", "hide-cell"]
+profile = "paper"  # run profile: params/<profile>.yaml (defaults: the paper profile)
 variant = "faithful"  # "faithful" (as the published code) or "corrected"
 
 # %% tags=["hide-input"]
@@ -33,10 +35,11 @@ import torch
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import config as configs, paper, reproduce, sparsity, swa, train
+from alukit import config as configs, nets, paper, reproduce, sparsity
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
-HTML(reproduce.banner(profile))
+res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
+HTML(reproduce.banner(profile, reproduce.VARIANTS))
 
 # %% tags=["hide-input"]
 cfg_str = configs.make_config("str", variant)
@@ -52,10 +55,9 @@ axes[0].axvspan(-alpha, alpha, color="C1", alpha=0.15, label=r"set to zero: $|w|
 axes[0].set_xlabel("raw weight $w$")
 axes[0].set_ylabel("effective weight")
 axes[0].legend(fontsize=8, frameon=False)
-trained = train.train("str", variant, profile, progress=False)
-layer = trained.ensemble.layers[1]
-raw = layer.parametrizations.weight.original.detach()[0].flatten().numpy()
-eff = layer.weight.detach()[0].flatten().numpy()
+trained = res[variant].models["str"]  # the trained STR ensemble (models.npz)
+raw = trained["raw_weight1"][0].flatten()  # hidden layer 1, model 1: weights before thresholding
+eff = trained["weight1"][0].flatten()  # and the effective weights the model computes with
 axes[1].hist(raw, bins=60, alpha=0.6, label="raw weights")
 axes[1].hist(eff[eff != 0], bins=60, alpha=0.6, label="effective, non-zero")
 axes[1].set_xlabel("weight value (hidden layer 1, model 1)")
@@ -63,7 +65,7 @@ axes[1].legend(fontsize=8, frameon=False)
 fig.tight_layout()
 glue("fig_str", fig, display=False)
 plt.close(fig)
-thresholds = torch.stack([sparsity.str_threshold(lay).flatten() for lay in trained.ensemble.layers]).numpy()
+thresholds = trained["threshold"]  # (models, layers): sigmoid(s) of every layer
 glue("str_thr_min", float(thresholds.min()), display=False)
 glue("str_thr_max", float(thresholds.max()), display=False)
 glue("str_layer_zero", float(100 * (eff == 0).mean()), display=False)
@@ -141,7 +143,7 @@ glue("mp_amount", 100 * cfg_mp["faithful"].prune_amount, display=False)
 cfg_dsr = configs.make_config("dsr", variant)
 dims = cfg_dsr.dims
 gens = [torch.Generator().manual_seed(1)]
-weights = [torch.randn(1, a, b, generator=gens[0]) * (2 / a) ** 0.5 for a, b in zip(dims[:-1], dims[1:])]
+weights = [nets.he_normal((1, a, b), a, gens[0]) for a, b in zip(dims[:-1], dims[1:])]  # He init, input fan
 masks = [sparsity.random_mask(w.shape, cfg_dsr.dsr_sparsity, gens[0]) for w in weights]
 for w_, m_ in zip(weights, masks):
     w_.mul_(m_)
@@ -182,14 +184,14 @@ glue("dsr_pruned", int(out["pruned"].sum()), display=False)
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(8, 3.2))
 for name in ("dense", "l1", "mp", "dsr"):
+    c = name + "+swa"
     for v, ls in (("faithful", "-"), ("corrected", "--")):
-        c = configs.make_config(name + "+swa", v)
-        lrs = (swa.swa_lr(c.lr, c.epochs, c.lr_step, c.lr_gamma, c.lr_from, c.swa_start, c.swa_lr, c.swa_anneal_epochs)
-               if c.swa_mode == "torch" else swa.step_lr(c.lr, c.epochs, c.lr_step, c.lr_gamma, c.lr_from))
-        ax.plot(np.arange(1, c.epochs + 1), lrs, ls=ls, label=f"{paper.LABELS[name + '+swa']} ({v})")
+        lrs = res[v].training[c]["log"]["lr"]  # the learning rate each epoch actually trained with
+        cfg = configs.make_config(c, v).scaled(len(lrs))
+        ax.plot(np.arange(1, len(lrs) + 1), lrs, ls=ls, label=f"{paper.LABELS[c]} ({v})")
         if name == "dense" and v == "faithful":
-            glue("swa_lr_faithful", float(lrs[c.swa_start]), display=False)
-            glue("swa_start", c.swa_start + 1, display=False)
+            glue("swa_lr_faithful", float(lrs[cfg.swa_start]), display=False)
+            glue("swa_start", cfg.swa_start + 1, display=False)
         if name == "dense" and v == "corrected":
             glue("swa_lr_corrected", float(lrs[-1]), display=False)
 ax.set_yscale("log")
@@ -220,10 +222,10 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-results = train.train_all(profile, variant, progress=False)  # cached runs are loaded, others trained in parallel
+results = res[variant].training  # {config: {"log": per-epoch arrays, "final": the rolled-out models}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for k, (c, r) in enumerate(results.items()):
-    loss = r.log["loss"].mean(0)
+    loss = r["log"]["loss"].mean(0)
     axes[0].plot(np.arange(1, len(loss) + 1), loss, color=plt.get_cmap("tab20").colors[k], lw=1,
                  label=paper.LABELS[c])
 axes[0].set_yscale("log")
@@ -231,7 +233,7 @@ axes[0].set_xlabel("epoch")
 axes[0].set_ylabel("training MSE (normalised, mean over models)")
 axes[0].legend(fontsize=6, ncol=2, frameon=False)
 for k, c in enumerate(("str", "str+l1", "mp", "dsr")):
-    ls = results[c].log["layer_sparsity"].mean(0)  # (epochs, L)
+    ls = results[c]["log"]["layer_sparsity"].mean(0)  # (epochs, L)
     for layer_i in range(ls.shape[1]):
         axes[1].plot(np.arange(1, len(ls) + 1), 100 * ls[:, layer_i], color=f"C{k}", lw=1,
                      alpha=0.4 + 0.6 * layer_i / max(ls.shape[1] - 1, 1),
@@ -242,13 +244,15 @@ axes[1].legend(fontsize=7, frameon=False)
 fig.tight_layout()
 glue("fig_training", fig, display=False)
 plt.close(fig)
+final = {c: r["final"] for c, r in results.items()}
+n_layers = max(f["layer_sparsity"].shape[1] for f in final.values())
 final = pd.DataFrame({
-    "epochs": [r.config.epochs for r in results.values()],
-    "final training MSE": [float(np.mean(r.final_train_loss)) for r in results.values()],
-    **{f"layer {i + 1} zeros [%]": [100 * float(r.layer_sparsity[:, i].mean()) if i < r.layer_sparsity.shape[1]
-                                    else np.nan for r in results.values()] for i in range(5)},
-    "all weights zeros [%]": [100 * float(r.sparsity.mean()) for r in results.values()],
-}, index=[paper.LABELS[c] for c in results])
+    "epochs": [int(f["epochs"]) for f in final.values()],
+    "final training MSE": [float(np.mean(f["train_loss"])) for f in final.values()],
+    **{f"layer {i + 1} zeros [%]": [100 * float(f["layer_sparsity"][:, i].mean()) if i < f["layer_sparsity"].shape[1]
+                                    else np.nan for f in final.values()] for i in range(n_layers)},
+    "all weights zeros [%]": [100 * float(f["sparsity"].mean()) for f in final.values()],
+}, index=[paper.LABELS[c] for c in final])
 glue("table_training", final.style.format(precision=3), display=False)
 glue("n_configs", len(results), display=False)
 

@@ -31,8 +31,8 @@
 # $\max_s e_s(L)$ > {glue:text}`threshold`; otherwise its "RFMSE" is the mean of $e_s(L)$
 # over the states.
 
-# %% tags=["parameters"]
-profile = "quick"  # run profile: params/<profile>.yaml
+# %% tags=["parameters", "hide-cell"]
+profile = "paper"  # run profile: params/<profile>.yaml (defaults: the paper profile)
 variant = "faithful"  # "faithful" (as the published code) or "corrected"
 sanity_trajectories = 3  # test trajectories for the true-model check
 
@@ -52,7 +52,8 @@ sets = data.profile_datasets(profile)
 glue("nan_value", metrics.NAN_VALUE, display=False)
 glue("threshold", metrics.THRESHOLD, display=False)
 glue("last", int(metrics.HORIZONS[-1]), display=False)
-HTML(reproduce.banner(profile))
+res = reproduce.load(profile, variant)  # fails at once, naming the command, if absent
+HTML(reproduce.banner(profile, [variant]))
 
 # %% tags=["hide-input"]
 test = sets.test[: int(sanity_trajectories)]
@@ -106,7 +107,7 @@ plt.close(fig)
 # %% tags=["hide-input"]
 examples = {}
 for config, name in (("l1", "fig4"), ("str", "fig5")):
-    true, pred, sigma_v = reproduce.example_rollouts(config, profile, variant)
+    true, pred, sigma_v = reproduce.example_rollouts(config, profile, variant, res)  # rollouts.npz
     examples[config] = (true, pred, sigma_v)
     fig = figures.rollout_panels(true, pred, dt, f"{paper.LABELS[config]}: {pred.shape[0]} models on one test trajectory")
     glue(name, fig, display=False)
@@ -145,13 +146,13 @@ for config, name in (("l1", "fig4"), ("str", "fig5")):
 
 # %% tags=["hide-input"]
 true, pred, sigma_v = examples["l1"]
-scaled = np.abs(pred - true[None, :, : cell.N_STATES]) / sigma_v  # (E, T, 8)
-running = np.where(np.isfinite(scaled), scaled, metrics.NAN_VALUE).cumsum(1) / np.arange(1, true.shape[0] + 1)[:, None]
+member = 0
+# e_s(L) for every horizon L = 1..T: the metric itself, evaluated at every sample
+running = metrics.state_errors(pred[member][None, None], true[None], sigma_v, range(1, len(pred[member]) + 1))[:, 0, 0]
 hours = np.arange(true.shape[0]) * dt / 3600
 fig, ax = plt.subplots(figsize=(9, 3.4))
-member = 0
 for s in range(cell.N_STATES):
-    ax.plot(hours, running[member, :, s], lw=1, label=f"$x_{s + 1}$")
+    ax.plot(hours, running[:, s], lw=1, label=f"$x_{s + 1}$")
 ax.axhline(metrics.THRESHOLD, color="k", ls="--", lw=1, label="divergence threshold")
 for h in metrics.HORIZONS:
     ax.axvline(h * dt / 3600, color="grey", lw=0.6)

@@ -25,8 +25,8 @@
 # Bars carry 95 % bootstrap intervals that resample both the models and the test
 # trajectories; the paper gives no intervals. Black ticks mark the paper's values.
 
-# %% tags=["parameters"]
-profile = "quick"  # run profile: params/<profile>.yaml
+# %% tags=["parameters", "hide-cell"]
+profile = "paper"  # run profile: params/<profile>.yaml (defaults: the paper profile)
 variant = "faithful"  # "faithful" (as the published code) or "corrected"
 
 # %% tags=["hide-input"]
@@ -39,7 +39,7 @@ from myst_nb import glue
 from alukit import conclusions, figures, metrics, paper, profiles, published, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
-res = reproduce.results(profile, variant)
+res = reproduce.load(profile, variant)  # fails at once, naming the command, if absent
 H = list(res.horizons)
 last = H[-1]
 E, n = next(iter(res.errors.values())).shape[1:3]
@@ -55,7 +55,7 @@ glue("paper_traj", paper_p["n_test"], display=False)
 glue("paper_rollouts", paper_p["models"] * paper_p["n_test"], display=False)
 glue("paper_last", paper.HORIZONS[-1], display=False)
 glue("cap", metrics.THRESHOLD, display=False)
-HTML(reproduce.banner(profile))
+HTML(reproduce.banner(profile, [variant]))
 
 # %% [markdown]
 # Each configuration here is an ensemble of {glue:text}`n_models` models rolled out on
@@ -228,9 +228,10 @@ t2 = paper.compare(paper.table2("computed"), res.table2)
 mean_cols = [(h, "mean") for h in paper.HORIZONS]
 ours3 = res.table3.reindex(columns=pd.MultiIndex.from_tuples([(h, s) for h in paper.HORIZONS for s in ("mean", "std")]))
 t3 = paper.compare(paper.table3(), ours3)
+for h in paper.HORIZONS:  # one table per horizon, so that each fits the page
+    glue(f"table3_{h}", figures.comparison_style(t3[h]), display=False)
 t4 = paper.compare(paper.table4(), res.table4)
 glue("table2", figures.comparison_style(t2), display=False)
-glue("table3", figures.comparison_style(t3), display=False)
 glue("table4", figures.comparison_style(t4, precision=1), display=False)
 d2 = t2.xs("difference", axis=1, level=-1).abs()
 glue("t2_mad", float(np.nanmean(d2.to_numpy())), display=False)
@@ -257,11 +258,32 @@ glue("t4_max_where", str(d4.stack().idxmax()[0]), display=False)
 # value is what its code computed, not the misprint (next section).
 # ```
 #
-# ```{glue:figure} table3
-# :name: tbl-3
+# ```{glue:figure} table3_100
+# :name: tbl-3-100
 #
-# **Table 3.** RFMSE (mean and standard deviation) of the rollouts that did not diverge:
-# paper, ours, difference. "–": no surviving rollout.
+# **Table 3a.** RFMSE (mean and standard deviation) of the rollouts that did not
+# diverge at 100 ΔT: paper, ours, difference. "–": no surviving rollout.
+# ```
+#
+# ```{glue:figure} table3_1000
+# :name: tbl-3-1000
+#
+# **Table 3b.** RFMSE (mean and standard deviation) of the rollouts that did not
+# diverge at 1000 ΔT: paper, ours, difference. "–": no surviving rollout.
+# ```
+#
+# ```{glue:figure} table3_2500
+# :name: tbl-3-2500
+#
+# **Table 3c.** RFMSE (mean and standard deviation) of the rollouts that did not
+# diverge at 2500 ΔT: paper, ours, difference. "–": no surviving rollout.
+# ```
+#
+# ```{glue:figure} table3_5000
+# :name: tbl-3-5000
+#
+# **Table 3d.** RFMSE (mean and standard deviation) of the rollouts that did not
+# diverge at 5000 ΔT: paper, ours, difference. "–": no surviving rollout.
 # ```
 #
 # ```{glue:figure} table4
@@ -366,9 +388,11 @@ for i, row in summary.iterrows():
     glue(f"verdict_{i + 1}", row["verdict"], display=False)
     glue(f"holding_{i + 1}", int(row["holding"]), display=False)
     glue(f"comparisons_{i + 1}", int(row["comparisons"]), display=False)
-shown = summary[["claim", "tested as", "comparisons", "holding", "contradicted", "verdict"]]
+shown = summary[["claim", "tested as"]].assign(verdict=[
+    f"{r.verdict}: {int(r.holding)} of {int(r.comparisons)} comparisons hold, {int(r.contradicted)} contradicted"
+    for r in summary.itertuples()])
 shown.index = pd.Index(range(1, len(shown) + 1), name="conclusion")
-glue("table_verdicts", shown.style, display=False)
+glue("table_verdicts", shown.style.set_table_attributes('class="alukit-text-table"'), display=False)
 detail = res.comparisons.assign(
     better=lambda d: d.better.map(paper.LABELS), worse=lambda d: d.worse.map(paper.LABELS))
 glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(axis="index"), display=False)

@@ -1,17 +1,22 @@
-"""The book pipeline: command-line validation, and the quick book opened in a browser.
+"""The book pipeline: command-line validation, chapter links and defaults, and the quick book in a browser.
 
-The browser test builds the quick-profile book into a temporary folder (so it never
-overwrites the book in ``book/``), serves the HTML from 127.0.0.1 and opens the index
-and the process chapter in headless Chromium (Debian's ``chromium`` at
-``/usr/bin/chromium``, driven by Playwright's Python package). It checks that the
-pages load, that every image has loaded (natural width > 0) and that the browser
-reports no console error, page error or failed local request. The machine has no
-network: requests to other hosts (the MathJax CDN) are answered with an empty script.
+The browser test makes the quick profile's results (``--reproduce``: missing or stale
+results only), builds the quick-profile book into a temporary folder with papermill (so it
+never touches ``book/``), serves the HTML from 127.0.0.1 and opens every chapter of
+``_toc.yml`` in headless Chromium (Debian's ``chromium`` at ``/usr/bin/chromium``,
+driven by Playwright's Python package). Per page it checks that every image has
+loaded, that the browser reports no console error, page error or failed local
+request, that no element is wider than the window (outside a box that scrolls), and
+that the equations are typeset by the bundled MathJax. Requests to other hosts are
+answered with an empty script: the pages must work without a network. The executed
+notebooks of that build are checked for warning or stderr output and machine paths.
 """
 from __future__ import annotations
 
 import functools
 import http.server
+import json
+import os
 import subprocess
 import sys
 import threading
@@ -19,9 +24,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+import nbformat
 import pytest
 
-from alukit import book
+from alukit import book, reproduce
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,13 +35,31 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-# External hosts a built page may reference; anything else is a test failure.
-ALLOWED_EXTERNAL = {"cdn.jsdelivr.net"}
+VIEWPORT = {"width": 1280, "height": 900}
+# An element sticking out of the window, unless a scrolling box around it clips it.
+WIDE_ELEMENTS_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const clipped = el => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.querySelectorAll('main *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1 && !clipped(el))
+      out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') + ' ' + Math.round(r.right) + 'px');
+  }
+  return [document.documentElement.scrollWidth, width, out.slice(0, 5)];
+}"""
 
 
-def _alukit(*args, timeout=60):
+def _alukit(*args, timeout=60, env=None):
     return subprocess.run(
-        [sys.executable, "-m", "alukit", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "alukit", *args], cwd=REPO, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -47,6 +71,11 @@ def test_bad_profile_fails_before_any_work():
     assert "bogus" in proc.stderr and "quick" in proc.stderr and "paper" in proc.stderr, proc.stderr
     assert "executing" not in proc.stdout, "no notebook may run before the profile is validated"
     assert elapsed < 30
+
+
+def test_the_paper_book_never_trains():
+    proc = _alukit("book", "--reproduce")
+    assert proc.returncode != 0 and "--reproduce is not for the paper profile" in proc.stderr, proc.stderr
 
 
 def test_unknown_notebook_fails_with_the_allowed_names():
@@ -67,15 +96,66 @@ def test_failing_notebook_fails_the_command_with_its_name_and_error(tmp_path):
     assert not (out / "01_process.ipynb").exists(), "a failed notebook must not be published into the book"
 
 
-def test_toc_entries_exist_and_process_chapter_is_a_notebook():
+def test_chapter_without_results_fails_at_once_with_the_command(tmp_path):
+    profile = tmp_path / "ghost.yaml"  # a profile nobody has reproduced: results/ghost-*/ do not exist
+    profile.write_text((REPO / "params" / "quick.yaml").read_text().replace("profile: quick", "profile: ghost"))
+    proc = _alukit("book", "--profile", str(profile), "--only", "05_results", "--output", str(tmp_path / "book"),
+                   "--no-build", timeout=300)
+    assert proc.returncode != 0
+    assert "FileNotFoundError: no results in results/ghost-faithful/" in proc.stderr, proc.stderr
+    assert f"run: python -m alukit reproduce --profile {profile} --variant faithful" in proc.stderr, proc.stderr
+
+
+def test_toc_chapters_are_linked_for_jupyter_book():
+    """``jupyter-book build book`` finds every chapter: book/NAME.py links to notebooks/NAME.py."""
     assert book.toc_files()[0] == "index"
-    assert "01_process" in book.notebooks()
+    names = book.notebooks()
+    assert "01_process" in names
+    for name in names:
+        link = REPO / "book" / f"{name}.py"
+        assert link.is_symlink() and os.readlink(link) == f"../notebooks/{name}.py", f"{link}: run python -m alukit book"
+        assert not (REPO / "book" / f"{name}.ipynb").exists(), "an executed copy would duplicate the chapter"
 
 
-def test_toc_is_found_from_the_repository_root():
+def test_notebook_defaults_are_the_paper_profile():
+    """So the default book (jupyter-book executing the sources) is the paper profile's book."""
+    paper = reproduce.profile_values("paper")
+    for name in book.notebooks():
+        defaults = book.default_parameters(name)
+        assert defaults.get("profile", "paper") == "paper", name
+        differ = {k: (v, paper[k]) for k, v in defaults.items() if k in paper and paper[k] != v}
+        assert not differ, f"{name}: defaults differ from params/paper.yaml: {differ}"
+    assert book.is_default("paper") and not book.is_default("quick")
+    assert not book.is_default("paper", {"seed": 1})
+
+
+def test_toc_and_config_are_found_from_the_repository_root():
     # `jupyter-book build book` reads book/_config.yml and book/_toc.yml: links to the root files.
     for name in ("_config.yml", "_toc.yml"):
         assert (REPO / "book" / name).resolve() == (REPO / name).resolve()
+
+
+def test_staged_book_has_execution_off_and_no_sources(tmp_path):
+    import yaml
+
+    book.stage(tmp_path)
+    config = yaml.safe_load((tmp_path / "_config.yml").read_text())
+    assert config["execute"]["execute_notebooks"] == "off"
+    assert "sphinx-mathjax-offline" in config["sphinx"]["extra_extensions"]
+    assert (tmp_path / "index.md").is_file() and (tmp_path / "_static" / "alukit.css").is_file()
+    assert not list(tmp_path.glob("*.py")) and not list(tmp_path.glob("*.ipynb"))
+
+
+def test_reader_view_hides_parameter_cells(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("profile = 'paper'", metadata={"tags": ["parameters", "hide-cell"]}),
+        nbformat.v4.new_code_cell("profile = 'quick'", metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("x = 1")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    book._reader_view(path)
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
+    assert "remove-cell" in tags[0] and "hide-cell" in tags[1] and tags[2] == []
 
 
 def _serve(directory: Path):
@@ -92,22 +172,77 @@ def _serve(directory: Path):
 @pytest.fixture(scope="module")
 def quick_book(tmp_path_factory):
     out = tmp_path_factory.mktemp("book") / "book"
-    proc = _alukit("book", "--profile", "quick", "--output", str(out), timeout=3000)
+    proc = _alukit("book", "--profile", "quick", "--reproduce", "--output", str(out), timeout=3000)
     assert proc.returncode == 0, f"quick book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     html = out / "_build" / "html"
     assert (html / "index.html").is_file() and (html / "01_process.html").is_file()
-    return html
+    return out
+
+
+def _outputs(cell):
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            yield output.get("name"), output.get("text", "")
+        for mime, value in (output.get("data") or {}).items():
+            if mime.startswith("text/"):
+                yield mime, value if isinstance(value, str) else "".join(value)
 
 
 @pytest.mark.book
 @pytest.mark.slow
-def test_quick_book_renders_in_chromium(request):
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed")
-    quick_book = request.getfixturevalue("quick_book")  # build only once we know a browser can check it
+def test_executed_chapters_have_no_warnings_or_machine_paths(quick_book):
+    timings = json.loads((quick_book / "_build" / "timings.json").read_text())
+    assert set(book.notebooks()) | {"html", "reproduce"} == set(timings["seconds"]), "every stage's time is recorded"
+    problems = []
+    for name in book.notebooks():
+        nb = nbformat.read(quick_book / f"{name}.ipynb", as_version=4)
+        for k, cell in enumerate(nb.cells):
+            for kind, text in _outputs(cell):
+                if kind == "stderr" or "Warning" in text:
+                    problems.append(f"{name} cell {k}: {kind}: {text[:200]!r}")
+                for path in (str(REPO), "/tmp/", "/home/"):
+                    if path in text:
+                        problems.append(f"{name} cell {k}: machine path {path!r} in the output")
+    assert not problems, "\n".join(problems)
 
-    server = _serve(quick_book)
+
+def _check_page(page, base: str, name: str) -> list[str]:
+    """Open one page; return what is wrong with it."""
+    wrong = []
+    response = page.goto(f"{base}/{name}", wait_until="load")
+    if response is None or not response.ok:
+        return [f"{name} did not load"]
+    text = page.inner_text("main")
+    if "{glue" in text:
+        wrong.append(f"{name}: unresolved glue reference")
+    for img in page.query_selector_all("main img"):
+        img.scroll_into_view_if_needed()
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=15000)
+    broken = page.eval_on_selector_all("img", "els => els.filter(e => !(e.naturalWidth > 0)).map(e => e.src)")
+    wrong += [f"{name}: image did not load: {src}" for src in broken]
+    page.evaluate("window.scrollTo(0, 0)")
+    scroll_width, width, wide = page.evaluate(WIDE_ELEMENTS_JS)
+    if scroll_width > width + 1 or wide:
+        wrong.append(f"{name}: wider than the window ({scroll_width} > {width} px): {wide}")
+    if page.query_selector("main .math, main span.math, main div.math"):
+        page.wait_for_function("document.querySelectorAll('main .math').length === 0 || "
+                               "document.querySelectorAll('main mjx-container').length > 0", timeout=20000)
+        raw = page.evaluate("Array.from(document.querySelectorAll('main .math')).filter("
+                            "e => !e.querySelector('mjx-container')).length")
+        if raw:
+            wrong.append(f"{name}: {raw} equations not typeset")
+    return wrong
+
+
+@pytest.mark.book
+@pytest.mark.slow
+def test_every_chapter_renders_offline_in_chromium(request):
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)")
+    from playwright import sync_api
+
+    html = request.getfixturevalue("quick_book") / "_build" / "html"
+    server = _serve(html)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     problems: list[str] = []
     external: set[str] = set()
@@ -116,39 +251,79 @@ def test_quick_book_renders_in_chromium(request):
         host = urlparse(r.request.url).hostname
         if host in {"127.0.0.1", "localhost"}:
             r.continue_()
-        else:
+        else:  # no network: the page must not need it
             external.add(host or r.request.url)
-            r.fulfill(status=200, content_type="application/javascript", body="")
+            r.abort("blockedbyclient")
+
+    def console(m):
+        if m.type == "error" and "ERR_BLOCKED_BY_CLIENT" not in m.text:
+            problems.append(f"console error: {m.text}")
 
     try:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
             try:
-                page = browser.new_page()
+                page = browser.new_page(viewport=VIEWPORT)
                 page.route("**/*", route)
-                page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text}"))
+                page.on("console", console)
                 page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-                page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+                page.on("requestfailed", lambda r: urlparse(r.url).hostname in {"127.0.0.1", "localhost"}
+                        and problems.append(f"request failed: {r.url} {r.failure}"))
                 page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
-                for name, min_images in (("index.html", 0), ("01_process.html", 5)):
-                    response = page.goto(f"{base}/{name}", wait_until="load")
-                    assert response is not None and response.ok, f"{name} did not load"
-                    assert "alukit" in page.title()
-                    text = page.inner_text("main")
-                    assert "{glue" not in text, f"{name}: unresolved glue reference"
-                    for img in page.query_selector_all("img"):
-                        img.scroll_into_view_if_needed()
-                    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=15000)
-                    images = page.eval_on_selector_all("img", "els => els.map(e => [e.getAttribute('src'), e.naturalWidth])")
-                    assert len(images) >= min_images, f"{name}: {len(images)} images, expected >= {min_images}"
-                    broken = [src for src, width in images if not width > 0]
-                    assert not broken, f"{name}: images that did not load: {broken}"
-                    if name == "01_process.html":
-                        for caption in ("Figure 1.", "Figure 2.", "Figure 3.", "Table 1."):
-                            assert caption in text, f"{name}: caption {caption!r} missing"
+                pages = [f"{name}.html" for name in book.toc_files()]
+                for name in pages:
+                    problems += _check_page(page, base, name)
+                text = page.goto(f"{base}/01_process.html") and page.inner_text("main")
+                for caption in ("Figure 1.", "Figure 2.", "Figure 3.", "Table 1."):
+                    assert caption in text, f"01_process.html: caption {caption!r} missing"
+                assert page.query_selector("mjx-container"), "01_process.html: no typeset equation"
             finally:
                 browser.close()
     finally:
         server.shutdown()
     assert not problems, "\n".join(problems)
-    assert external <= ALLOWED_EXTERNAL, f"pages load from unexpected hosts: {sorted(external - ALLOWED_EXTERNAL)}"
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not bundled with the book"
+
+
+def test_failed_chapters_are_named_with_their_exception(tmp_path):
+    (tmp_path / "05_results.err.log").write_text(
+        "Traceback\n\x1b[31mFileNotFoundError\x1b[39m: no results in results/paper-faithful/; run: make reproduce\n")
+    old = tmp_path / "01_process.err.log"
+    old.write_text("ValueError: from an earlier build\n")
+    os.utime(old, (0, 0))
+    assert book._failed_chapters(tmp_path, since=1.0) == [
+        "chapter 05_results failed: FileNotFoundError: no results in results/paper-faithful/; run: make reproduce"]
+
+
+def test_inputs_change_empties_the_execution_cache(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    out, doctrees, jcache = tmp_path / "_build" / "html", tmp_path / "_build" / ".doctrees", tmp_path / "_build" / ".jupyter_cache"
+    for d in (out, doctrees, jcache):
+        d.mkdir(parents=True)
+    app = SimpleNamespace(outdir=str(out), doctreedir=str(doctrees))
+    config = SimpleNamespace(nb_execution_mode="cache", nb_execution_cache_path="")
+    monkeypatch.setattr(book, "inputs_fingerprint", lambda: "one")
+    book._refresh_when_inputs_change(app, config)  # first build: nothing to keep
+    assert not jcache.exists() and (tmp_path / "_build" / ".alukit-inputs").read_text() == "one"
+    jcache.mkdir()
+    book._refresh_when_inputs_change(app, config)  # same inputs: cache kept
+    assert jcache.exists()
+    monkeypatch.setattr(book, "inputs_fingerprint", lambda: "two")
+    book._refresh_when_inputs_change(app, config)  # results or code changed: outputs forgotten
+    assert not jcache.exists() and not doctrees.exists()
+
+
+def test_fingerprint_follows_the_paper_results_package_and_profiles(tmp_path, monkeypatch):
+    for path in ("results/paper-faithful/table2.csv", "results/quick-faithful/table2.csv", "alukit/x.py",
+                 "params/paper.yaml"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("1")
+    monkeypatch.setattr(book, "REPO_ROOT", tmp_path)
+    first = book.inputs_fingerprint()
+    (tmp_path / "results/quick-faithful/table2.csv").write_text("2")  # not read by the default book
+    assert book.inputs_fingerprint() == first
+    for path in ("results/paper-faithful/table2.csv", "alukit/x.py", "params/paper.yaml"):
+        (tmp_path / path).write_text("changed")
+        assert book.inputs_fingerprint() != first, path
+        first = book.inputs_fingerprint()

@@ -8,14 +8,14 @@ from scipy.integrate import solve_ivp
 
 from alukit import cell, data
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "authors_test_trajectories.npz"
+REFERENCE = Path(__file__).resolve().parent / "data" / "authors_test_trajectories.npz"  # see tests/data/README.md
 
 
 @pytest.fixture(scope="module")
 def reference():
-    if not REFERENCE.exists():
-        pytest.skip(f"conformance fixture not found at {REFERENCE} (../shared/reference is absent)")
-    return np.load(REFERENCE)["data"].astype(np.float64)
+    assert REFERENCE.exists(), f"conformance fixture missing: {REFERENCE} (part of the repository; see tests/data/README.md)"
+    with np.load(REFERENCE, allow_pickle=False) as f:
+        return f["data"].astype(np.float64)
 
 
 @pytest.fixture(scope="module")

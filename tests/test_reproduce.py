@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from alukit import data, metrics, nets, paper, reproduce, stepper
+from alukit import data, metrics, nets, paper, reproduce, sparsity, stepper
 
-CONFIGS = ("dense", "l1", "l1+swa", "mp+l1")
+CONFIGS = ("dense", "l1", "l1+swa", "str", "mp+l1")  # paper order
 
 
 @pytest.fixture
@@ -49,8 +49,16 @@ class FakeTrain:
         ensemble = nets.Ensemble((13, 8), 2, bias=False).double()
         with torch.no_grad():
             ensemble.layers[0].weight.copy_(w)
-        return SimpleNamespace(config=config, variant=variant, ensemble=ensemble, x_norm=x_norm, y_norm=y_norm,
-                               sparsity=np.array([0.25, 0.5]), cached=False, seconds=0.0,  # fractions
+        if config == "str":
+            sparsity.apply_str(ensemble, -3.0)
+        epochs = 4
+        log = {"loss": np.linspace(1, 0.1, 2 * epochs).reshape(2, epochs), "lr": np.full(epochs, 1e-3),
+               "layer_sparsity": np.zeros((2, epochs, 1)), "str_threshold": np.full((2, epochs, 1), 0.05),
+               "note": np.array(["not numeric"] * epochs)}
+        return SimpleNamespace(config=SimpleNamespace(name=config, epochs=epochs), variant=variant, ensemble=ensemble,
+                               x_norm=x_norm, y_norm=y_norm, sparsity=np.array([0.25, 0.5]),
+                               layer_sparsity=np.array([[0.25], [0.5]]), final_train_loss=np.array([0.1, 0.2]),
+                               log=log, cached=False, seconds=0.0,  # fractions
                                extra={"compiled": False, "workers": 1})
 
 
@@ -63,12 +71,13 @@ def fake_train(monkeypatch):
 
 def test_tiny_study_end_to_end(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
     out = reproduce.run(tiny_profile, "faithful", CONFIGS, tmp_path / "out", progress=False, n_boot=50)
-    for name in ("table2.csv", "table3.csv", "table4.csv", "stats.csv", "comparisons.csv", "conclusions.csv",
-                 "errors.npz", "provenance.json"):
+    for name in [*reproduce.FILES, "README.md"]:
         assert (out / name).is_file(), name
+    readme = (out / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in reproduce.FILES) and "python -m alukit reproduce" in readme
     res = reproduce.load(tiny_profile, "faithful", out)
     assert list(res.table2.index) == list(CONFIGS) and list(res.table2.columns) == [100, 500, 1000]
-    assert res.horizons == (100, 500, 1000) and res.table3.shape == (4, 9)
+    assert res.horizons == (100, 500, 1000) and res.table3.shape == (len(CONFIGS), 9)
     assert set(res.errors) == set(CONFIGS)
     e = res.errors["mp+l1"]
     np.testing.assert_allclose(res.table2.loc["mp+l1"].to_numpy(), metrics.divergence_percent(e))
@@ -84,6 +93,29 @@ def test_tiny_study_end_to_end(tmp_cache, tiny_profile, tmp_path, fake_train, mo
     ran = res.comparisons[res.comparisons.verdict != "not run"]
     assert set(ran.horizon) == {1000} and len(ran) == 2  # l1+swa vs l1, in divergence and capped error
     assert len(res.stats) == len(CONFIGS) * 3 * 3
+
+    # training logs: every numeric key of result.log, whatever the trainer logs
+    log = res.training["str"]["log"]
+    assert set(log) == {"loss", "lr", "layer_sparsity", "str_threshold"} and log["str_threshold"].shape == (2, 4, 1)
+    assert "str/log/note" in prov["log_keys_not_saved"]
+    final = res.training["mp+l1"]["final"]
+    np.testing.assert_array_equal(final["train_loss"], [0.1, 0.2])
+    assert int(final["epochs"]) == 4 and final["layer_sparsity"].shape == (2, 1)
+    # example rollouts of Figs. 4 and 5 and the true trajectory they are compared to
+    sets = data.profile_datasets(tiny_profile)
+    np.testing.assert_array_equal(res.rollouts["true"], sets.test[reproduce.EXAMPLE_TRAJECTORY])
+    assert set(res.rollouts["pred"]) == {"l1", "str"} and res.rollouts["pred"]["l1"].shape == (2, 1000, 8)
+    true, pred, sigma = reproduce.example_rollouts("l1", tiny_profile, "faithful", res)
+    e = metrics.state_errors(pred[:, None], true[None], sigma, res.horizons)
+    np.testing.assert_allclose(e[:, :, 0], res.errors["l1"][:, :, reproduce.EXAMPLE_TRAJECTORY], rtol=1e-4)  # float32
+    with pytest.raises(ValueError, match="config must be one of l1, str"):
+        reproduce.example_rollouts("dense", tiny_profile, "faithful", res)
+    # the inspected STR model: raw weights, thresholds, effective weights
+    m = res.models["str"]
+    assert set(res.models) == {"str"} and m["threshold"].shape == (2, 1)
+    np.testing.assert_allclose(m["threshold"], 1 / (1 + np.exp(3.0)), rtol=1e-6)
+    raw, eff = m["raw_weight0"], m["weight0"]
+    np.testing.assert_allclose(eff, np.sign(raw) * np.maximum(np.abs(raw) - m["threshold"][0, 0], 0), atol=1e-7)
 
     # a second run reuses the cached rollouts: the stepper must not run again
     monkeypatch.setattr(stepper, "rollout", lambda *a, **k: pytest.fail("cached stage recomputed"))
@@ -115,21 +147,44 @@ def test_bad_arguments(tmp_cache, tiny_profile, fake_train):
         reproduce.load(tiny_profile, "faithful", Path("/nonexistent"))
 
 
-def test_banner_only_for_reduced_profiles():
-    assert reproduce.banner("paper") == ""
+def test_old_or_incomplete_results_fail_with_the_command(tmp_cache, tiny_profile, tmp_path, fake_train):
+    out = reproduce.run(tiny_profile, "corrected", CONFIGS[:2], tmp_path / "out", progress=False, n_boot=20)
+    (out / "models.npz").unlink()
+    with pytest.raises(FileNotFoundError, match=r"older format .*missing: models.npz.*--variant corrected"):
+        reproduce.load(tiny_profile, "corrected", out)
+    prov = json.loads((out / "provenance.json").read_text())
+    prov.pop("format")
+    (out / "provenance.json").write_text(json.dumps(prov))
+    with pytest.raises(FileNotFoundError, match="format 1"):
+        reproduce.load(tiny_profile, "corrected", out)
+    for name in ("training.npz", "rollouts.npz"):  # a folder of tables only (reproduce.write_results)
+        (out / name).unlink()
+    tables = reproduce.load(tiny_profile, "corrected", out, tables_only=True)
+    assert list(tables.table2.index) == list(CONFIGS[:2]) and tables.training == {} and tables.models == {}
+
+
+def test_banner_states_the_profile_and_stale_results(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
+    text = reproduce.banner("paper")
+    assert "Paper profile" in text and "warning" not in text
     text = reproduce.banner("quick")
     assert "Quick profile" in text and "(paper: 40)" in text
+    monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path / "results")
+    reproduce.run(tiny_profile, "faithful", paper.CONFIG_NAMES, progress=False, n_boot=20)
+    assert reproduce.stale_reason(tiny_profile, "faithful") is None
+    assert "Stale" not in reproduce.banner(tiny_profile, ["faithful"])
+    monkeypatch.setattr(reproduce, "_VERSION", "other-code")
+    text = reproduce.banner(tiny_profile, ["faithful"])
+    assert "Stale results" in text and "rollout or metric code changed" in text
+    assert f"python -m alukit reproduce --profile {tiny_profile} --variant faithful" in text
 
 
 @pytest.mark.parametrize("variant", reproduce.VARIANTS)
-def test_committed_paper_results_match_current_configuration(variant):
-    prov = reproduce.results_dir("paper", variant) / "provenance.json"
-    if not prov.exists():
-        pytest.skip(f"{prov} absent: the paper profile has not been run and committed yet")
-    train = pytest.importorskip("alukit.train", reason="training engine absent")
-    committed = json.loads(prov.read_text())
-    assert committed["configuration_hash"] == reproduce.configuration_hash("paper", variant, committed["configs"])
-    assert committed["training_version"] == train.CODE_VERSION, "training code changed since the committed run"
+def test_committed_paper_results_are_current(variant):
+    """The committed paper-profile results match the code: the book never shows stale results from main."""
+    reason = reproduce.stale_reason("paper", variant)
+    assert reason is None, (f"results/paper-{variant}/: {reason}; run: "
+                            f"{reproduce.refresh_command('paper', variant)} and commit the folder")
+    reproduce.load("paper", variant)  # every file present, current format
 
 
 @pytest.mark.slow
@@ -162,22 +217,24 @@ def test_figures_draw_from_results(tmp_cache, tiny_profile, tmp_path, fake_train
     for draw in (figures.divergence_bars, figures.error_violins):
         fig = draw(res, figures.GROUPS["l1-vs-l1+swa"], "test")
         assert len(fig.axes) == 1 and fig.axes[0].get_xticklabels()[0].get_text() == "100 ΔT"
-    true, pred, sigma = reproduce.example_rollouts("l1", tiny_profile, "faithful")
+    true, pred, sigma = reproduce.example_rollouts("l1", tiny_profile, "faithful", res)
     assert pred.shape == (2, 1000, 8) and true.shape == (1000, 13) and sigma.shape == (8,)
     assert len(figures.rollout_panels(true, pred).axes) == 8
     scores = figures.survivor_scores(res.errors["mp+l1"])
     assert [len(s) for s in scores] == list(res.table3.loc["mp+l1"].xs("survivors", level="stat").astype(int))
 
 
-def test_results_are_rerun_only_when_stale(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
+def test_loading_never_computes(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
     monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path / "results")
-    monkeypatch.setattr(reproduce, "N_BOOT", 20)
-    assert not reproduce.is_current(tiny_profile, "corrected")
-    res = reproduce.results(tiny_profile, "corrected")  # runs all 16 configurations
-    assert list(res.table2.index) == list(paper.CONFIG_NAMES)
-    assert reproduce.is_current(tiny_profile, "corrected")
+    assert reproduce.stale_reason(tiny_profile, "corrected") == "no results"
+    with pytest.raises(FileNotFoundError, match="run: python -m alukit reproduce"):
+        reproduce.results(tiny_profile, "corrected")
+    assert fake_train.calls == 0
+    reproduce.run(tiny_profile, "corrected", paper.CONFIG_NAMES, progress=False, n_boot=20)
     calls = fake_train.calls
-    reproduce.results(tiny_profile, "corrected")  # current: loaded, nothing trained or rolled out
+    assert reproduce.is_current(tiny_profile, "corrected")
+    assert list(reproduce.results(tiny_profile, "corrected").table2.index) == list(paper.CONFIG_NAMES)
     assert fake_train.calls == calls
     monkeypatch.setattr(reproduce, "_VERSION", "other-code")
     assert not reproduce.is_current(tiny_profile, "corrected")
+    reproduce.results(tiny_profile, "corrected")  # stale results still load
