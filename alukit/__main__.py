@@ -1,8 +1,8 @@
 """Command line: ``python -m alukit <command> ...``.
 
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
-(speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``readme``
-(the README's results section).
+(speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``sparse-dnn``
+(the first paper's findings), ``readme`` (the README's results section).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ COMMANDS = {
     "bench": ("alukit.bench", "run a speed benchmark from bench/ (simulate, train, rollout)"),
     "train": ("alukit.train", "train one configuration as a batched ensemble"),
     "reproduce": ("alukit.reproduce", "the full study: data, training, rollouts, tables"),
+    "sparse-dnn": ("alukit.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
     "readme": ("alukit.readme", "write the README's results section from results/paper-faithful"),
 }
 
