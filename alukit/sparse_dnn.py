@@ -57,7 +57,6 @@ import pandas as pd
 import torch
 
 from . import cache, cell, data, interpret, metrics, profiles, stepper
-from . import train
 from .config import config_hash, make_config
 
 KINDS = ("dense", "sparse")
@@ -171,6 +170,8 @@ def _compiled(steps: int) -> bool:
 
 def _run_path(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, dict]:
     """Cache file of one run and what ``fit`` needs for it."""
+    from . import train  # imported where used: it loads tqdm.auto, noisy in a notebook
+
     cfg = config(kind, s)
     traj = np.ascontiguousarray(pool[:size])
     x_norm, y_norm = stepper.normalizers("corrected", traj, traj, s.dt)  # training-set statistics
@@ -193,6 +194,8 @@ def train_run(kind: str, size: int, s: Setup, progress: bool = False) -> dict:
     ``y_mean``, ``y_std`` ``(8,)`` (the training set's normalisation), ``seconds``,
     ``compiled``, ``cached``.
     """
+    from . import train
+
     path, job = _run_path(kind, size, s, datasets(s).train)
     if path.exists():
         return {**cache.load_npz(path), "cached": np.array(True)}
@@ -520,6 +523,7 @@ def run(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = No
 
 
 def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, workers, n_boot):
+    from . import train
     from .bench import machine
     from .reproduce import git_commit
 
@@ -599,6 +603,65 @@ def readme_lines(profile: str = "paper") -> list[str]:
             f"({p['training_runs_cached_at_start']} runs cached at start; total "
             f"{sum(p['seconds'].values()):.0f} s), commit `{p['git_commit'][:10]}`, {p['date']}. Verdicts: "
             + "; ".join(f"{r.finding} **{r.verdict}**" for r in verdicts.itertuples()) + "."]
+
+
+# ---------------------------------------------------------------- reading the results (the chapter)
+
+def lookup(summary: pd.DataFrame, size: int, kind: str, metric: str, window: str = "") -> tuple[float, float, float]:
+    """``(estimate, low, high)`` of one row of ``summary`` (``KeyError`` if absent)."""
+    rows = summary[(summary["size"] == size) & (summary.kind == kind) & (summary.metric == metric)
+                   & (summary.window == window)]
+    if len(rows) != 1:
+        raise KeyError(f"no single summary row for size={size}, kind={kind!r}, metric={metric!r}, window={window!r}")
+    return tuple(float(rows.iloc[0][c]) for c in ("estimate", "low", "high"))
+
+
+def interval_text(estimate: float, low: float, high: float, digits: int = 2) -> str:
+    """``"0.52 [0.50, 0.55]"`` (``"–"`` for an undefined estimate)."""
+    if not math.isfinite(estimate):
+        return "–"
+    return f"{estimate:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+TABLE_METRICS = {
+    "structure": (("precision", "precision"), ("recall", "recall"), ("f1", "F1"), ("auprc", "AUPRC"),
+                  ("f1_jacobian", "F1, Jacobian"), ("auprc_jacobian", "AUPRC, Jacobian"),
+                  ("f1_without_x5", "F1 without x5"), ("f1_without_u1_u3", "F1 without u1, u3"),
+                  ("x5_edges", "edges from x5"), ("u1_u3_fp", "u1/u3 false pos."), ("u1_u3_fn", "u1/u3 false neg.")),
+    "consistency": (("correlation", "correlation"), ("jaccard", "Jaccard")),
+}
+
+
+def table(summary: pd.DataFrame, which: str) -> pd.DataFrame:
+    """Estimates with 95 % intervals as text, one row per size and kind: ``which`` is ``"structure"``,
+    ``"consistency"``, or a rollout statistic (``"divergence"``, ``"capped_mean"``; one column per window)."""
+    if which in TABLE_METRICS:
+        columns = [(m, "", label) for m, label in TABLE_METRICS[which]]
+    elif which in ROLLOUT:
+        columns = [(which, window_label(w), f"[{w[0]}, {w[1]})") for w in WINDOWS]
+    else:
+        raise ValueError(f"which must be one of {', '.join([*TABLE_METRICS, *ROLLOUT])}; got {which!r}")
+    digits = 1 if which == "divergence" else 2
+    rows = {}
+    for size in sorted(summary["size"].unique()):
+        for kind in KINDS:
+            rows[(int(size), kind)] = {label: interval_text(*lookup(summary, size, kind, m, w), digits=digits)
+                                       for m, w, label in columns}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.names = ["training trajectories", "kind"]
+    return out
+
+
+def banner(s: dict) -> str:
+    """HTML note on a non-paper profile's fidelity (empty for the paper profile); ``s``: the run's set-up dict."""
+    if s["profile"] == "paper":
+        return ""
+    paper = setup("paper")
+    return ('<div class="admonition warning"><p class="admonition-title">'
+            f"{s['profile'].capitalize()} profile</p><p>These results come from the <code>{s['profile']}</code> "
+            f"profile: {s['models']} models per kind and size (paper profile: {paper.models}), {s['epochs']} epochs "
+            f"({paper.epochs}), {s['n_test']} test trajectories ({paper.n_test}). Same code, far less compute: the "
+            "numbers are indicative only and the intervals wide.</p></div>")
 
 
 # ---------------------------------------------------------------- command line
