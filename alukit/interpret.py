@@ -110,7 +110,8 @@ def jacobian_influence(model, data, chunk: int = 2048) -> np.ndarray:
     if isinstance(model, Ensemble):
         model = StackedMLP.from_ensemble(model)
     if not isinstance(model, StackedMLP):
-        raise ValueError(f"model must be an alukit Ensemble, a StackedMLP or an nn.Sequential; got {type(model).__name__}")
+        raise ValueError(f"model must be an alukit Ensemble, a StackedMLP or an nn.Sequential; "
+                         f"got {type(model).__name__}")
     _check_chain([w.numpy() for w, _ in model.layers])
     z = np.asarray(data, np.float64)
     if z.ndim != 2 or z.shape[1] != N_IN or len(z) == 0:
@@ -193,7 +194,7 @@ def _truth(truth) -> np.ndarray:
 
 
 def average_precision(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Area under the precision–recall curve of ranking ``scores`` ``(E, K)`` against bool ``truth`` ``(K,)`` → ``(E,)``.
+    """Area under the precision–recall curve ``(E,)`` of ranking ``scores`` ``(E, K)`` against ``truth`` ``(K,)`` (bool).
 
     Every distinct score is a threshold (predict ``score >= t``): tied entries enter together.
     """

@@ -135,7 +135,8 @@ def setup(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = 
         if not _is_int(v) or v < low:
             raise ValueError(f"profile {profile!r}: {name} must be an integer >= {low}; got {v!r}")
     if prof["n_steps"] < WINDOWS[-1][1]:
-        raise ValueError(f"profile {profile!r}: n_steps must be >= {WINDOWS[-1][1]} for the windows; got {prof['n_steps']}")
+        raise ValueError(f"profile {profile!r}: n_steps must be >= {WINDOWS[-1][1]} for the windows; "
+                         f"got {prof['n_steps']}")
     l1 = _check_lambda("l1", l1)
     l1_input = l1 if l1_input is None else _check_lambda("l1_input", l1_input)
     return Setup(profile=str(prof.get("profile", Path(str(profile)).stem)), seed=int(prof["seed"]),
@@ -214,6 +215,11 @@ def _worker(kind: str, size: int, s: Setup, progress: bool) -> float:
     return float(train_run(kind, size, s, progress)["seconds"])
 
 
+def _workers(workers: int | None) -> int:
+    """Training processes: ``workers``, else 1 on CUDA and 2 on a CPU with >= 2 cores."""
+    return workers if workers is not None else (1 if torch.cuda.is_available() else min(2, os.cpu_count() or 1))
+
+
 def train_runs(s: Setup, workers: int | None = None, progress: bool = True) -> dict:
     """Every kind × size → :func:`train_run`'s arrays; uncached runs on ``workers`` processes.
 
@@ -221,8 +227,7 @@ def train_runs(s: Setup, workers: int | None = None, progress: bool = True) -> d
     """
     pool = datasets(s).train  # simulated (and cached) once, before any worker starts
     todo = [(k, n) for n in sorted(s.sizes, reverse=True) for k in KINDS if not _run_path(k, n, s, pool)[0].exists()]
-    if workers is None:
-        workers = 1 if torch.cuda.is_available() else min(2, os.cpu_count() or 1)
+    workers = _workers(workers)
     if workers > 1 and len(todo) > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
@@ -505,9 +510,10 @@ def run(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = No
     t = time.perf_counter()
     sets = datasets(s)
     seconds["data"] = time.perf_counter() - t
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), _cpu_seconds()
     runs = train_runs(s, workers, progress)
     seconds["training"] = time.perf_counter() - t
+    cpu = _cpu_seconds() - cpu
     say(f"training: {len(runs)} runs of {s.models} models ({seconds['training']:.1f} s)")
     t = time.perf_counter()
     evals = {n: evaluate_size(runs, n, s, sets.test) for n in s.sizes}
@@ -517,12 +523,20 @@ def run(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = No
     comparisons, verdicts = compare(evals, scores, pairs, s, n_boot)
     seconds["metrics"] = time.perf_counter() - t
     payload = to_json(summary, verdicts, s, seconds)
-    _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, workers, n_boot)
+    _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot)
     say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
     return out_dir
 
 
-def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, workers, n_boot):
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its finished children, seconds."""
+    import resource
+
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot):
     from . import train
     from .bench import machine
     from .reproduce import git_commit
@@ -542,11 +556,12 @@ def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payl
         "profile": s.profile, "setup": asdict(s), "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "training_cpu_seconds": round(cpu, 3),  # all processes: wall time on busy cores overstates the cost
         "training_runs_cached_at_start": int(sum(bool(r["cached"]) for r in runs.values())),
         "training_seconds_per_run": {f"{k}/{n}": round(float(runs[(k, n)]["seconds"]), 3)
                                      for n in s.sizes for k in KINDS},
         "compiled": {f"{k}/{n}": bool(runs[(k, n)]["compiled"]) for n in s.sizes for k in KINDS},
-        "workers": workers if workers is not None else (1 if torch.cuda.is_available() else min(2, os.cpu_count() or 1)),
+        "workers": _workers(workers),
         "training_version": train.CODE_VERSION, "evaluation_version": _evaluation_version(), "n_boot": n_boot,
         "threshold": interpret.THRESHOLD,
     }
@@ -589,20 +604,32 @@ def load(profile="paper", out_dir: Path | None = None) -> Results:
                    provenance=json.loads((out_dir / "provenance.json").read_text()))
 
 
-def readme_lines(profile: str = "paper") -> list[str]:
+TARGET = "(target ≤ 10 min) "  # the paper profile's training, on 2 cores
+
+
+def _minutes(seconds: float) -> str:
+    minutes, sec = divmod(round(seconds), 60)
+    return f"{minutes} min {sec} s" if minutes else f"{seconds:.1f} s"
+
+
+def readme_lines(profile: str = "paper", out_dir: Path | None = None) -> list[str]:
     """Markdown lines for the README's generated section from the committed run's provenance (none if absent)."""
-    path = results_dir(profile) / "provenance.json"
+    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
+    path = out_dir / "provenance.json"
     if not path.exists():
         return []
     p = json.loads(path.read_text())
     verdicts = pd.read_csv(path.parent / "verdicts.csv")
-    s = p["setup"]
-    return ["", f"Sparse-DNN chapter (`python -m alukit sparse-dnn --profile {profile}`): 2 kinds × "
-            f"{len(s['sizes'])} training-set sizes × {s['models']} models, {s['epochs']} epochs, trained in "
-            f"{p['seconds']['training']:.0f} s on {p['machine']['cpus']} CPUs with {p['workers']} worker processes "
-            f"({p['training_runs_cached_at_start']} runs cached at start; total "
-            f"{sum(p['seconds'].values()):.0f} s), commit `{p['git_commit'][:10]}`, {p['date']}. Verdicts: "
-            + "; ".join(f"{r.finding} **{r.verdict}**" for r in verdicts.itertuples()) + "."]
+    s, cached = p["setup"], p["training_runs_cached_at_start"]
+    start = "from an empty cache" if cached == 0 else f"{cached} runs cached at the start"
+    cpu = f", {_minutes(p['training_cpu_seconds'])} of CPU time" if "training_cpu_seconds" in p else ""
+    return ["", f"Sparse-DNN chapter (`python -m alukit sparse-dnn --profile {profile}`, "
+            f"`results/{out_dir.name}/`): training {len(KINDS)} kinds × {len(s['sizes'])} training-set "
+            f"sizes × {s['models']} models × {s['epochs']} epochs took **{_minutes(p['seconds']['training'])}** "
+            f"{TARGET if s['profile'] == 'paper' else ''}on {p['machine']['cpus']} CPUs with {p['workers']} "
+            f"worker processes{cpu}, {start}; "
+            f"the whole run {_minutes(sum(p['seconds'].values()))}; commit `{p['git_commit'][:10]}`, {p['date']}. "
+            "Verdicts: " + "; ".join(f"{r.finding} **{r.verdict}**" for r in verdicts.itertuples()) + "."]
 
 
 # ---------------------------------------------------------------- reading the results (the chapter)

@@ -137,8 +137,21 @@ def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys):
     again = S.load(tiny, S.run(tiny, out_dir=tmp_path / "again", workers=1, progress=False))
     assert again.provenance["training_runs_cached_at_start"] == 4
     np.testing.assert_array_equal(again.scores.to_numpy(), res.scores.to_numpy())
-    lines = res.verdicts.finding.tolist()
-    assert lines == [f.key for f in S.FINDINGS]
+    assert res.verdicts.finding.tolist() == [f.key for f in S.FINDINGS]
+    assert res.provenance["training_cpu_seconds"] > 0
+    structure = S.table(res.summary, "structure")
+    assert structure.shape == (4, len(S.TABLE_METRICS["structure"]))
+    assert structure.index.names[0] == "training trajectories"
+    assert list(S.table(res.summary, "divergence").columns) == ["[0, 100)", "[100, 2500)", "[2500, 5000)"]
+    with pytest.raises(ValueError, match="which must be one of"):
+        S.table(res.summary, "nonsense")
+    est, lo, hi = S.lookup(res.summary, 5, "dense", "f1")
+    assert lo <= est <= hi and S.interval_text(est, lo, hi).startswith(f"{est:.2f} [")
+    assert "Tiny profile" in S.banner(res.provenance["setup"])
+    assert S.banner({**res.provenance["setup"], "profile": "paper"}) == ""
+    readme = S.readme_lines(tiny, out)
+    assert "from an empty cache" in readme[1] and "interpretability **" in readme[1]
+    assert S.readme_lines(tiny, tmp_path / "none") == []
 
 
 def _ensemble(run):
