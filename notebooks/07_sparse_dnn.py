@@ -186,7 +186,9 @@ glue("n_u13_cells", int(truth[:, [8, 10]].size), display=False)
 # ```
 #
 # **What x5, u1 and u3 do to the scores.** The metal mass x5 drives no derivative, so
-# every edge drawn from it is a false positive: at {glue:text}`large` trajectories the
+# every edge drawn from it is a false positive, although it is not useless to a network:
+# the tapping controller sets u4 from x5, so x5 carries information about ẋ5 in the
+# data. At {glue:text}`large` trajectories the
 # dense models draw {glue:text}`dense_x5_edges` of the 8 possible edges from x5 and the
 # sparse models {glue:text}`sparse_x5_edges`. Leaving the x5 column out of the scoring
 # changes F1 to {glue:text}`dense_f1_without_x5` (dense) and
