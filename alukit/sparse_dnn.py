@@ -668,11 +668,12 @@ def table(summary: pd.DataFrame, which: str) -> pd.DataFrame:
         columns = [(which, window_label(w), f"[{w[0]}, {w[1]})") for w in WINDOWS]
     else:
         raise ValueError(f"which must be one of {', '.join([*TABLE_METRICS, *ROLLOUT])}; got {which!r}")
-    digits = 1 if which == "divergence" else 2
+    counts = ("divergence", "x5_edges", "u1_u3_fp", "u1_u3_fn")  # percentages and edge counts: one decimal
     rows = {}
     for size in sorted(summary["size"].unique()):
         for kind in KINDS:
-            rows[(int(size), kind)] = {label: interval_text(*lookup(summary, size, kind, m, w), digits=digits)
+            rows[(int(size), kind)] = {label: interval_text(*lookup(summary, size, kind, m, w),
+                                                            digits=1 if m in counts else 2)
                                        for m, w, label in columns}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.names = ["training trajectories", "kind"]

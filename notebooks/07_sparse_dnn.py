@@ -35,7 +35,7 @@ import numpy as np
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import cell, figures, interpret, sparse_dnn
+from alukit import cell, figures, interpret, metrics, sparse_dnn
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = sparse_dnn.load(profile)
@@ -63,6 +63,8 @@ glue("n_cells", int(truth.size), display=False)
 glue("density", f"{truth.mean():.2f}", display=False)
 glue("dense_f1_all_edges", f"{2 * truth.mean() / (1 + truth.mean()):.2f}", display=False)
 glue("n_rollouts", s["models"] * s["n_test"], display=False)
+glue("n_steps", s["n_steps"], display=False)
+glue("div_threshold", f"{metrics.THRESHOLD:g}", display=False)
 glue("windows", ", ".join(f"[{a}, {b})" for a, b in sparse_dnn.WINDOWS), display=False)
 glue("last_window", "[{}, {})".format(*sparse_dnn.WINDOWS[-1]), display=False)
 HTML(sparse_dnn.banner(s))
@@ -82,12 +84,12 @@ HTML(sparse_dnn.banner(s))
 #
 # Each kind is trained {glue:text}`models` times (different initial weights; member *e*
 # of both kinds starts from the same weights) on each training set of {glue:text}`sizes`
-# trajectories of 5000 samples (the first trajectories of one pool, so the sets are
+# trajectories of {glue:text}`n_steps` samples (the first trajectories of one pool, so the sets are
 # nested), all on the book's batched-ensemble trainer. Every model is rolled out with
 # the Euler stepper on {glue:text}`n_test` separate test trajectories under its own
 # training set's normalisation, and scored over the windows {glue:text}`windows` samples
 # with the normalised error of the comparative study: a window is *diverged* when its
-# worst state's mean error exceeds 3 standard deviations. One departure from the
+# worst state's mean error exceeds {glue:text}`div_threshold` standard deviations. One departure from the
 # group's set-up: the trainer initialises biases like PyTorch's `nn.Linear` (uniform in
 # ±1/√fan-in), not at zero.
 #
@@ -229,7 +231,7 @@ for m, digits in (("divergence", 1), ("capped_mean", 2)):
 # ## Finding 2: do sparse models generalise better from little data?
 #
 # *Tested as:* at the smallest training-set size, the sparse models diverge less often
-# and have a lower capped normalised error (every rollout counted, a diverged one at 3)
+# and have a lower capped normalised error (every rollout counted, a diverged one at {glue:text}`div_threshold`)
 # than the dense models in the window {glue:text}`last_window` samples, the bootstrap
 # interval of the difference excluding 0. Each kind and size has
 # {glue:text}`n_rollouts` rollouts.
