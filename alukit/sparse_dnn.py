@@ -604,6 +604,27 @@ def load(profile="paper", out_dir: Path | None = None) -> Results:
                    provenance=json.loads((out_dir / "provenance.json").read_text()))
 
 
+def is_current(profile="quick", out_dir: Path | None = None) -> bool:
+    """True if the results exist for the profile's current set-up, training engine and evaluation code."""
+    from . import train
+
+    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
+    path = out_dir / "provenance.json"
+    if not path.exists():
+        return False
+    p = json.loads(path.read_text())
+    return (p.get("setup") == json.loads(json.dumps(asdict(setup(profile))))
+            and p.get("training_version") == train.CODE_VERSION and p.get("evaluation_version") == _evaluation_version())
+
+
+def results(profile="paper", out_dir: Path | None = None) -> Results:
+    """The chapter's results: the paper profile's committed files are only read (:func:`load`); another
+    profile's (not committed: ``results/quick-*`` is ignored by git) are made first if missing or stale."""
+    if setup(profile).profile != "paper" and not is_current(profile, out_dir):
+        run(profile, out_dir=out_dir, progress=False)
+    return load(profile, out_dir)
+
+
 TARGET = "(target ≤ 10 min) "  # the paper profile's training, on 2 cores
 
 

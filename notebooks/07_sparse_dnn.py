@@ -24,7 +24,8 @@
 # the table at the end of the chapter; the text does not anticipate them.
 #
 # The chapter reads the results of `python -m alukit sparse-dnn --profile <profile>`
-# from `results/<profile>-sparse-dnn/`; it trains nothing itself.
+# from `results/<profile>-sparse-dnn/`. The paper profile's results are committed and
+# only read here; the quick profile's are made on first use (a few minutes).
 
 # %% tags=["parameters"]
 profile = "paper"  # run profile: results/<profile>-sparse-dnn/ (python -m alukit sparse-dnn --profile <profile>)
@@ -38,7 +39,7 @@ from myst_nb import glue
 from alukit import cell, figures, interpret, metrics, sparse_dnn
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
-res = sparse_dnn.load(profile)
+res = sparse_dnn.results(profile)  # paper: the committed results, read only
 s = res.provenance["setup"]
 sizes = res.sizes
 small, large = sizes[0], sizes[-1]

@@ -116,7 +116,7 @@ def test_model_scores_on_planted_influences():
     assert sc["u1_u3_fp"][1] == (~cell.DEPENDENCIES[:, [8, 10]]).sum()
 
 
-def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys):
+def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     assert cli(["sparse-dnn", "--profile", str(tiny), "--json", "--workers", "1", "--quiet", "--out", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -134,8 +134,11 @@ def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys):
     assert res.provenance["training_runs_cached_at_start"] == 0 and res.provenance["seconds"]["training"] > 0
     np.testing.assert_allclose(res.influence["path_dense_5"], interpret.influence(
         S.stepper.StackedMLP.from_ensemble(_ensemble(S.train_run("dense", 5, S.setup(tiny))))))
-    again = S.load(tiny, S.run(tiny, out_dir=tmp_path / "again", workers=1, progress=False))
+    assert S.is_current(tiny, out) and not S.is_current(tiny, tmp_path / "none")
+    again = S.results(tiny, tmp_path / "again")  # not the paper profile: made when missing
     assert again.provenance["training_runs_cached_at_start"] == 4
+    monkeypatch.setattr(S, "run", lambda *a, **k: pytest.fail("current results must only be read"))
+    assert S.results(tiny, tmp_path / "again").provenance == again.provenance
     np.testing.assert_array_equal(again.scores.to_numpy(), res.scores.to_numpy())
     assert res.verdicts.finding.tolist() == [f.key for f in S.FINDINGS]
     assert res.provenance["training_cpu_seconds"] > 0
@@ -167,6 +170,9 @@ def _ensemble(run):
     return ens
 
 
-def test_load_without_results_names_the_command(tmp_path):
+def test_load_without_results_names_the_command(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="python -m alukit sparse-dnn --profile paper"):
         S.load("paper", tmp_path / "none")
+    monkeypatch.setattr(S, "run", lambda *a, **k: pytest.fail("the paper profile is never trained by the chapter"))
+    with pytest.raises(FileNotFoundError, match="python -m alukit sparse-dnn --profile paper"):
+        S.results("paper", tmp_path / "none")
