@@ -606,7 +606,11 @@ def load(profile="paper", out_dir: Path | None = None) -> Results:
 
 def is_current(profile="quick", out_dir: Path | None = None) -> bool:
     """True if the results exist for the profile's current set-up, training engine and evaluation code."""
-    from . import train
+    import warnings
+
+    with warnings.catch_warnings():  # tqdm.auto, imported by the engine, warns in a notebook without ipywidgets
+        warnings.simplefilter("ignore")
+        from . import train
 
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
     path = out_dir / "provenance.json"
