@@ -169,43 +169,45 @@ def _compiled(steps: int) -> bool:
     return steps >= 20_000 and any(shutil.which(c) for c in ("g++", "c++", "clang++"))
 
 
-def _run_path(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, dict]:
-    """Cache file of one run and what ``fit`` needs for it."""
+def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bool]:
+    """Cache file of one run (configuration, member seeds, training data, engine code and kernel) and
+    whether its kernel is compiled."""
     from . import train  # imported where used: it loads tqdm.auto, noisy in a notebook
 
     cfg = config(kind, s)
     traj = np.ascontiguousarray(pool[:size])
-    x_norm, y_norm = stepper.normalizers("corrected", traj, traj, s.dt)  # training-set statistics
-    feats, targs = data.derivative_pairs(traj, s.dt)
-    compiled = _compiled(math.ceil(len(feats) / cfg.batch_size) * cfg.epochs)
+    compiled = _compiled(math.ceil(size * (traj.shape[1] - 1) / cfg.batch_size) * cfg.epochs)
     seeds = train.member_seeds(s.seed, SEED_GROUP, s.models)
     key = cache.key("sparse-dnn", run=config_hash(cfg, run=True), seeds=seeds,
                     data=hashlib.sha256(traj.tobytes()).hexdigest()[:20], code=train.CODE_VERSION,
                     engine="compiled" if compiled else "eager")
-    job = dict(cfg=cfg, z=x_norm.transform(feats), y=y_norm.transform(targs), seeds=seeds, compiled=compiled,
-               x_norm=x_norm, y_norm=y_norm)
-    return cache.cache_dir() / "sparse-dnn" / f"{key}.npz", job
+    return cache.cache_dir() / "sparse-dnn" / f"{key}.npz", compiled
 
 
 def train_run(kind: str, size: int, s: Setup, progress: bool = False) -> dict:
     """Train (or load) one kind × size as one batched ensemble of ``s.models`` members.
 
-    Returns arrays: ``W0..W4`` ``(E, n_in, n_out)``, ``b0..b4`` ``(E, 1, n_out)`` (float32),
-    ``loss`` ``(E, epochs)`` (training MSE, normalised units), ``x_mean``, ``x_std`` ``(13,)``,
-    ``y_mean``, ``y_std`` ``(8,)`` (the training set's normalisation), ``seconds``,
-    ``compiled``, ``cached``.
+    The first ``size`` trajectories of the pool, normalised with their own statistics, train
+    ``config(kind, s)`` on :func:`alukit.train.fit`. Returns arrays: ``W0..W4``
+    ``(E, n_in, n_out)``, ``b0..b4`` ``(E, 1, n_out)`` (float32), ``loss`` ``(E, epochs)`` (training
+    MSE, normalised units), ``x_mean``, ``x_std`` ``(13,)``, ``y_mean``, ``y_std`` ``(8,)`` (the
+    training set's normalisation), ``seconds``, ``compiled``, ``cached``.
     """
     from . import train
 
-    path, job = _run_path(kind, size, s, datasets(s).train)
+    pool = datasets(s).train
+    path, compiled = _run_key(kind, size, s, pool)
     if path.exists():
         return {**cache.load_npz(path), "cached": np.array(True)}
-    out = train.fit(job["cfg"], job["z"], job["y"], job["seeds"], progress=progress, compile=job["compiled"],
+    traj = np.ascontiguousarray(pool[:size])
+    x_norm, y_norm = stepper.normalizers("corrected", traj, traj, s.dt)  # training-set statistics
+    feats, targs = data.derivative_pairs(traj, s.dt)
+    out = train.fit(config(kind, s), x_norm.transform(feats), y_norm.transform(targs),
+                    train.member_seeds(s.seed, SEED_GROUP, s.models), progress=progress, compile=compiled,
                     desc=f"sparse-dnn {kind}, {size} trajectories")
     arrays = {k: v.numpy() for k, v in out["final"].items()}
     arrays.update(loss=out["loss"], seconds=np.array(out["seconds"]), compiled=np.array(out["compiled"]),
-                  x_mean=job["x_norm"].mean, x_std=job["x_norm"].std, y_mean=job["y_norm"].mean,
-                  y_std=job["y_norm"].std)
+                  x_mean=x_norm.mean, x_std=x_norm.std, y_mean=y_norm.mean, y_std=y_norm.std)
     cache.save_npz(path, **arrays)
     return {**arrays, "cached": np.array(False)}
 
@@ -226,7 +228,7 @@ def train_runs(s: Setup, workers: int | None = None, progress: bool = True) -> d
     Default: 2 processes (one torch thread each) on a CPU with ≥ 2 cores, largest sets first.
     """
     pool = datasets(s).train  # simulated (and cached) once, before any worker starts
-    todo = [(k, n) for n in sorted(s.sizes, reverse=True) for k in KINDS if not _run_path(k, n, s, pool)[0].exists()]
+    todo = [(k, n) for n in sorted(s.sizes, reverse=True) for k in KINDS if not _run_key(k, n, s, pool)[0].exists()]
     workers = _workers(workers)
     if workers > 1 and len(todo) > 1:
         import concurrent.futures as cf
@@ -618,7 +620,8 @@ def is_current(profile="quick", out_dir: Path | None = None) -> bool:
         return False
     p = json.loads(path.read_text())
     return (p.get("setup") == json.loads(json.dumps(asdict(setup(profile))))
-            and p.get("training_version") == train.CODE_VERSION and p.get("evaluation_version") == _evaluation_version())
+            and p.get("training_version") == train.CODE_VERSION
+            and p.get("evaluation_version") == _evaluation_version())
 
 
 def results(profile="paper", out_dir: Path | None = None) -> Results:
