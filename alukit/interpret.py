@@ -124,15 +124,16 @@ def jacobian_influence(model, data, chunk: int = 2048) -> np.ndarray:
     with torch.no_grad():
         for a in range(0, len(z), chunk):
             h = torch.as_tensor(z[a:a + chunk]).expand(E, -1, -1)
-            grad = None  # (E, B, 13, width): ∂h/∂z, transposed
+            B = h.shape[1]
+            grad = None  # (E, B·13, width): ∂h/∂z per sample, transposed, as one batched matrix
             for k, (w, b) in enumerate(layers):
                 h = torch.bmm(h, w) if b is None else torch.baddbmm(b, h, w)
-                grad = w[:, None].expand(-1, h.shape[1], -1, -1) if grad is None else grad @ w[:, None]
+                grad = w.repeat(1, B, 1) if grad is None else torch.bmm(grad, w)
                 if k < len(layers) - 1:
                     active = (h > 0).to(h.dtype)
                     h = h * active
-                    grad = grad * active[:, :, None, :]
-            total += grad.abs().sum(1)
+                    grad = (grad.view(E, B, N_IN, -1) * active[:, :, None, :]).view(E, B * N_IN, -1)
+            total += grad.view(E, B, N_IN, N_OUT).abs().sum(1)
     out = (total / len(z)).transpose(1, 2).numpy()
     return out[0] if single else out
 

@@ -67,7 +67,7 @@ L1 = 1e-4
 LR = 1e-3
 BATCH_SIZE = 128
 SEED_GROUP = "sparse-dnn"
-JACOBIAN_STRIDE = 25  # every 25th test sample enters the mean |Jacobian|
+JACOBIAN_STRIDE = 100  # every 100th sample of every test trajectory enters the mean |Jacobian|
 N_BOOT = 2000
 RESULTS_DIR = cache.REPO_ROOT / "results"
 # The group's measurement on the released models of a related paper: mean pairwise
@@ -498,8 +498,11 @@ def results_dir(profile) -> Path:
 
 
 def _evaluation_version() -> str:
-    return cache.code_version(interpret, stepper.rollout, metrics, window_errors, evaluate_size, model_scores,
+    """Hash of the evaluation code and its constants (windows, Jacobian subsample, threshold)."""
+    code = cache.code_version(interpret, stepper.rollout, metrics, window_errors, evaluate_size, model_scores,
                               summarise, compare)
+    constants = repr((WINDOWS, JACOBIAN_STRIDE, interpret.THRESHOLD, N_BOOT))
+    return hashlib.sha256(f"{code}/{constants}".encode()).hexdigest()[:16]
 
 
 def run(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = None, out_dir: Path | None = None,

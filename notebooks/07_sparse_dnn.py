@@ -65,6 +65,7 @@ glue("density", f"{truth.mean():.2f}", display=False)
 glue("dense_f1_all_edges", f"{2 * truth.mean() / (1 + truth.mean()):.2f}", display=False)
 glue("n_rollouts", s["models"] * s["n_test"], display=False)
 glue("n_steps", s["n_steps"], display=False)
+glue("jac_stride", sparse_dnn.JACOBIAN_STRIDE, display=False)
 glue("div_threshold", f"{metrics.THRESHOLD:g}", display=False)
 glue("windows", ", ".join(f"[{a}, {b})" for a, b in sparse_dnn.WINDOWS), display=False)
 glue("last_window", "[{}, {})".format(*sparse_dnn.WINDOWS[-1]), display=False)
@@ -107,7 +108,8 @@ HTML(sparse_dnn.banner(s))
 # draws every edge has recall 1, precision {glue:text}`density` and F1
 # {glue:text}`dense_f1_all_edges`; a ranking with no information has an AUPRC near
 # {glue:text}`density`. A second reading, the mean absolute Jacobian of the network
-# over the test samples, is scored the same way.
+# over every {glue:text}`jac_stride`th sample of the test trajectories, is scored the
+# same way.
 #
 # Intervals are 95 % percentile bootstrap intervals from {glue:text}`n_boot` resamples:
 # of the models for the structure scores and consistency, of models and test
