@@ -155,6 +155,26 @@ def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys, mo
     readme = S.readme_lines(tiny, out)
     assert "from an empty cache" in readme[1] and "interpretability **" in readme[1]
     assert S.readme_lines(tiny, tmp_path / "none") == []
+    _draw_figures(res)
+
+
+def _draw_figures(res):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from alukit import figures
+
+    found = interpret.edges(res.influence["path_sparse_10"][0])
+    fig = figures.influence_graphs([("true", None), ("sparse", found)])
+    lines = fig.axes[1].lines
+    assert len(fig.axes[0].lines) == cell.DEPENDENCIES.sum()  # one black line per true edge
+    assert len(lines) == (found | cell.DEPENDENCIES).sum()  # TP + FP + FN
+    assert len(figures.structure_vs_size(res.summary).axes) == 4
+    assert len(figures.rollouts_vs_size(res.summary, "divergence").axes) == len(S.WINDOWS)
+    assert len(figures.consistency_vs_size(res.summary, S.RELEASED_MODEL_CORRELATION).axes) == 2
+    plt.close("all")
 
 
 def _ensemble(run):
