@@ -2,8 +2,8 @@
 
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
 (speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``published PATH``
-(the authors' released models scored by our pipeline), ``readme`` (the README's results section),
-``handout DIR`` (student notebooks).
+(the authors' released models scored by our pipeline), ``sparse-dnn`` (the first paper's findings),
+``readme`` (the README's results section), ``handout DIR`` (student notebooks).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ COMMANDS = {
     "train": ("alukit.train", "train one configuration as a batched ensemble"),
     "reproduce": ("alukit.reproduce", "the full study: data, training, rollouts, tables"),
     "published": ("alukit.published", "score the authors' released models (checkout at PATH) on our test set"),
+    "sparse-dnn": ("alukit.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
     "readme": ("alukit.readme", "write the README's results section from results/paper-faithful"),
     "handout": ("alukit.handout", "write the chapters as student notebooks, solutions removed"),
 }

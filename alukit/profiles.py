@@ -30,7 +30,10 @@ class Profile:
     ``process_trajectories`` (trajectories shown in chapter 1; default 5),
     ``train_epoch_scale`` (fraction (0, 1] of the paper's epochs, schedules scaled with
     it; default 1), ``train_trajectories`` (train on the first k training trajectories;
-    default all ``n_train``), ``horizons`` (rollout horizons in steps; default the paper's). ``path``: the file it was read from.
+    default all ``n_train``), ``horizons`` (rollout horizons in steps; default the paper's);
+    for the sparse-DNN chapter (:mod:`alukit.sparse_dnn`): ``sparse_dnn_sizes`` (training-set
+    sizes in trajectories), ``sparse_dnn_models`` (models per kind and size),
+    ``sparse_dnn_epochs`` and ``sparse_dnn_test_trajectories``. ``path``: the file it was read from.
     """
 
     profile: str
@@ -45,6 +48,10 @@ class Profile:
     train_epoch_scale: float = 1.0
     train_trajectories: int | None = None
     horizons: tuple[int, ...] | None = None
+    sparse_dnn_sizes: tuple[int, ...] | None = None
+    sparse_dnn_models: int | None = None
+    sparse_dnn_epochs: int | None = None
+    sparse_dnn_test_trajectories: int | None = None
     path: str = dataclasses.field(default="", compare=False)
 
     def to_dict(self) -> dict:
@@ -88,7 +95,7 @@ def _check(path: Path, params: dict) -> None:
         elif name in ("dt", "train_epoch_scale"):
             ok = isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and (name == "dt" or v <= 1)
             want = "a positive number of seconds" if name == "dt" else "a number in (0, 1]"
-        elif name == "horizons":
+        elif name in ("horizons", "sparse_dnn_sizes"):
             ok, want = isinstance(v, list) and bool(v) and all(_is_int(h) and h >= 1 for h in v), "a list of positive integers"
         elif name == "seed":
             ok, want = _is_int(v) and v >= 0, "an integer >= 0"
@@ -122,8 +129,9 @@ def load(profile: str | Path | Profile = "quick") -> Profile:
     if not isinstance(params, dict):
         raise ValueError(f"{path}: must be a mapping of parameter names to values")
     _check(path, params)
-    if "horizons" in params:
-        params["horizons"] = tuple(params["horizons"])
+    for key in ("horizons", "sparse_dnn_sizes"):
+        if key in params:
+            params[key] = tuple(params[key])
     params["dt"] = float(params["dt"])
     params["train_epoch_scale"] = float(params.get("train_epoch_scale", 1.0))
     return Profile(**params, path=str(path))

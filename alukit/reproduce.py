@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import cache, conclusions, data, metrics, paper, profiles, stepper
+from . import cache, conclusions, data, metrics, paper, profiles, sparse_dnn, stepper
 from .cache import REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "results"
@@ -216,12 +216,18 @@ def git_commit() -> str:
         return "unknown"
 
 
+# profile keys that no result of the study depends on (chapter 1, the sparse-DNN chapter)
+NOT_STUDY_KEYS = ("process_trajectories", *sparse_dnn.PROFILE_KEYS)
+
+
 def configuration_hash(profile: str, variant: str, configs=paper.CONFIG_NAMES) -> str:
-    """Hash of what determines the results: the profile's parameters, the variant and each configuration's training hash."""
+    """Hash of what determines the results: the profile's parameters (less those of other chapters,
+    :data:`NOT_STUDY_KEYS`), the variant and each configuration's training hash."""
     _check(profile, variant)
     train = _train_module()
     resolved = {c: train.resolve(c, variant, profile) for c in configs}  # (Config, params, models)
-    parts = {"profile": profile_values(profile), "variant": variant,
+    study = {k: v for k, v in profile_values(profile).items() if k not in NOT_STUDY_KEYS}
+    parts = {"profile": study, "variant": variant,
              "configs": {c: [train.config_hash(cfg), n] for c, (cfg, _, n) in resolved.items()}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 

@@ -36,7 +36,7 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import conclusions, figures, metrics, paper, profiles, published, reproduce
+from alukit import figures, metrics, paper, profiles, published, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = reproduce.load(profile, variant)  # fails at once, naming the command, if absent
