@@ -171,87 +171,13 @@ def variant_bars(results: dict, configs, horizon: int) -> plt.Figure:
     ax.set_ylabel(f"diverged at {horizon} ΔT [%]")
     ax.set_ylim(0, 105)
     ax.legend(frameon=False, fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
-
-
-# ---------------------------------------------------------------- the sparse-DNN chapter (alukit.sparse_dnn)
-
-_KIND_COLOR = {"dense": _PALETTE[0], "sparse": _PALETTE[2]}
-_EDGE_STYLE = {"true": ("k", "-", 1.0), "TP": ("#2a9d2a", "-", 1.3), "FP": ("#d62728", "--", 1.0),
-               "FN": ("#999999", ":", 1.0)}
+    fig.tight_layout()
+    return fig
 
 
 def _symbol(name: str) -> str:
     """``"x1"`` → ``"$x_{1}$"`` (math text for labels)."""
     return f"${name[0]}_{{{name[1:]}}}$"
-
-
-def influence_graph(ax, found, truth=None, title: str = "") -> None:
-    """Draw a bipartite graph inputs (left) → derivatives (right) into ``ax``.
-
-    ``found``: bool ``(8, 13)`` edges of a model, coloured against ``truth`` (default
-    :data:`alukit.cell.DEPENDENCIES`): true positives green, false positives red dashed,
-    false negatives grey dotted. ``found=None`` draws the true graph in black.
-    """
-    truth = cell.DEPENDENCIES if truth is None else np.asarray(truth, bool)
-    n_out, n_in = truth.shape
-    y_in = np.linspace(1, 0, n_in)
-    y_out = np.linspace(0.95, 0.05, n_out)
-    kinds = {"true": truth} if found is None else {"FN": truth & ~found, "FP": found & ~truth, "TP": found & truth}
-    for kind, mask in kinds.items():
-        color, style, lw = _EDGE_STYLE[kind]
-        for i, j in zip(*np.nonzero(mask)):
-            ax.plot([0, 1], [y_in[j], y_out[i]], color=color, ls=style, lw=lw, alpha=0.8)
-    ax.scatter(np.zeros(n_in), y_in, s=40, color="w", edgecolor="k", zorder=3)
-    ax.scatter(np.ones(n_out), y_out, s=40, color="w", edgecolor="k", zorder=3)
-    for j, name in enumerate(cell.COLUMNS[:n_in]):
-        ax.text(-0.06, y_in[j], _symbol(name), ha="right", va="center", fontsize=8)
-    for i, var in enumerate(cell.STATES[:n_out]):
-        ax.text(1.06, y_out[i], f"$\\dot{{x}}_{{{var.symbol[1:]}}}$", ha="left", va="center", fontsize=8)
-    ax.set_xlim(-0.3, 1.3)
-    ax.set_ylim(-0.05, 1.05)
-    ax.axis("off")
-    ax.set_title(title, fontsize=9)
-
-
-def influence_graphs(panels, truth=None) -> plt.Figure:
-    """One :func:`influence_graph` per ``(title, found or None)`` panel, side by side, with a legend."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 4.2))
-    for ax, (title, found) in zip(np.atleast_1d(axes), panels):
-        influence_graph(ax, found, truth, title)
-    handles = [plt.Line2D([], [], color=c, ls=s, lw=w) for c, s, w in _EDGE_STYLE.values()]
-    labels = ["true edge", "true positive", "false positive", "false negative"]
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    return fig
-
-
-def _by_size(ax, summary: pd.DataFrame, metric: str, window: str = "", offset: float = 0.03) -> None:
-    """Estimates with 95 % intervals against training-set size, one line per kind."""
-    for k, (kind, color) in enumerate(_KIND_COLOR.items()):
-        rows = summary[(summary.metric == metric) & (summary.kind == kind) & (summary.window == window)]
-        rows = rows.sort_values("size")
-        x = rows["size"].to_numpy(float) * (1 + offset * (2 * k - 1))
-        est, lo, hi = (rows[c].to_numpy(float) for c in ("estimate", "low", "high"))
-        ax.errorbar(x, est, yerr=np.vstack([est - lo, hi - est]), color=color, marker="o", ms=4, capsize=3,
-                    lw=1.2, label=kind)
-    sizes = sorted(summary["size"].unique())
-    ax.set_xscale("log")
-    ax.set_xticks(sizes, [str(s) for s in sizes])
-    ax.minorticks_off()
-    ax.set_xlabel("training trajectories")
-
-
-def structure_vs_size(summary: pd.DataFrame, metrics_=("precision", "recall", "f1", "auprc"),
-                      titles=("precision", "recall", "F1", "area under PR curve")) -> plt.Figure:
-    """Structure scores (mean over models, 95 % interval) against training-set size, dense vs sparse."""
-    fig, axes = plt.subplots(1, len(metrics_), figsize=(2.6 * len(metrics_), 2.9), sharey=True)
-    for ax, m, t in zip(np.atleast_1d(axes), metrics_, titles):
-        _by_size(ax, summary, m)
-        ax.set_title(t, fontsize=10)
-        ax.set_ylim(0, 1.05)
-    np.atleast_1d(axes)[0].legend(fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
 
 
 def plot_columns(variables, series: np.ndarray, hours: np.ndarray, ncols: int = 2, height: float = 2.0) -> plt.Figure:
@@ -381,6 +307,82 @@ def draw_cell(ax) -> None:
     ax.set_ylim(0.0, 9.0)
     ax.set_aspect("equal")
     ax.axis("off")
+
+
+# ---------------------------------------------------------------- the sparse-DNN chapter (alukit.sparse_dnn)
+
+_KIND_COLOR = {"dense": _PALETTE[0], "sparse": _PALETTE[2]}
+_EDGE_STYLE = {"true": ("k", "-", 1.0), "TP": ("#2a9d2a", "-", 1.3), "FP": ("#d62728", "--", 1.0),
+               "FN": ("#999999", ":", 1.0)}
+
+
+def influence_graph(ax, found, truth=None, title: str = "") -> None:
+    """Draw a bipartite graph inputs (left) → derivatives (right) into ``ax``.
+
+    ``found``: bool ``(8, 13)`` edges of a model, coloured against ``truth`` (default
+    :data:`alukit.cell.DEPENDENCIES`): true positives green, false positives red dashed,
+    false negatives grey dotted. ``found=None`` draws the true graph in black.
+    """
+    truth = cell.DEPENDENCIES if truth is None else np.asarray(truth, bool)
+    n_out, n_in = truth.shape
+    y_in = np.linspace(1, 0, n_in)
+    y_out = np.linspace(0.95, 0.05, n_out)
+    kinds = {"true": truth} if found is None else {"FN": truth & ~found, "FP": found & ~truth, "TP": found & truth}
+    for kind, mask in kinds.items():
+        color, style, lw = _EDGE_STYLE[kind]
+        for i, j in zip(*np.nonzero(mask)):
+            ax.plot([0, 1], [y_in[j], y_out[i]], color=color, ls=style, lw=lw, alpha=0.8)
+    ax.scatter(np.zeros(n_in), y_in, s=40, color="w", edgecolor="k", zorder=3)
+    ax.scatter(np.ones(n_out), y_out, s=40, color="w", edgecolor="k", zorder=3)
+    for j, name in enumerate(cell.COLUMNS[:n_in]):
+        ax.text(-0.06, y_in[j], _symbol(name), ha="right", va="center", fontsize=8)
+    for i, var in enumerate(cell.STATES[:n_out]):
+        ax.text(1.06, y_out[i], f"$\\dot{{x}}_{{{var.symbol[1:]}}}$", ha="left", va="center", fontsize=8)
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_ylim(-0.05, 1.05)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
+
+
+def influence_graphs(panels, truth=None) -> plt.Figure:
+    """One :func:`influence_graph` per ``(title, found or None)`` panel, side by side, with a legend."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 4.2))
+    for ax, (title, found) in zip(np.atleast_1d(axes), panels):
+        influence_graph(ax, found, truth, title)
+    handles = [plt.Line2D([], [], color=c, ls=s, lw=w) for c, s, w in _EDGE_STYLE.values()]
+    labels = ["true edge", "true positive", "false positive", "false negative"]
+    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def _by_size(ax, summary: pd.DataFrame, metric: str, window: str = "", offset: float = 0.03) -> None:
+    """Estimates with 95 % intervals against training-set size, one line per kind."""
+    for k, (kind, color) in enumerate(_KIND_COLOR.items()):
+        rows = summary[(summary.metric == metric) & (summary.kind == kind) & (summary.window == window)]
+        rows = rows.sort_values("size")
+        x = rows["size"].to_numpy(float) * (1 + offset * (2 * k - 1))
+        est, lo, hi = (rows[c].to_numpy(float) for c in ("estimate", "low", "high"))
+        ax.errorbar(x, est, yerr=np.vstack([est - lo, hi - est]), color=color, marker="o", ms=4, capsize=3,
+                    lw=1.2, label=kind)
+    sizes = sorted(summary["size"].unique())
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("training trajectories")
+
+
+def structure_vs_size(summary: pd.DataFrame, metrics_=("precision", "recall", "f1", "auprc"),
+                      titles=("precision", "recall", "F1", "area under PR curve")) -> plt.Figure:
+    """Structure scores (mean over models, 95 % interval) against training-set size, dense vs sparse."""
+    fig, axes = plt.subplots(1, len(metrics_), figsize=(2.6 * len(metrics_), 2.9), sharey=True)
+    for ax, m, t in zip(np.atleast_1d(axes), metrics_, titles):
+        _by_size(ax, summary, m)
+        ax.set_title(t, fontsize=10)
+        ax.set_ylim(0, 1.05)
+    np.atleast_1d(axes)[0].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
 
 
 def rollouts_vs_size(summary: pd.DataFrame, statistic: str = "divergence") -> plt.Figure:

@@ -348,7 +348,7 @@ def load(profile: str = "paper", out_dir: Path | None = None) -> reproduce.Resul
     if not (out_dir / "provenance.json").exists():
         raise FileNotFoundError(f"no results in {out_dir}; run: python -m alukit published PATH "
                                 f"(PATH: a checkout of {AUTHORS_REPOSITORY})")
-    return reproduce.load(profile, "faithful", out_dir)
+    return reproduce.load(profile, "faithful", out_dir, tables_only=True)
 
 
 def _shape(dims, zeros: float) -> str:

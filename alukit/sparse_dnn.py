@@ -542,7 +542,7 @@ def _cpu_seconds() -> float:
 
 
 def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot):
-    from . import runs
+    from .runs import CODE_VERSION
     from .bench import machine
     from .reproduce import git_commit
 
@@ -567,7 +567,7 @@ def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payl
                                      for n in s.sizes for k in KINDS},
         "compiled": {f"{k}/{n}": bool(runs[(k, n)]["compiled"]) for n in s.sizes for k in KINDS},
         "workers": _workers(workers),
-        "training_version": runs.CODE_VERSION, "evaluation_version": _evaluation_version(), "n_boot": n_boot,
+        "training_version": CODE_VERSION, "evaluation_version": _evaluation_version(), "n_boot": n_boot,
         "threshold": interpret.THRESHOLD,
     }
     cache.write_json(out_dir / "provenance.json", provenance, indent=2)

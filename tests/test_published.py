@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from alukit import __main__ as cli
-from alukit import metrics, paper, published, reproduce
+from alukit import paper, published, reproduce
 
 WIDTH = 6  # hidden units of the test networks (two hidden layers)
 
@@ -229,7 +229,8 @@ def test_rebuilt_ensemble_computes_what_the_released_network_computes(tmp_path, 
         assert models.facts["n_averaged"] == [1]
     if config == "dsr":
         assert models.facts["H"] == [0.002] and models.facts["Np"] == [150]
-    zeros = [metrics.sparsity_percent([lay.weight[e].detach() for lay in models.ensemble.layers]) / 100
+    weights = [lay.weight.detach() for lay in models.ensemble.layers]  # (E, a, b) each
+    zeros = [sum(int((w[e] == 0).sum()) for w in weights) / sum(w[e].numel() for w in weights)
              for e in range(published.N_MODELS)]
     np.testing.assert_allclose(models.sparsity, zeros)
     assert len(models.files) == published.N_MODELS and all(len(d) == 64 for d in models.files.values())
@@ -295,7 +296,7 @@ def _results(values: dict, halfwidth: float, zeros: dict, dims=None):
                            "low": v - halfwidth, "high": v + halfwidth} for c, v in values.items()])
     table4 = pd.DataFrame({"sparsity": zeros})
     prov = {"variant": "faithful", "models": {c: {"dims": d} for c, d in (dims or {}).items()}}
-    return reproduce.Results(table2, None, table4, stats, None, None, {}, (100,), prov)
+    return reproduce.Results(table2, None, table4, stats, None, None, {}, (100,), prov, {}, {}, {})
 
 
 def test_gaps_explain_every_difference_over_five_points():

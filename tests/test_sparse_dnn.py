@@ -14,6 +14,7 @@ n_val: 1
 n_test: 1
 n_steps: 5000
 dt: 10.0
+models: 1
 sparse_dnn_sizes: [5, 10]
 sparse_dnn_models: 2
 sparse_dnn_epochs: 1
