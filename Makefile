@@ -2,7 +2,8 @@
 #
 #   make book                      # the paper profile: reads the committed results, trains nothing
 #   make book PROFILE=quick        # reproduce the quick profile (cached), then build its book
-#   make reproduce                 # the paper profile's full study, both variants -> results/paper-*/
+#   make reproduce                 # the paper profile's full study, both variants, and the sparse-DNN
+#                                  # experiment -> results/paper-*/
 #   make reproduce PROFILE=quick   # the quick profile's study -> results/quick-*/ (minutes)
 #   make test                      # pytest, including the browser check of every chapter
 #   make handout                   # student notebooks, solutions removed, in handout/ (HANDOUT=DIR)
@@ -39,6 +40,7 @@ book: $(STAMP)
 
 reproduce: $(STAMP)
 	$(PY) -m alukit reproduce --profile $(PROFILE) --variant both
+	$(PY) -m alukit sparse-dnn --profile $(PROFILE)
 
 handout: $(STAMP)
 	$(PY) -m alukit handout $(HANDOUT)

@@ -478,8 +478,9 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
 
 
 def _reproduce(profile) -> float:
-    """Write the profile's results that are missing or stale (both variants); returns the seconds it took."""
-    from . import reproduce
+    """Write the profile's results that are missing or stale (both variants of the study, and the
+    sparse-DNN experiment); returns the seconds it took."""
+    from . import reproduce, sparse_dnn
 
     t0 = time.perf_counter()
     for variant in reproduce.VARIANTS:
@@ -488,6 +489,10 @@ def _reproduce(profile) -> float:
             print(f"results of {Path(str(profile)).stem}-{variant}: {reason}; running "
                   f"{reproduce.refresh_command(profile, variant)}", flush=True)
             reproduce.run(profile, variant, progress=False)
+    if not sparse_dnn.is_current(profile):
+        print(f"sparse-DNN results of {Path(str(profile)).stem}: missing or stale; running "
+              f"{sparse_dnn.refresh_command(profile)}", flush=True)
+        sparse_dnn.run(profile, progress=False)
     return time.perf_counter() - t0
 
 

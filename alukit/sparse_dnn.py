@@ -596,7 +596,7 @@ def load(profile="paper", out_dir: Path | None = None) -> Results:
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
     if not (out_dir / "provenance.json").exists():
         raise FileNotFoundError(f"no sparse-DNN results in {out_dir}; make them with: "
-                                f"python -m alukit sparse-dnn --profile {Path(str(profile)).stem}")
+                                f"{refresh_command(Path(str(profile)).stem)}")
     read = lambda name: pd.read_csv(out_dir / name, keep_default_na=False, na_values=[""])  # noqa: E731
     summary = read("summary.csv")
     summary["window"] = summary["window"].fillna("")
@@ -628,11 +628,14 @@ def is_current(profile="quick", out_dir: Path | None = None) -> bool:
 
 
 def results(profile="paper", out_dir: Path | None = None) -> Results:
-    """The chapter's results: the paper profile's committed files are only read (:func:`load`); another
-    profile's (not committed: ``results/quick-*`` is ignored by git) are made first if missing or stale."""
-    if setup(profile).profile != "paper" and not is_current(profile, out_dir):
-        run(profile, out_dir=out_dir, progress=False)
+    """The chapter's results, read only (:func:`load`): ``python -m alukit sparse-dnn`` (or
+    ``python -m alukit book --profile P --reproduce``) is what makes them."""
     return load(profile, out_dir)
+
+
+def refresh_command(profile) -> str:
+    """The command that (re)writes a profile's sparse-DNN results."""
+    return f"python -m alukit sparse-dnn --profile {profile}"
 
 
 TARGET = "(target ≤ 10 min) "  # the paper profile's training, on 2 cores
@@ -711,16 +714,23 @@ def table(summary: pd.DataFrame, which: str) -> pd.DataFrame:
     return out
 
 
-def banner(s: dict) -> str:
-    """HTML note on a non-paper profile's fidelity (empty for the paper profile); ``s``: the run's set-up dict."""
+def banner(s: dict, current: bool = True) -> str:
+    """HTML notes of the chapter: a non-paper profile's fidelity (none for the paper profile), and
+    a warning naming the refresh command when the results are stale for the code (``current`` False).
+    ``s``: the run's set-up dict."""
+    out = ""
+    if not current:
+        out += ('<div class="admonition danger"><p class="admonition-title">Stale results</p><p>These results '
+                "were made by other code or settings than the current ones. Refresh them with "
+                f"<code>{refresh_command(s['profile'])}</code>.</p></div>")
     if s["profile"] == "paper":
-        return ""
+        return out
     paper = setup("paper")
-    return ('<div class="admonition warning"><p class="admonition-title">'
-            f"{s['profile'].capitalize()} profile</p><p>These results come from the <code>{s['profile']}</code> "
-            f"profile: {s['models']} models per kind and size (paper profile: {paper.models}), {s['epochs']} epochs "
-            f"({paper.epochs}), {s['n_test']} test trajectories ({paper.n_test}). Same code, far less compute: the "
-            "numbers are indicative only and the intervals wide.</p></div>")
+    return out + ('<div class="admonition warning"><p class="admonition-title">'
+                  f"{s['profile'].capitalize()} profile</p><p>These results come from the <code>{s['profile']}</code> "
+                  f"profile: {s['models']} models per kind and size (paper profile: {paper.models}), {s['epochs']} "
+                  f"epochs ({paper.epochs}), {s['n_test']} test trajectories ({paper.n_test}). Same code, far less "
+                  "compute: the numbers are indicative only and the intervals wide.</p></div>")
 
 
 # ---------------------------------------------------------------- command line

@@ -38,7 +38,7 @@ from myst_nb import glue
 from alukit import cell, figures, interpret, metrics, sparse_dnn
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
-res = sparse_dnn.results(profile)  # paper: the committed results, read only
+res = sparse_dnn.results(profile)  # read only: fails at once, naming the command, if absent
 s = res.provenance["setup"]
 sizes = res.sizes
 small, large = sizes[0], sizes[-1]
@@ -68,7 +68,7 @@ glue("jac_stride", sparse_dnn.JACOBIAN_STRIDE, display=False)
 glue("div_threshold", f"{metrics.THRESHOLD:g}", display=False)
 glue("windows", ", ".join(f"[{a}, {b})" for a, b in sparse_dnn.WINDOWS), display=False)
 glue("last_window", "[{}, {})".format(*sparse_dnn.WINDOWS[-1]), display=False)
-HTML(sparse_dnn.banner(s))
+HTML(sparse_dnn.banner(s, sparse_dnn.is_current(profile)))
 
 # %% [markdown]
 # ## Set-up
