@@ -96,7 +96,9 @@ def render(profile: str = "paper", variant: str = "faithful") -> str:
         f"`{_commit(prov['git_commit'])}`, {prov['date']}, {prov['machine']['cpus']} CPUs, torch "
         f"{prov['machine']['torch']}; stage times "
         + ", ".join(f"{stage} {_duration(s)}" for stage, s in prov["seconds"].items())
-        + f" (total {_duration(sum(prov['seconds'].values()))}).",
+        + f" (total {_duration(sum(prov['seconds'].values()))})."
+        + (f" The training runs' own times, from their records, add up to {_duration(prov['training_run_seconds'])}"
+           f" (two runs at a time on {prov['machine']['cpus']} CPUs)." if "training_run_seconds" in prov else ""),
     ]
     return "\n".join(lines + _benchmarks(bench.saved()) + _book_builds(book.recorded())
                      + sparse_dnn.readme_lines(profile))

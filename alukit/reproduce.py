@@ -323,6 +323,8 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         "configuration_hash": configuration_hash(profile, variant, configs),
         "evaluation_version": _version(),
         "training_version": train.CODE_VERSION,
+        # each distinct run's own training time, from its record (also when it was cached before this command)
+        "training_run_seconds": round(sum({r.key: r.seconds for r in trained.values()}.values()), 1),
         "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
         "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
         "format": FORMAT,
