@@ -356,12 +356,23 @@ def banner(profile: str) -> str:
               ("models", "models per configuration"))]
     if "epochs" in p:
         facts.append(f"{p['epochs']} epochs (paper: 100–200)")
+    if p.get("train_epoch_scale", 1.0) != paper_p.get("train_epoch_scale", 1.0):
+        facts.append(f"{100 * p['train_epoch_scale']:g} % of the paper's training epochs")
     return ('<div class="admonition warning"><p class="admonition-title">'
             f"{p.get('profile', profile).capitalize()} profile</p><p>These results come from the "
             f"<code>{p.get('profile', profile)}</code> profile: {', '.join(facts)}. It runs the same code as the "
-            "paper profile on far less data and compute, so its numbers are indicative only: percentages move in "
+            "paper profile with far less compute, so its numbers are indicative only: percentages move in "
             "steps of " f"{100 / (p.get('models', 1) * p.get('n_test', 1)):.2g} points and intervals are wide. "
-            "Build the book with <code>--profile paper</code> for the full study.</p></div>")
+            "Build the book with <code>--profile paper</code> for the full study.</p>"
+            f"{_picture_note(profile)}</div>")
+
+
+def _picture_note(profile) -> str:
+    """:func:`alukit.picture.note` on the profile's faithful Table 2, if it has been written ('' otherwise)."""
+    from . import picture
+
+    path = results_dir(profile, "faithful") / "table2.csv"
+    return picture.note(pd.read_csv(path, index_col="config"), profile) if path.is_file() else ""
 
 
 def main(argv: list[str] | None = None) -> int:
