@@ -9,7 +9,8 @@ The picture (Haugstvedt et al., Table 2 and Section IV), as three statements:
 :func:`check` tests them on a Table 2 (``config`` × horizon, % diverged); :func:`note`
 turns the failures of a profile's faithful results into HTML for the chapter banners
 (:func:`alukit.reproduce.banner`), each with the reason that this profile's training
-schedule gives, computed from the configurations.
+schedule gives, computed from the configurations, and says when the profile's runs are
+too short for the corrected variant's SWA to average more than one epoch.
 """
 from __future__ import annotations
 
@@ -75,6 +76,19 @@ def note(table2: pd.DataFrame, profile) -> str:
                      "early": f"diverges in more than {EARLY_MAX:g} % of its rollouts at 1000 ΔT"}[row.statement]
             parts.append(f"{paper.LABELS[c]} ({t.loc[c, h]:.1f} % at {h} ΔT) {claim}, unlike in the paper: "
                          f"{_reason(c, profile)}.")
+    parts += _swa_note(profile)
     if not parts:
         return ""
     return ("<p>Where this profile departs from the paper's qualitative picture: " + " ".join(parts) + "</p>")
+
+
+def _swa_note(profile) -> list[str]:
+    """A sentence if the corrected variant's SWA averages fewer than two epochs (then + SWA equals its twin)."""
+    from .train import resolve
+
+    cfg, _, _ = resolve("dense+swa", "corrected", profile)
+    n = cfg.epochs - cfg.swa_start
+    if n >= 2:
+        return []
+    return [f"In the corrected variant, SWA averages the last {cfg.swa_fraction:.0%} of {cfg.epochs} epochs, here "
+            f"{n} epoch, so every + SWA row equals its twin without SWA."]

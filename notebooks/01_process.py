@@ -449,7 +449,7 @@ plt.close(fig)
 # whether it is within tolerance of the value computed in your own run, without giving
 # the value away.
 #
-# ````{exercise} The mass balance of electrolysis (derive)
+# ````{exercise} Derive: The mass balance of electrolysis
 # :label: ex-ch1-mass
 #
 # In the model, electrolysis consumes alumina at $k_3 u_2$ kg/s (in $\dot x_2$) and
@@ -505,7 +505,7 @@ exercises.check("ch1-mass-ratio", model_ratio)
 # ```
 
 # %% [markdown]
-# ````{exercise} A longer anode–cathode distance (predict, then run)
+# ````{exercise} Predict, then run: A longer anode–cathode distance
 # :label: ex-ch1-acd
 #
 # Raising the anode–cathode distance $u_5$ lengthens the current's path through the

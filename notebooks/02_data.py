@@ -206,7 +206,7 @@ plt.close(fig)
 # number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
-# ````{exercise} Mini-batches per epoch (derive)
+# ````{exercise} Derive: Mini-batches per epoch
 # :label: ex-ch2-batches
 #
 # The trainer draws mini-batches of 50 training pairs, the last one possibly smaller.
@@ -255,7 +255,7 @@ exercises.check("ch2-batches", steps_here)
 # ```
 
 # %% [markdown]
-# ````{exercise} How many test trajectories do the statistics need? (predict, then run)
+# ````{exercise} Predict, then run: How many test trajectories do the statistics need?
 # :label: ex-ch2-ntest
 #
 # The faithful variant normalises the test set with its own statistics. Predict how the
@@ -316,7 +316,7 @@ glue("ex2_n_large", sizes_n[-1], display=False)
 # ```
 
 # %% [markdown]
-# ````{exercise} A central-difference target (extend)
+# ````{exercise} Extend: A central-difference target
 # :label: ex-ch2-central
 #
 # Replace the forward difference $(x_{t+1} - x_t)/\Delta T$ by the central difference

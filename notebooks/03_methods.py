@@ -282,7 +282,7 @@ glue("n_configs", len(results), display=False)
 # number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
-# ````{exercise} Why 33.2 % and not 68.4 % (derive)
+# ````{exercise} Derive: Why 33.2 % and not 68.4 %
 # :label: ex-ch3-mp
 #
 # The published prune step sets the threshold at index $\lfloor (N + Z)\cdot a \rfloor$ of
@@ -338,7 +338,7 @@ steps_table
 # ```
 
 # %% [markdown]
-# ````{exercise} Another prune amount (predict, then run)
+# ````{exercise} Predict, then run: Another prune amount
 # :label: ex-ch3-amount
 #
 # Predict the zero fraction after four prunes with the published rule and with iterative

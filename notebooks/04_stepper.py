@@ -187,7 +187,7 @@ plt.close(fig)
 # number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
-# ````{exercise} Halve the Euler step (predict, then run)
+# ````{exercise} Predict, then run: Halve the Euler step
 # :label: ex-ch4-euler
 #
 # Roll the true model out again, now with `euler_substeps` Euler steps of
@@ -259,7 +259,7 @@ euler_table
 # ```
 
 # %% [markdown]
-# ````{exercise} Can a diverged rollout recover? (derive)
+# ````{exercise} Derive: Can a diverged rollout recover?
 # :label: ex-ch4-recover
 #
 # $e_s(L)$ is a running mean. Show that a rollout which has diverged at $L_1$ can count
@@ -305,7 +305,7 @@ pd.Series(recovered, name="recovered between 1000 and 2500 ΔT")
 # ```
 
 # %% [markdown]
-# ````{exercise} Another divergence threshold (extend)
+# ````{exercise} Extend: Another divergence threshold
 # :label: ex-ch4-threshold
 #
 # The threshold {glue:text}`threshold` is a choice. Recompute the percentage of diverged

@@ -329,7 +329,7 @@ glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(ax
 # the value computed in your own run. The training runs below are small (at most three
 # models of one configuration) and cached.
 #
-# ````{exercise} A stronger L1 penalty (predict, then run)
+# ````{exercise} Predict, then run: A stronger L1 penalty
 # :label: ex-ch5-lambda
 #
 # The L1 configuration adds $\lambda \sum |w|$ to the loss with $\lambda = 10^{-4}$. Predict
@@ -403,7 +403,7 @@ lambda_table.round(4)
 # ```
 
 # %% [markdown]
-# ````{exercise} A sixth method: prune after training (extend)
+# ````{exercise} Extend: A sixth method, pruning after training
 # :label: ex-ch5-sixth
 #
 # Add a sixth sparsity method that needs no change to training: take the trained L1
@@ -457,7 +457,7 @@ sixth.round(1)
 # ```
 
 # %% [markdown]
-# ````{exercise} What one rollout is worth (derive)
+# ````{exercise} Derive: What one rollout is worth
 # :label: ex-ch5-resolution
 #
 # Each percentage of Table 2 counts diverged rollouts among models × test trajectories.
@@ -482,7 +482,7 @@ exercises.record("ch5-one-rollout", 100 / (E * n), tol=0.01)
 # %%
 N = int(E * n)
 step = 100 / N
-se_10 = 100 * np.sqrt(0.1 * 0.9 / N)
+se_10 = float(100 * np.sqrt(0.1 * 0.9 / N))
 glue("ex5_step", step, display=False)
 glue("ex5_se", se_10, display=False)
 glue("ex5_N", N, display=False)

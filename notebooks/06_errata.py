@@ -172,7 +172,7 @@ for i, (key, row) in enumerate(verdicts.iterrows(), start=1):
 # number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
-# ````{exercise} What still trains after the first prune (derive)
+# ````{exercise} Derive: What still trains after the first prune
 # :label: ex-ch6-frozen
 #
 # In the published code (defect 1) the magnitude-pruned network's weight matrices stop
@@ -218,7 +218,7 @@ print(f"{dims}: {n_weights} weights, {n_biases} biases -> {trainable:.2f} % stil
 # ```
 
 # %% [markdown]
-# ````{exercise} Fix one defect at a time (extend)
+# ````{exercise} Extend: Fix one defect at a time
 # :label: ex-ch6-one-defect
 #
 # The corrected variant fixes all defects at once. Fix only defect 4: roll the *faithful*
@@ -252,12 +252,12 @@ for c in ("dense", "l1", "mp"):
                              "faithful, defect 4 fixed": float(metrics.divergence_percent(only_4)[-1]),
                              "corrected": float(res["corrected"].table2.loc[c, last])}
 one_defect = pd.DataFrame(rows).T
-glue("ex6_dense_f", one_defect.iloc[0, 0], display=False)
-glue("ex6_dense_4", one_defect.iloc[0, 1], display=False)
-glue("ex6_dense_c", one_defect.iloc[0, 2], display=False)
-glue("ex6_mp_f", one_defect.iloc[2, 0], display=False)
-glue("ex6_mp_4", one_defect.iloc[2, 1], display=False)
-glue("ex6_mp_c", one_defect.iloc[2, 2], display=False)
+glue("ex6_dense_f", float(one_defect.iloc[0, 0]), display=False)
+glue("ex6_dense_4", float(one_defect.iloc[0, 1]), display=False)
+glue("ex6_dense_c", float(one_defect.iloc[0, 2]), display=False)
+glue("ex6_mp_f", float(one_defect.iloc[2, 0]), display=False)
+glue("ex6_mp_4", float(one_defect.iloc[2, 1]), display=False)
+glue("ex6_mp_c", float(one_defect.iloc[2, 2]), display=False)
 one_defect.round(1)
 
 # %% [markdown]

@@ -12,7 +12,7 @@
 # answer is a number, `alukit.exercises.check(ID, answer)` says whether it is within
 # tolerance of the value computed in your own run.
 #
-# ````{exercise} The F1 of drawing every edge (derive)
+# ````{exercise} Derive: The F1 of drawing every edge
 # :label: ex-ch7-all-edges
 #
 # A "network" that draws every input–derivative edge finds every real one. With a
@@ -52,7 +52,7 @@ print(f"density {d:.3f}: precision {d:.3f}, recall 1, F1 {f1_all:.3f}")
 # ```
 
 # %% [markdown]
-# ````{exercise} Score the influence graph at another threshold (extend)
+# ````{exercise} Extend: Score the influence graph at another threshold
 # :label: ex-ch7-threshold
 #
 # The chapter draws an edge when its share of the row's largest path product exceeds

@@ -6,7 +6,7 @@ from alukit import paper, picture
 
 def test_the_papers_own_table_2_shows_the_picture():
     assert picture.check(paper.table2())["holds"].all()
-    assert picture.note(paper.table2(), "quick") == ""
+    assert picture.note(paper.table2(), "paper") == ""
 
 
 def test_failures_are_named_with_their_numbers_and_reasons():
@@ -26,3 +26,11 @@ def test_failures_are_named_with_their_numbers_and_reasons():
 def test_missing_configurations_are_an_error():
     with pytest.raises(ValueError, match="missing"):
         picture.check(pd.DataFrame({2500: [1.0], 1000: [1.0]}, index=pd.Index(["l1"], name="config")))
+
+
+def test_a_degenerate_swa_is_named(tmp_path):
+    short = tmp_path / "short.yaml"
+    short.write_text("profile: short\nseed: 0\nn_train: 2\nn_val: 1\nn_test: 2\nn_steps: 100\ndt: 10.0\nmodels: 1\n"
+                     "train_epoch_scale: 0.05\n")
+    assert "equals its twin" in picture.note(paper.table2(), short)
+    assert "equals its twin" not in picture.note(paper.table2(), "paper")
