@@ -311,7 +311,10 @@ pd.Series(recovered, name="recovered between 1000 and 2500 ΔT")
 # The threshold {glue:text}`threshold` is a choice. Recompute the percentage of diverged
 # rollouts at {glue:text}`last` ΔT for every configuration with half and with twice the
 # threshold (from `study.errors`, arrays `(horizons, models, trajectories, 8)`), and say
-# whether the order of the configurations depends on it.
+# whether the order of the configurations depends on it. Run: write the code in a new
+# cell after this one (`study` holds this build's results), or re-run the chapter with
+# `python -m alukit book --only 04_stepper -p variant corrected` to ask the same of the
+# corrected variant.
 # ````
 
 # %% [markdown]

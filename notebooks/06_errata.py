@@ -227,7 +227,8 @@ print(f"{dims}: {n_weights} weights, {n_biases} biases -> {trainable:.2f} % stil
 # compare the divergence at {glue:text}`last` ΔT with the faithful row. Which share of
 # the difference between the variants does this one defect explain? Use
 # `train.train(NAME, "faithful", profile)` (cached), `stepper.rollout`,
-# `reproduce.rollout_normalizers` and `metrics.state_errors`.
+# `reproduce.rollout_normalizers` and `metrics.state_errors`. Run: write the code in a
+# new cell after this one (`res` holds both variants' results).
 # ````
 
 # %% [markdown]

@@ -60,7 +60,8 @@ print(f"density {d:.3f}: precision {d:.3f}, recall 1, F1 {f1_all:.3f}")
 # set at thresholds from 0.001 to 0.5 with `interpret.edge_scores(influence, truth,
 # threshold=t)` (influences: `res.influence[f"path_{kind}_{large}"]`, one `(8, 13)` per
 # model) and plot the mean F1 against the threshold. Does the comparison of the two
-# kinds depend on the threshold? Why is the AUPRC reported as well?
+# kinds depend on the threshold? Why is the AUPRC reported as well? Run: write the code
+# in a new cell after this one.
 # ````
 
 # %% [markdown]
