@@ -372,7 +372,8 @@ def _picture_note(profile) -> str:
     from . import picture
 
     path = results_dir(profile, "faithful") / "table2.csv"
-    return picture.note(pd.read_csv(path, index_col="config"), profile) if path.is_file() else ""
+    t2 = pd.read_csv(path, index_col="config") if path.is_file() else None
+    return picture.note(t2, profile) if t2 is not None and set(paper.CONFIG_NAMES) <= set(t2.index) else ""
 
 
 def main(argv: list[str] | None = None) -> int:
