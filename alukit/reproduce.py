@@ -559,8 +559,9 @@ def profile_values(profile) -> dict:
     return profiles.load(profile).to_dict()
 
 
-def _admonition(kind: str, title: str, body: str) -> str:
-    return f'<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>'
+def _admonition(kind: str, title: str, body: str, more: str = "") -> str:
+    """An admonition box: ``title``, the paragraph ``body`` and further HTML ``more``."""
+    return f'<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p>{more}</div>'
 
 
 def banner(profile: str, variants=()) -> str:
@@ -590,7 +591,8 @@ def banner(profile: str, variants=()) -> str:
                              "runs the same code as the paper profile on far less data and compute, so its numbers "
                              "are indicative only: percentages move in steps of "
                              f"{100 / (p.get('models', 1) * p.get('n_test', 1)):.2g} points and intervals are wide. "
-                             f"The book's default build (<code>make book</code>) shows the paper profile.{read}")]
+                             f"The book's default build (<code>make book</code>) shows the paper profile.{read}",
+                             _picture_note(profile))]
     for v in variants:
         reason = stale_reason(profile, v)
         if reason is not None:
@@ -600,6 +602,15 @@ def banner(profile: str, variants=()) -> str:
                                      f"them with <code>{refresh_command(profile)}</code> (or "
                                      f"<code>{refresh_command(profile, v)}</code>), then rebuild the book."))
     return "\n".join(parts)
+
+
+def _picture_note(profile) -> str:
+    """:func:`alukit.picture.note` on the profile's faithful Table 2, if it has been written ('' otherwise)."""
+    from . import picture
+
+    path = results_dir(profile, "faithful") / "table2.csv"
+    t2 = pd.read_csv(path, index_col="config") if path.is_file() else None
+    return picture.note(t2, profile) if t2 is not None and set(paper.CONFIG_NAMES) <= set(t2.index) else ""
 
 
 def main(argv: list[str] | None = None) -> int:

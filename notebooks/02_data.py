@@ -196,3 +196,162 @@ plt.close(fig)
 # tapping act in impulses), which is why a few large derivatives dominate their
 # standard deviation.
 # ```
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise names the command that runs it: `python -m alukit book --only 02_data
+# -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
+# notebook: `papermill 02_data.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
+# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# the value computed in your own run.
+#
+# ````{exercise} Derive: Mini-batches per epoch
+# :label: ex-ch2-batches
+#
+# The trainer draws mini-batches of 50 training pairs, the last one possibly smaller.
+# How many optimiser steps make one epoch with this build's training set
+# (`n_train` trajectories of `n_steps` samples), and how many with the paper's? How many
+# steps does a paper-profile dense model take in its 100 epochs?
+#
+# Run: the cell below. Check the steps per epoch of this build:
+# `exercises.check("ch2-batches", your_answer)`.
+# ````
+
+# %% tags=["remove-input"]
+import math
+
+from alukit import config as configs, exercises
+
+BATCH = configs.make_config("dense").batch_size
+exercises.record("ch2-batches", math.ceil(len(features) / BATCH), tol=0)
+
+# %% [markdown]
+# ```{solution-start} ex-ch2-batches
+# :class: dropdown
+# ```
+
+# %%
+pairs_here = n_train * (n_steps - 1)  # a trajectory of T samples gives T - 1 pairs
+steps_here = math.ceil(pairs_here / BATCH)
+pairs_paper = paper_p["n_train"] * (paper_p["n_steps"] - 1)
+steps_paper = math.ceil(pairs_paper / BATCH)
+glue("ex2_steps_here", steps_here, display=False)
+glue("ex2_steps_paper", steps_paper, display=False)
+glue("ex2_batch", BATCH, display=False)
+glue("ex2_steps_total", 100 * steps_paper, display=False)
+print(f"this build: {pairs_here} pairs -> {steps_here} steps per epoch; paper: {pairs_paper} -> {steps_paper}")
+exercises.check("ch2-batches", steps_here)
+
+# %% [markdown]
+# One epoch is $\lceil n_\mathrm{train}(T-1)/50 \rceil$ steps of batch
+# {glue:text}`ex2_batch`: {glue:text}`ex2_steps_here:,` here and
+# {glue:text}`ex2_steps_paper:,` with the paper's data, so a paper-profile dense model
+# takes {glue:text}`ex2_steps_total:,` Adam steps. A profile with fewer trajectories
+# takes fewer steps per epoch: shortening the data and shortening the epochs both cut
+# the number of steps, which is what decides how far a network gets.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Predict, then run: How many test trajectories do the statistics need?
+# :label: ex-ch2-ntest
+#
+# The faithful variant normalises the test set with its own statistics. Predict how the
+# largest shift of the test means from the training means (in training standard
+# deviations; {glue:text}`norm_shift_max:.2f` in this build) changes when the test set
+# has 4 trajectories, and when it has 40. Which law do you expect? Run:
+#
+# `python -m alukit book --only 02_data -p n_test 4` and `... -p n_test 40`
+# ````
+
+# %% [markdown]
+# ```{solution-start} ex-ch2-ntest
+# :class: dropdown
+# ```
+
+# %%
+sizes_n = [2, 4, 8, 16, 32, 64]
+pool = data.simulate(max(sizes_n), n_steps, seed=(seed, data.SPLITS.index("test")), dt=dt)  # the test split's seed
+largest, typical = [], []
+for k in sizes_n:
+    f_k, y_k = data.derivative_pairs(pool[:k], dt)  # trajectory j is the same whatever the split's size
+    shift_k = np.abs(np.concatenate([(f_k.mean(0) - x_norm.mean) / x_norm.std, (y_k.mean(0) - y_norm.mean) / y_norm.std]))
+    largest.append(shift_k.max())
+    typical.append(np.median(shift_k))
+fig, ax = plt.subplots(figsize=(5.5, 3.0))
+ax.loglog(sizes_n, largest, "o-", label="largest shift")
+ax.loglog(sizes_n, typical, "s-", label="median shift")
+ax.loglog(sizes_n, typical[0] * np.sqrt(sizes_n[0] / np.array(sizes_n)), "k:", label="∝ 1/√n")
+ax.set_xlabel("test trajectories n")
+ax.set_ylabel("|test mean − train mean| [train std]")
+ax.legend(frameon=False, fontsize=8)
+fig.tight_layout()
+glue("ex2_ntest_fig", fig, display=False)
+plt.close(fig)
+glue("ex2_shift_small", float(largest[sizes_n.index(4)]), display=False)
+glue("ex2_shift_large", float(largest[-1]), display=False)
+glue("ex2_n_large", sizes_n[-1], display=False)
+
+# %% [markdown]
+# The test means are averages over independent trajectories, so their error shrinks like
+# $1/\sqrt{n}$ until it reaches the systematic difference between the splits (here, none:
+# both are drawn from the same excitation). The largest shift is
+# {glue:text}`ex2_shift_small:.2f` training standard deviations with 4 test trajectories
+# and {glue:text}`ex2_shift_large:.2f` with {glue:text}`ex2_n_large`. A small test set
+# therefore hurts the faithful variant twice: fewer rollouts, and inputs normalised
+# further from the training statistics.
+#
+# ```{glue:figure} ex2_ntest_fig
+# :name: fig-ex2-ntest
+# :alt: Log-log plot of the largest and median shift of the test means against the number of test trajectories
+#
+# **Exercise: test statistics against test-set size.** Largest and median shift of the
+# test set's feature and target means from the training means, against the number of
+# test trajectories, with a $1/\sqrt{n}$ line.
+# ```
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Extend: A central-difference target
+# :label: ex-ch2-central
+#
+# Replace the forward difference $(x_{t+1} - x_t)/\Delta T$ by the central difference
+# $(x_{t+1} - x_{t-1})/(2\Delta T)$ and compute its median gap to $f(x_t, u_t)$ per state,
+# as in the table of derivative targets. Which target is closer to the instantaneous
+# derivative, and which one should an Euler stepper be trained on? Run: write the code
+# in a new cell after this one (`cell.rhs` gives $f$).
+# ````
+
+# %% [markdown]
+# ```{solution-start} ex-ch2-central
+# :class: dropdown
+# ```
+
+# %%
+traj = sets.train
+central = (traj[:, 2:, :8] - traj[:, :-2, :8]) / (2 * dt)  # at samples 1 .. T-2
+f_mid = cell.rhs(traj[:, 1:-1, :8], traj[:, 1:-1, 8:])
+forward = (traj[:, 2:, :8] - traj[:, 1:-1, :8]) / dt  # same samples, forward difference
+compare = pd.DataFrame({
+    "forward: median gap [std]": np.median(np.abs(forward - f_mid).reshape(-1, 8), 0) / scale,
+    "central: median gap [std]": np.median(np.abs(central - f_mid).reshape(-1, 8), 0) / scale,
+}, index=names)
+glue("ex2_central_table", compare.style.format(precision=4), display=False)
+closer = int((compare.iloc[:, 1] < compare.iloc[:, 0]).sum())
+glue("ex2_central_closer", closer, display=False)
+compare
+
+# %% [markdown]
+# The central difference is second-order accurate, and it is closer to $f(x_t, u_t)$ for
+# {glue:text}`ex2_central_closer` of the 8 states; states whose rate is set by the inputs
+# alone change linearly within a sample, where both differences are exact. Closer to $f$ is not
+# what the Euler stepper needs, though: it advances $\hat x_{t+1} = \hat x_t + \Delta T
+# \cdot \hat f$, which reproduces the data exactly when $\hat f$ is the forward
+# difference. The forward difference is the right target for it.
+#
+# ```{solution-end}
+# ```

@@ -26,6 +26,7 @@
 # %% tags=["parameters", "hide-cell"]
 profile = "paper"  # run profile: params/<profile>.yaml (defaults: the paper profile)
 variant = "faithful"  # "faithful" (as the published code) or "corrected"
+mp_amount = 0.5  # exercise "another prune amount": the fraction each of the four prunes takes
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -274,4 +275,121 @@ glue("n_configs", len(results), display=False)
 #
 # **Final state of every configuration:** epochs, training loss of the model that is
 # rolled out (the SWA average for "+ SWA"), and zero weights per layer and overall.
+# ```
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise names the command that runs it: `python -m alukit book --only 03_methods
+# -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
+# notebook: `papermill 03_methods.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
+# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# the value computed in your own run.
+#
+# ````{exercise} Derive: Why 33.2 % and not 68.4 %
+# :label: ex-ch3-mp
+#
+# The published prune step sets the threshold at index $\lfloor (N + Z)\cdot a \rfloor$ of
+# the sorted magnitudes of a layer's $N$ weights, $Z$ of which are already zero, and
+# zeroes everything below it ($a = 0.25$). Write the zero fraction $z_{k+1}$ after prune
+# $k+1$ as a function of $z_k$, solve the recursion, and explain why four prunes end at
+# 33.2 % where pruning a quarter of the *remaining* weights four times ends at 68.4 %.
+# Where would the published rule end after infinitely many prunes?
+#
+# Run: the cell below. Check your limit in %: `exercises.check("ch3-mp-limit", your_answer)`.
+# ````
+
+# %% tags=["remove-input"]
+from alukit import exercises
+
+_w = torch.randn(1, 200, 200, generator=torch.Generator().manual_seed(1))
+for _ in range(40):  # the published rule, applied until nothing changes
+    sparsity.faithful_prune_(_w, cfg_mp["faithful"].prune_amount)
+exercises.record("ch3-mp-limit", 100 * float((_w == 0).float().mean()), tol=0.1)
+
+# %% [markdown]
+# ```{solution-start} ex-ch3-mp
+# :class: dropdown
+# ```
+
+# %%
+a = cfg_mp["faithful"].prune_amount
+z = [0.0]
+for _ in range(4):
+    z.append(a * (1 + z[-1]))  # zeros already sorted first: Z + a(N + Z) - Z new zeros
+closed = [a * (1 - a**k) / (1 - a) for k in range(5)]
+remaining = [1 - (1 - a) ** k for k in range(5)]
+steps_table = pd.DataFrame({"recursion z_k [%]": 100 * np.array(z), "closed form [%]": 100 * np.array(closed),
+                            "measured, published rule [%]": curve["faithful"],
+                            "25 % of the remaining [%]": 100 * np.array(remaining)},
+                           index=pd.Index(range(5), name="prunes"))
+glue("ex3_z4", 100 * z[-1], display=False)
+glue("ex3_limit", 100 * a / (1 - a), display=False)
+glue("ex3_remaining", 100 * remaining[-1], display=False)
+exercises.check("ch3-mp-limit", 100 * a / (1 - a))
+steps_table
+
+# %% [markdown]
+# The zeros sort first, so the threshold index $\lfloor (N+Z)a \rfloor$ counts them: the
+# step zeroes $(N+Z)a$ weights in total, of which only $(N+Z)a - Z$ are new. Hence
+# $z_{k+1} = a(1 + z_k)$, so $z_k = a(1-a^k)/(1-a)$: 25 %, 31.25 %, 32.8 %,
+# {glue:text}`ex3_z4:.1f` %, a geometric series that converges to $a/(1-a)$ =
+# {glue:text}`ex3_limit:.2f` %. Each prune adds a quarter of the *previous* increment
+# instead of a quarter of the remaining weights, which would give $1-(1-a)^4$ =
+# {glue:text}`ex3_remaining:.1f` %.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Predict, then run: Another prune amount
+# :label: ex-ch3-amount
+#
+# Predict the zero fraction after four prunes with the published rule and with iterative
+# pruning when each prune takes `mp_amount` = 0.5 instead of 0.25. Then run:
+#
+# `python -m alukit book --only 03_methods -p mp_amount 0.5`
+#
+# Check your prediction for the published rule (in %) at the `mp_amount` you ran:
+# `exercises.check("ch3-mp-amount", your_prediction)`. Is there an amount at which the
+# two rules agree?
+# ````
+
+# %% tags=["remove-input"]
+if not 0 < mp_amount < 1:
+    raise ValueError(f"mp_amount must be a fraction in (0, 1); got {mp_amount!r}")
+w_amount, mask_amount = w0.clone(), torch.ones_like(w0)
+amount_curve = {"published rule": [0.0], "iterative": [0.0]}
+for _ in steps:
+    sparsity.faithful_prune_(w_amount, mp_amount)
+    amount_curve["published rule"].append(100 * float((w_amount == 0).float().mean()))
+    mask_amount = sparsity.iterative_mask(w0, mask_amount, mp_amount)
+    amount_curve["iterative"].append(100 * float((mask_amount == 0).float().mean()))
+exercises.record("ch3-mp-amount", amount_curve["published rule"][-1], tol=0.5)
+
+# %% [markdown]
+# ```{solution-start} ex-ch3-amount
+# :class: dropdown
+# ```
+
+# %%
+k = len(steps)
+formula = {"published rule": 100 * mp_amount * (1 - mp_amount**k) / (1 - mp_amount),
+           "iterative": 100 * (1 - (1 - mp_amount) ** k)}
+amount_table = pd.DataFrame({"measured [%]": {r: c[-1] for r, c in amount_curve.items()}, "formula [%]": formula})
+glue("ex3_amount", mp_amount, display=False)
+glue("ex3_amount_published", amount_curve["published rule"][-1], display=False)
+glue("ex3_amount_iterative", amount_curve["iterative"][-1], display=False)
+exercises.check("ch3-mp-amount", formula["published rule"])
+amount_table
+
+# %% [markdown]
+# With amount $a$ = {glue:text}`ex3_amount` the published rule ends at
+# {glue:text}`ex3_amount_published:.2f` % and iterative pruning at
+# {glue:text}`ex3_amount_iterative:.2f` % (the formulas of the previous exercise:
+# $a(1-a^4)/(1-a)$ and $1-(1-a)^4$). At $a = 1/2$ the two coincide, since then
+# $a(1-a^k)/(1-a) = 1 - a^k = 1 - (1-a)^k$; below $1/2$ the published rule prunes less,
+# above it more (it saturates at 100 % once $a(1+z) \ge 1$).
+#
+# ```{solution-end}
 # ```

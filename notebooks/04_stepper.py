@@ -35,6 +35,7 @@
 profile = "paper"  # run profile: params/<profile>.yaml (defaults: the paper profile)
 variant = "faithful"  # "faithful" (as the published code) or "corrected"
 sanity_trajectories = 3  # test trajectories for the true-model check
+euler_substeps = 2  # exercise "halve the Euler step": Euler steps per sample (2: ΔT/2)
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -176,4 +177,167 @@ plt.close(fig)
 # tables, the dashed line the divergence threshold. The rollout counts as diverged at
 # a horizon as soon as any state's curve is above the threshold there. The paper defines
 # the metric in words only.
+# ```
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise names the command that runs it: `python -m alukit book --only 04_stepper
+# -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
+# notebook: `papermill 04_stepper.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
+# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# the value computed in your own run.
+#
+# ````{exercise} Predict, then run: Halve the Euler step
+# :label: ex-ch4-euler
+#
+# Roll the true model out again, now with `euler_substeps` Euler steps of
+# $\Delta T/$`euler_substeps` per sample (inputs held over the sample). Predict by
+# which factor the largest deviation from the RK4 data (here
+# {glue:text}`sanity_worst:.4f` standard deviations with one step per sample) shrinks
+# when the step is halved. Then run:
+#
+# `python -m alukit book --only 04_stepper -p euler_substeps 2` (and `4`)
+#
+# Check your predicted factor for halving: `exercises.check("ch4-euler-halved", your_factor)`.
+# ````
+
+# %% tags=["remove-input"]
+from alukit import exercises
+
+if not (isinstance(euler_substeps, int) and euler_substeps >= 1):
+    raise ValueError(f"euler_substeps must be a positive integer; got {euler_substeps!r}")
+
+
+def euler_true(substeps):
+    """Euler rollout of cell.rhs with `substeps` steps of dt/substeps per sample: (n, T, 8)."""
+    h = dt / substeps
+    x = [test[:, 0, : cell.N_STATES]]
+    for t in range(test.shape[1] - 1):
+        nxt, u = x[-1], test[:, t, cell.N_STATES :]
+        for _ in range(substeps):
+            nxt = nxt + h * cell.rhs(nxt, u)
+        x.append(nxt)
+    return np.stack(x, 1)
+
+
+def deviation(rollout):
+    """Largest |rollout - data| over trajectories, samples and states, in state standard deviations."""
+    return float((np.abs(rollout - test[..., : cell.N_STATES]) / sigma).max())
+
+
+worst_by_substeps = {1: deviation(euler_true(1))}
+for n_sub in sorted({2, euler_substeps}):
+    worst_by_substeps[n_sub] = deviation(euler_true(n_sub))
+exercises.record("ch4-euler-halved", worst_by_substeps[1] / worst_by_substeps[2], tol=0.2)
+
+# %% [markdown]
+# ```{solution-start} ex-ch4-euler
+# :class: dropdown
+# ```
+
+# %%
+euler_table = pd.DataFrame({"Euler step [s]": [dt / k for k in worst_by_substeps],
+                            "largest deviation [σ]": list(worst_by_substeps.values())},
+                           index=pd.Index(list(worst_by_substeps), name="steps per sample"))
+euler_table["factor against one step"] = euler_table["largest deviation [σ]"].iloc[0] / euler_table["largest deviation [σ]"]
+glue("ex4_halved", worst_by_substeps[1] / worst_by_substeps[2], display=False)
+glue("ex4_substeps", euler_substeps, display=False)
+glue("ex4_factor", worst_by_substeps[1] / worst_by_substeps[euler_substeps], display=False)
+exercises.check("ch4-euler-halved", 2.0)
+euler_table
+
+# %% [markdown]
+# Euler's method is first-order: its local error per step is $O(h^2)$ and, over a fixed
+# time span, the global error is $O(h)$. Halving the step halves the deviation — the
+# measured factor is {glue:text}`ex4_halved:.3f` — and {glue:text}`ex4_substeps` steps
+# per sample shrink it by {glue:text}`ex4_factor:.2f`. (With one step per sample this
+# rollout matches `stepper.rollout` of the true model above.) A trained network, by
+# contrast, learns the secant over one ΔT (chapter 2): it is exact only with exactly one
+# Euler step per sample, so sub-stepping a network's rollout would not help it.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Derive: Can a diverged rollout recover?
+# :label: ex-ch4-recover
+#
+# $e_s(L)$ is a running mean. Show that a rollout which has diverged at $L_1$ can count
+# as not diverged at a later horizon $L_2$, and find the largest $\max_s e_s(L_1)$ (as a
+# multiple of the threshold) for which that is still possible. Why can a rollout that
+# produced NaN never recover? Then count, over all sixteen configurations of this
+# build's results, the rollouts that diverged at 1000 ΔT but not at 2500 ΔT.
+#
+# Run: the cell below. Check your count: `exercises.check("ch4-recovered", your_count)`.
+# ````
+
+# %% tags=["remove-input"]
+study = reproduce.results(profile, variant)
+_k1, _k2 = study.horizons.index(1000), study.horizons.index(2500)
+exercises.record("ch4-recovered", sum(int((metrics.diverged(e[_k1]) & ~metrics.diverged(e[_k2])).sum())
+                                      for e in study.errors.values()), tol=0)
+
+# %% [markdown]
+# ```{solution-start} ex-ch4-recover
+# :class: dropdown
+# ```
+
+# %%
+k1, k2 = study.horizons.index(1000), study.horizons.index(2500)
+recovered = {c: int((metrics.diverged(e[k1]) & ~metrics.diverged(e[k2])).sum()) for c, e in study.errors.items()}
+glue("ex4_recovered", sum(recovered.values()), display=False)
+glue("ex4_rollouts", sum(e.shape[1] * e.shape[2] for e in study.errors.values()), display=False)
+glue("ex4_bound", 2500 / 1000, display=False)
+exercises.check("ch4-recovered", sum(recovered.values()))
+pd.Series(recovered, name="recovered between 1000 and 2500 ΔT")
+
+# %% [markdown]
+# Splitting the mean at $L_1$, $e_s(L_2) = \frac{L_1}{L_2} e_s(L_1) + \frac{1}{L_2}\sum_{L_1 \le t < L_2}
+# |\hat x_{t,s} - x_{t,s}|/\sigma_s \ge \frac{L_1}{L_2} e_s(L_1)$. A rollout that came back
+# to the true trajectory after $L_1$ can therefore drop below the threshold at $L_2$ if
+# its worst state had $e_s(L_1)$ below $L_2/L_1$ = {glue:text}`ex4_bound:.1f` times the
+# threshold; a NaN is counted as {glue:text}`nan_value`, which no later average can bring
+# back under the threshold. In this build's results {glue:text}`ex4_recovered` of the
+# {glue:text}`ex4_rollouts` rollouts recovered between 1000 and 2500 ΔT, which is why a
+# column of Table 2 can be smaller than the one before it.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Extend: Another divergence threshold
+# :label: ex-ch4-threshold
+#
+# The threshold {glue:text}`threshold` is a choice. Recompute the percentage of diverged
+# rollouts at {glue:text}`last` ΔT for every configuration with half and with twice the
+# threshold (from `study.errors`, arrays `(horizons, models, trajectories, 8)`), and say
+# whether the order of the configurations depends on it. Run: write the code in a new
+# cell after this one (`study` holds this build's results), or re-run the chapter with
+# `python -m alukit book --only 04_stepper -p variant corrected` to ask the same of the
+# corrected variant.
+# ````
+
+# %% [markdown]
+# ```{solution-start} ex-ch4-threshold
+# :class: dropdown
+# ```
+
+# %%
+factors = (0.5, 1.0, 2.0)
+by_threshold = pd.DataFrame({f"{f:g} × threshold": {paper.LABELS[c]: 100 * float((e[-1].max(-1) > f * metrics.THRESHOLD).mean())
+                                                   for c, e in study.errors.items()} for f in factors})
+ranks = by_threshold.rank(method="average")
+glue("ex4_rank_corr_low", float(ranks.iloc[:, 0].corr(ranks.iloc[:, 1])), display=False)
+glue("ex4_rank_corr_high", float(ranks.iloc[:, 2].corr(ranks.iloc[:, 1])), display=False)
+by_threshold.round(1)
+
+# %% [markdown]
+# A lower threshold can only count more rollouts as diverged and a higher one fewer;
+# rollouts that blow up (NaN or far off) exceed every threshold and do not move. Whether
+# the order of the configurations moves is measured by the rank correlation of each
+# column with the default one (1: the same order): {glue:text}`ex4_rank_corr_low:.2f` at
+# half and {glue:text}`ex4_rank_corr_high:.2f` at twice the threshold.
+#
+# ```{solution-end}
 # ```

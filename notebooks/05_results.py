@@ -28,6 +28,7 @@
 # %% tags=["parameters", "hide-cell"]
 profile = "paper"  # run profile: params/<profile>.yaml (defaults: the paper profile)
 variant = "faithful"  # "faithful" (as the published code) or "corrected"
+l1_factor = 10.0  # exercise "a stronger L1 penalty": multiplier of the L1 configuration's λ
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -430,4 +431,185 @@ glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(ax
 #
 # **Every comparison.** Statistic of A ("better") minus statistic of B ("worse") with
 # its 95 % bootstrap interval; "not run" where a configuration or horizon is missing.
+# ```
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise names the command that runs it: `python -m alukit book --only 05_results
+# -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
+# notebook: `papermill 05_results.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
+# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# the value computed in your own run. The training runs below are small (at most three
+# models of one configuration) and cached.
+#
+# ````{exercise} Predict, then run: A stronger L1 penalty
+# :label: ex-ch5-lambda
+#
+# The L1 configuration adds $\lambda \sum |w|$ to the loss with $\lambda = 10^{-4}$. Predict
+# what happens to its divergence at 2500 ΔT, its training loss and the size of its
+# weights when $\lambda$ is ten times larger. Then run (the cell below trains the L1
+# configuration with $\lambda \times$ `l1_factor` and rolls it out):
+#
+# `python -m alukit book --only 05_results -p l1_factor 10`
+#
+# Check your predicted divergence at 2500 ΔT (in %, within 10 points):
+# `exercises.check("ch5-l1-lambda", your_prediction)`.
+# ````
+
+# %% tags=["remove-input"]
+from alukit import config as configs, data, exercises, stepper, train
+
+if not (isinstance(l1_factor, (int, float)) and l1_factor > 0):
+    raise ValueError(f"l1_factor must be a number > 0; got {l1_factor!r}")
+sets = data.profile_datasets(profile)
+dt = float(profiles.load(profile)["dt"])
+n_ex = min(3, int(E))  # models per exercise run: members 0..n_ex-1 of the chapter's ensembles
+l1_cfg = configs.make_config("l1", variant)
+strong = train.train(configs.make_config("l1", variant, l1=l1_cfg.l1 * l1_factor), variant, profile, models=n_ex,
+                     progress=False)
+strong_errors = reproduce.evaluate(strong, variant, sets, dt, H)["errors"]
+exercises.record("ch5-l1-lambda", float(metrics.divergence_percent(strong_errors)[H.index(2500)]), tol=10)
+
+# %% [markdown]
+# ```{solution-start} ex-ch5-lambda
+# :class: dropdown
+# ```
+
+# %%
+# the chapter's cached L1 ensemble; its first n_ex members have the strong run's seeds (a paired
+# comparison: a member trains the same alone or in an ensemble of any size)
+weak = train.train("l1", variant, profile, progress=False)
+
+
+def small_weights(run, below=1e-3):
+    """% of the weights (not biases) of members 0..n_ex-1 with |w| below `below`."""
+    ws = [layer.weight.detach()[:n_ex] for layer in run.ensemble.layers]
+    return 100 * float(sum((w.abs() < below).sum() for w in ws) / sum(w.numel() for w in ws))
+
+
+lambda_table = pd.DataFrame({
+    f"λ = {l1_cfg.l1:g}": [*metrics.divergence_percent(res.errors["l1"][:, :n_ex]), float(np.mean(weak.final_train_loss[:n_ex])),
+                           small_weights(weak)],
+    f"λ = {l1_cfg.l1 * l1_factor:g}": [*metrics.divergence_percent(strong_errors), float(np.mean(strong.final_train_loss)),
+                                       small_weights(strong)],
+}, index=[f"diverged at {h} ΔT [%]" for h in H] + ["training MSE", "weights with |w| < 1e-3 [%]"])
+glue("ex5_factor", float(l1_factor), display=False)
+glue("ex5_div_weak", float(lambda_table.iloc[H.index(2500), 0]), display=False)
+glue("ex5_div_strong", float(lambda_table.iloc[H.index(2500), 1]), display=False)
+glue("ex5_small_weak", float(lambda_table.iloc[-1, 0]), display=False)
+glue("ex5_small_strong", float(lambda_table.iloc[-1, 1]), display=False)
+glue("ex5_n", n_ex, display=False)
+lambda_table.round(4)
+
+# %% [markdown]
+# With $\lambda$ × {glue:text}`ex5_factor:g` the {glue:text}`ex5_n` L1 models diverge in
+# {glue:text}`ex5_div_strong:.1f` % of their rollouts at 2500 ΔT, against
+# {glue:text}`ex5_div_weak:.1f` % for the same models (same seeds) with the chapter's
+# $\lambda$. The penalty pulls weights towards zero — {glue:text}`ex5_small_strong:.1f` %
+# of them end below $10^{-3}$ in magnitude, against {glue:text}`ex5_small_weak:.1f` % —
+# and raises the training loss: a stronger penalty trades fit for smaller weights. L1
+# under Adam makes weights small but not exactly zero, which is why the paper's Table 4
+# lists 0 % sparsity for L1. Whether the trade pays off in the rollouts is what the
+# first row of the table shows.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Extend: A sixth method, pruning after training
+# :label: ex-ch5-sixth
+#
+# Add a sixth sparsity method that needs no change to training: take the trained L1
+# models, zero the half of each layer's weights with the smallest magnitude (one shot,
+# after training) and roll the pruned models out. Compare its divergence with L1 and
+# with magnitude pruning + L1. Use `stepper.StackedMLP.from_ensemble`,
+# `stepper.rollout`, `reproduce.rollout_normalizers` and `metrics.state_errors`; write
+# the code in a new cell after this one.
+# ````
+
+# %% [markdown]
+# ```{solution-start} ex-ch5-sixth
+# :class: dropdown
+# ```
+
+# %%
+import torch
+
+PRUNE = 0.5  # fraction of each layer's weights set to zero
+l1_run = train.train("l1", variant, profile, progress=False)  # the chapter's cached L1 ensemble
+mlp = stepper.StackedMLP.from_ensemble(l1_run.ensemble)
+pruned_layers = []
+for w, b in mlp.layers:  # w: (E, n_in, n_out)
+    cut = torch.quantile(w.abs().reshape(w.shape[0], -1), PRUNE, dim=1)  # per model
+    pruned_layers.append(torch.where(w.abs() < cut[:, None, None], torch.zeros_like(w), w))
+pruned = stepper.StackedMLP(pruned_layers, [b for _, b in mlp.layers])
+x_n, y_n = reproduce.rollout_normalizers(l1_run, variant, sets, dt)
+pred = stepper.rollout(pruned, sets.test, x_n, y_n, dt)
+pruned_errors = metrics.state_errors(pred, sets.test, np.asarray(x_n.std[:8], np.float64), H)
+sixth = pd.DataFrame({"L1": res.table2.loc["l1", H], "L1, half pruned after training": metrics.divergence_percent(pruned_errors),
+                      "MP + L1": res.table2.loc["mp+l1", H]}).T
+sixth.columns = [f"{h} ΔT" for h in H]
+glue("ex5_sixth_div", float(metrics.divergence_percent(pruned_errors)[H.index(2500)]), display=False)
+glue("ex5_sixth_l1", float(res.table2.loc["l1", 2500]), display=False)
+glue("ex5_sixth_mp", float(res.table2.loc["mp+l1", 2500]), display=False)
+glue("ex5_sixth_sparsity", 100 * float(sum((w == 0).sum() for w in pruned_layers) / sum(w.numel() for w in pruned_layers)),
+     display=False)
+sixth.round(1)
+
+# %% [markdown]
+# One-shot pruning leaves {glue:text}`ex5_sixth_sparsity:.1f` % of the weights at zero
+# without any retraining. At 2500 ΔT the pruned L1 models diverge in
+# {glue:text}`ex5_sixth_div:.1f` % of their rollouts, against {glue:text}`ex5_sixth_l1:.1f`
+# % before pruning and {glue:text}`ex5_sixth_mp:.1f` % for magnitude pruning + L1, which
+# prunes during training and lets the biases adapt. Whether the weights that L1 made
+# small can be removed without changing the learnt dynamics is exactly what the rollouts
+# measure. Compare `PRUNE` with the share of weights below $10^{-3}$ in the previous
+# exercise, try smaller values, or the same on the dense models.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Derive: What one rollout is worth
+# :label: ex-ch5-resolution
+#
+# Each percentage of Table 2 counts diverged rollouts among models × test trajectories.
+# By how many points does one rollout move a percentage in this build? Treating the
+# rollouts as independent, what is the standard error of a measured 10 % (binomial), and
+# what does that say about comparing two configurations whose percentages differ by 5
+# points? (The bootstrap intervals of the figures resample models and trajectories
+# instead, which also accounts for rollouts of one model being alike.)
+#
+# Run: the cell below. Check the points per rollout:
+# `exercises.check("ch5-one-rollout", your_answer)`.
+# ````
+
+# %% tags=["remove-input"]
+exercises.record("ch5-one-rollout", 100 / (E * n), tol=0.01)
+
+# %% [markdown]
+# ```{solution-start} ex-ch5-resolution
+# :class: dropdown
+# ```
+
+# %%
+N = int(E * n)
+step = 100 / N
+se_10 = float(100 * np.sqrt(0.1 * 0.9 / N))
+glue("ex5_step", step, display=False)
+glue("ex5_se", se_10, display=False)
+glue("ex5_N", N, display=False)
+exercises.check("ch5-one-rollout", step)
+print(f"{N} rollouts: one rollout = {step:.3g} points; standard error of 10 %: {se_10:.2g} points")
+
+# %% [markdown]
+# With {glue:text}`ex5_N` rollouts per configuration, one rollout is 100/{glue:text}`ex5_N`
+# = {glue:text}`ex5_step:.3g` points. The binomial standard error of a 10 % rate is
+# $100\sqrt{0.1 \cdot 0.9 / N}$ = {glue:text}`ex5_se:.2g` points, so two configurations
+# 5 points apart are distinguishable only when that error is well below 5 points; a
+# 95 % interval is about ±2 standard errors. Rollouts of one model are correlated, so the
+# bootstrap intervals of the figures, which resample models too, are wider still.
+#
+# ```{solution-end}
 # ```

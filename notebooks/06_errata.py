@@ -327,3 +327,114 @@ for i, (key, row) in enumerate(verdicts.iterrows(), start=1):
 # **The paper's conclusions under both variants.** The tests behind each verdict are in
 # the last table of {doc}`05_results` (faithful); the corrected variant uses the same tests.
 # ```
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise names the command that runs it: `python -m alukit book --only 06_errata
+# -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
+# notebook: `papermill 06_errata.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
+# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# the value computed in your own run.
+#
+# ````{exercise} Derive: What still trains after the first prune
+# :label: ex-ch6-frozen
+#
+# In the published code (defect 1) the magnitude-pruned network's weight matrices stop
+# training after the first prune; only its biases keep learning. The network has 13
+# inputs, four hidden layers of 64 units and 8 outputs, a bias on every unit. What
+# percentage of its parameters still trains after the first prune?
+#
+# Run: the cell below. Check (in %): `exercises.check("ch6-mp-trainable", your_answer)`.
+# ````
+
+# %% tags=["remove-input"]
+from alukit import config as configs, exercises
+
+_dims = configs.make_config("mp", "faithful").dims
+_w = sum(a * b for a, b in zip(_dims[:-1], _dims[1:]))
+exercises.record("ch6-mp-trainable", 100 * sum(_dims[1:]) / (_w + sum(_dims[1:])), tol=0.05)
+
+# %% [markdown]
+# ```{solution-start} ex-ch6-frozen
+# :class: dropdown
+# ```
+
+# %%
+dims = configs.make_config("mp", "faithful").dims
+n_weights = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+n_biases = sum(dims[1:])
+trainable = 100 * n_biases / (n_weights + n_biases)
+glue("ex6_weights", n_weights, display=False)
+glue("ex6_biases", n_biases, display=False)
+glue("ex6_trainable", trainable, display=False)
+exercises.check("ch6-mp-trainable", trainable)
+print(f"{dims}: {n_weights} weights, {n_biases} biases -> {trainable:.2f} % still train")
+
+# %% [markdown]
+# The weights number $13\cdot 64 + 3\cdot 64^2 + 64 \cdot 8$ = {glue:text}`ex6_weights:,`,
+# the biases $4 \cdot 64 + 8$ = {glue:text}`ex6_biases`, so after the first prune only
+# {glue:text}`ex6_trainable:.2f` % of the parameters learn. The faithful MP models are
+# therefore whatever the network had learnt by its first prune, pruned four times, with
+# the biases adjusting: chapter {doc}`03_methods` shows their training loss flatten from
+# that epoch on.
+#
+# ```{solution-end}
+# ```
+
+# %% [markdown]
+# ````{exercise} Extend: Fix one defect at a time
+# :label: ex-ch6-one-defect
+#
+# The corrected variant fixes all defects at once. Fix only defect 4: roll the *faithful*
+# dense, L1 and magnitude-pruned models out with their training statistics instead of
+# the test set's, measure the errors in the same units as the faithful variant, and
+# compare the divergence at {glue:text}`last` ΔT with the faithful row. Which share of
+# the difference between the variants does this one defect explain? Use
+# `train.train(NAME, "faithful", profile)` (cached), `stepper.rollout`,
+# `reproduce.rollout_normalizers` and `metrics.state_errors`. Run: write the code in a
+# new cell after this one (`res` holds both variants' results).
+# ````
+
+# %% [markdown]
+# ```{solution-start} ex-ch6-one-defect
+# :class: dropdown
+# ```
+
+# %%
+from alukit import data, profiles, stepper
+
+sets = data.profile_datasets(profile)
+dt = float(profiles.load(profile)["dt"])
+horizons = list(res["faithful"].horizons)
+rows = {}
+for c in ("dense", "l1", "mp"):
+    run = train.train(c, "faithful", profile, progress=False)
+    x_test, _ = reproduce.rollout_normalizers(run, "faithful", sets, dt)
+    sigma = np.asarray(x_test.std[:8], np.float64)  # the faithful variant's error unit
+    pred = stepper.rollout(stepper.StackedMLP.from_ensemble(run.ensemble), sets.test, run.x_norm, run.y_norm, dt)
+    only_4 = metrics.state_errors(pred, sets.test, sigma, horizons)
+    rows[paper.LABELS[c]] = {"faithful": float(res["faithful"].table2.loc[c, last]),
+                             "faithful, defect 4 fixed": float(metrics.divergence_percent(only_4)[-1]),
+                             "corrected": float(res["corrected"].table2.loc[c, last])}
+one_defect = pd.DataFrame(rows).T
+glue("ex6_dense_f", float(one_defect.iloc[0, 0]), display=False)
+glue("ex6_dense_4", float(one_defect.iloc[0, 1]), display=False)
+glue("ex6_dense_c", float(one_defect.iloc[0, 2]), display=False)
+glue("ex6_mp_f", float(one_defect.iloc[2, 0]), display=False)
+glue("ex6_mp_4", float(one_defect.iloc[2, 1]), display=False)
+glue("ex6_mp_c", float(one_defect.iloc[2, 2]), display=False)
+one_defect.round(1)
+
+# %% [markdown]
+# Diverged rollouts at {glue:text}`last` ΔT (%). For the dense models, fixing only the
+# rollout normalisation moves the faithful {glue:text}`ex6_dense_f:.1f` % to
+# {glue:text}`ex6_dense_4:.1f` % (corrected: {glue:text}`ex6_dense_c:.1f` %); for
+# magnitude pruning from {glue:text}`ex6_mp_f:.1f` % to {glue:text}`ex6_mp_4:.1f` %
+# (corrected: {glue:text}`ex6_mp_c:.1f` %). What remains of the gap to the corrected
+# column comes from the other defects — for MP above all the frozen weights — and from
+# the error unit: the corrected variant measures errors in training, not test, standard
+# deviations.
+#
+# ```{solution-end}
+# ```
