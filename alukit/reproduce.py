@@ -48,7 +48,8 @@ STAGES = ("data", "training", "rollouts", "metrics")
 N_BOOT = 2000
 EXAMPLE_TRAJECTORY = 0  # the test trajectory whose rollouts are kept for Figs. 4 and 5
 EXAMPLE_CONFIGS = ("l1", "str")  # Figs. 4 and 5: the configurations whose example rollouts are kept
-INSPECTED_CONFIGS = ("str", "dsr+l1")  # trained models the chapters look inside (ch. 3 STR layer, ch. 6 DSR + L1)
+# trained models the chapters look inside: ch. 3 the STR layer, ch. 6 DSR + L1 and (exercise) dense, L1, MP rolled out anew
+INSPECTED_CONFIGS = ("dense", "l1", "mp", "str", "dsr+l1")
 FORMAT = 2  # version of the folder layout below; load() refuses folders of another format
 FILES = {
     "table2.csv": "Table 2: % of rollouts diverged; one row per configuration (`config`), one column per horizon "
@@ -552,6 +553,16 @@ def example_rollouts(config: str, profile: str = "quick", variant: str = "faithf
     if config not in res.rollouts["pred"]:
         raise ValueError(f"config must be one of {', '.join(res.rollouts['pred'])} (EXAMPLE_CONFIGS); got {config!r}")
     return res.rollouts["true"], res.rollouts["pred"][config], res.rollouts["sigma"][config]
+
+
+def stacked_model(res: Results, config: str) -> stepper.StackedMLP:
+    """The trained ensemble of ``config`` (one of :data:`INSPECTED_CONFIGS`) from ``models.npz``, for rollouts."""
+    arrays = res.models.get(config)
+    if arrays is None:
+        raise ValueError(f"config must be one of {', '.join(res.models)} (INSPECTED_CONFIGS); got {config!r}")
+    n_layers = len(arrays["dims"]) - 1
+    return stepper.StackedMLP([arrays[f"weight{i}"] for i in range(n_layers)],
+                              [arrays.get(f"bias{i}") for i in range(n_layers)])
 
 
 def profile_values(profile) -> dict:

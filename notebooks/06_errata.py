@@ -391,8 +391,8 @@ print(f"{dims}: {n_weights} weights, {n_biases} biases -> {trainable:.2f} % stil
 # the test set's, measure the errors in the same units as the faithful variant, and
 # compare the divergence at {glue:text}`last` ΔT with the faithful row. Which share of
 # the difference between the variants does this one defect explain? Use
-# `train.train(NAME, "faithful", profile)` (cached), `stepper.rollout`,
-# `reproduce.rollout_normalizers` and `metrics.state_errors`. Run: write the code in a
+# `reproduce.stacked_model(res["faithful"], NAME)` (the trained models, read from the
+# results), `stepper.normalizers`, `stepper.rollout` and `metrics.state_errors`. Run: write the code in a
 # new cell after this one (`res` holds both variants' results).
 # ````
 
@@ -402,17 +402,18 @@ print(f"{dims}: {n_weights} weights, {n_biases} biases -> {trainable:.2f} % stil
 # ```
 
 # %%
-from alukit import data, profiles, stepper
+from alukit import data, metrics, stepper
 
 sets = data.profile_datasets(profile)
-dt = float(profiles.load(profile)["dt"])
+dt = float(reproduce.profile_values(profile)["dt"])
 horizons = list(res["faithful"].horizons)
+x_train, y_train = stepper.normalizers("corrected", sets.train, sets.test, dt)  # the statistics the models trained with
+x_test, _ = stepper.normalizers("faithful", sets.train, sets.test, dt)
+sigma = np.asarray(x_test.std[:8], np.float64)  # the faithful variant's error unit
 rows = {}
 for c in ("dense", "l1", "mp"):
-    run = train.train(c, "faithful", profile, progress=False)
-    x_test, _ = reproduce.rollout_normalizers(run, "faithful", sets, dt)
-    sigma = np.asarray(x_test.std[:8], np.float64)  # the faithful variant's error unit
-    pred = stepper.rollout(stepper.StackedMLP.from_ensemble(run.ensemble), sets.test, run.x_norm, run.y_norm, dt)
+    model = reproduce.stacked_model(res["faithful"], c)  # the trained faithful ensemble (models.npz)
+    pred = stepper.rollout(model, sets.test, x_train, y_train, dt)
     only_4 = metrics.state_errors(pred, sets.test, sigma, horizons)
     rows[paper.LABELS[c]] = {"faithful": float(res["faithful"].table2.loc[c, last]),
                              "faithful, defect 4 fixed": float(metrics.divergence_percent(only_4)[-1]),
