@@ -50,6 +50,9 @@ EXAMPLE_TRAJECTORY = 0  # the test trajectory whose rollouts are kept for Figs. 
 EXAMPLE_CONFIGS = ("l1", "str")  # Figs. 4 and 5: the configurations whose example rollouts are kept
 # trained models the chapters look inside: ch. 3 the STR layer, ch. 6 DSR + L1 and (exercise) dense, L1, MP rolled out anew
 INSPECTED_CONFIGS = ("dense", "l1", "mp", "str", "dsr+l1")
+# chapter 5's exercise "a stronger L1 penalty": the L1 configuration with λ × this factor, its first models
+EXERCISE_L1_FACTOR = 10.0
+EXERCISE_MODELS = 3
 FORMAT = 2  # version of the folder layout below; load() refuses folders of another format
 FILES = {
     "table2.csv": "Table 2: % of rollouts diverged; one row per configuration (`config`), one column per horizon "
@@ -66,7 +69,8 @@ FILES = {
                        "(holds / does not hold / inconclusive).",
     "errors.npz": "Per-rollout, per-state normalised errors e_s(L): one array per configuration, float64 "
                   "(H, E, n_test, 8) (horizons x models x test trajectories x states), and `horizons` (H,).",
-    "training.npz": "Per-epoch training logs of every configuration: `<config>/log/<key>` for every key of the "
+    "training.npz": "Per-epoch training logs of every configuration (and of the exercise runs, `exercise_configs`): "
+                    "`<config>/log/<key>` for every key of the "
                     "trainer's log (`loss` (E, epochs) training MSE in normalised units, `lr` (epochs,), "
                     "`layer_sparsity` (E, epochs, L) fraction of zero weights per layer, `dsr_h` (E, epochs) DSR's "
                     "threshold H, and any further key such as STR thresholds); and the final models' "
@@ -77,7 +81,8 @@ FILES = {
                     "(its index in the test set), `dt` (s); per configuration of EXAMPLE_CONFIGS "
                     "`<config>/pred` float32 (E, T, 8) the E models' rollouts (NaN after a rollout blew up) and "
                     "`<config>/sigma` (8,) the state scales of the variant's metric.",
-    "models.npz": "The trained ensembles the chapters inspect (INSPECTED_CONFIGS): `<config>/weight<l>` float32 "
+    "models.npz": "The trained ensembles the chapters inspect (INSPECTED_CONFIGS and the exercise runs of "
+                  "`exercise_configs`): `<config>/weight<l>` float32 "
                   "(E, n_in, n_out) effective weights of layer l (what the model computes with), "
                   "`<config>/bias<l>` (E, 1, n_out) if the layers have biases, `<config>/raw_weight<l>` (E, n_in, "
                   "n_out) the weights before soft thresholding and `<config>/threshold` (E, L) the learned "
@@ -297,6 +302,8 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         f"({seconds['data']:.1f} s)")
     t = time.perf_counter()
     trained = train.train_all(profile, variant, progress=progress, names=tuple(configs))  # 2 processes on 2 cores
+    extra = {name: train.train(cfg, variant, profile, models=n, progress=progress)
+             for name, (cfg, n) in exercise_configs(variant).items()}
     seconds["training"] = time.perf_counter() - t
     errors, sparsity, examples = {}, {}, {}
     for c in configs:
@@ -309,11 +316,11 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         say(f"{c}: trained ({trained[c].seconds:.0f} s), rolled out; "
             f"diverged at {horizons[-1]}: {metrics.divergence_percent(ev['errors'])[-1]:.1f} %")
 
-    logs, skipped = training_arrays(trained)
+    logs, skipped = training_arrays({**trained, **extra})
     cache.save_npz(out_dir / "training.npz", **logs)
     cache.save_npz(out_dir / "rollouts.npz", true=sets.test[EXAMPLE_TRAJECTORY], trajectory=np.array(EXAMPLE_TRAJECTORY),
                    dt=np.array(dt), **examples)
-    cache.save_npz(out_dir / "models.npz", **model_arrays(trained))
+    cache.save_npz(out_dir / "models.npz", **model_arrays({**trained, **extra}, INSPECTED_CONFIGS + tuple(extra)))
     cache.write_text(out_dir / "README.md", folder_readme(profile, variant))
     provenance = {
         "profile": str(profile), "variant": variant, "configs": list(configs),
@@ -325,7 +332,7 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         "evaluation_version": _version(),
         "training_version": train.CODE_VERSION,
         # each distinct run's own training time, from its record (also when it was cached before this command)
-        "training_run_seconds": round(sum({r.key: r.seconds for r in trained.values()}.values()), 1),
+        "training_run_seconds": round(sum({r.key: r.seconds for r in [*trained.values(), *extra.values()]}.values()), 1),
         "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
         "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
         "format": FORMAT,
@@ -553,6 +560,17 @@ def example_rollouts(config: str, profile: str = "quick", variant: str = "faithf
     if config not in res.rollouts["pred"]:
         raise ValueError(f"config must be one of {', '.join(res.rollouts['pred'])} (EXAMPLE_CONFIGS); got {config!r}")
     return res.rollouts["true"], res.rollouts["pred"][config], res.rollouts["sigma"][config]
+
+
+def exercise_configs(variant: str) -> dict:
+    """``{name: (Config, models)}``: the extra runs the chapters' exercises read from the results
+    (``training.npz``, ``models.npz``), e.g. ``"l1x10"``: the L1 configuration with λ ×
+    :data:`EXERCISE_L1_FACTOR`, members 0..:data:`EXERCISE_MODELS` − 1 (the chapter's L1 seeds)."""
+    from .config import make_config
+
+    base = make_config("l1", variant)
+    name = f"l1x{EXERCISE_L1_FACTOR:g}"
+    return {name: (make_config("l1", variant, l1=base.l1 * EXERCISE_L1_FACTOR), EXERCISE_MODELS)}
 
 
 def stacked_model(res: Results, config: str) -> stepper.StackedMLP:

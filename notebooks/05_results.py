@@ -440,8 +440,9 @@ glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(ax
 # -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
 # notebook: `papermill 05_results.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
 # number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
-# the value computed in your own run. The training runs below are small (at most three
-# models of one configuration) and cached.
+# the value computed in your own run. The book's build trains nothing: the exercise runs
+# it shows were made by `python -m alukit reproduce`; a parameter value it did not run
+# trains at most three models of one configuration (cached).
 #
 # ````{exercise} Predict, then run: A stronger L1 penalty
 # :label: ex-ch5-lambda
@@ -458,17 +459,27 @@ glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(ax
 # ````
 
 # %% tags=["remove-input"]
-from alukit import config as configs, data, exercises, stepper, train
+from alukit import config as configs, data, exercises, stepper
 
 if not (isinstance(l1_factor, (int, float)) and l1_factor > 0):
     raise ValueError(f"l1_factor must be a number > 0; got {l1_factor!r}")
 sets = data.profile_datasets(profile)
 dt = float(profiles.load(profile)["dt"])
-n_ex = min(3, int(E))  # models per exercise run: members 0..n_ex-1 of the chapter's ensembles
+n_ex = min(reproduce.EXERCISE_MODELS, int(E))  # models per exercise run: members 0..n_ex-1 of the chapter's ensembles
 l1_cfg = configs.make_config("l1", variant)
-strong = train.train(configs.make_config("l1", variant, l1=l1_cfg.l1 * l1_factor), variant, profile, models=n_ex,
-                     progress=False)
-strong_errors = reproduce.evaluate(strong, variant, sets, dt, H)["errors"]
+x_n, y_n = stepper.normalizers(variant, sets.train, sets.test, dt)  # what the variant rolls out with
+sigma = np.asarray(x_n.std[:8], np.float64)  # the variant's error unit
+strong_name = f"l1x{l1_factor:g}"
+if strong_name in res.models:  # the factor `python -m alukit reproduce` ran: read from the results
+    strong_model = reproduce.stacked_model(res, strong_name)
+    strong_loss = res.training[strong_name]["final"]["train_loss"]
+else:  # another factor: your own run (trains n_ex models, cached)
+    from alukit import train
+
+    run = train.train(configs.make_config("l1", variant, l1=l1_cfg.l1 * l1_factor), variant, profile, models=n_ex,
+                      progress=False)
+    strong_model, strong_loss = stepper.StackedMLP.from_ensemble(run.ensemble), run.final_train_loss
+strong_errors = metrics.state_errors(stepper.rollout(strong_model, sets.test, x_n, y_n, dt), sets.test, sigma, H)
 exercises.record("ch5-l1-lambda", float(metrics.divergence_percent(strong_errors)[H.index(2500)]), tol=10)
 
 # %% [markdown]
@@ -477,22 +488,23 @@ exercises.record("ch5-l1-lambda", float(metrics.divergence_percent(strong_errors
 # ```
 
 # %%
-# the chapter's cached L1 ensemble; its first n_ex members have the strong run's seeds (a paired
+# the chapter's L1 ensemble (models.npz); its first n_ex members have the strong run's seeds (a paired
 # comparison: a member trains the same alone or in an ensemble of any size)
-weak = train.train("l1", variant, profile, progress=False)
+weak_model = reproduce.stacked_model(res, "l1")
+weak_loss = res.training["l1"]["final"]["train_loss"]
 
 
-def small_weights(run, below=1e-3):
+def small_weights(model, below=1e-3):
     """% of the weights (not biases) of members 0..n_ex-1 with |w| below `below`."""
-    ws = [layer.weight.detach()[:n_ex] for layer in run.ensemble.layers]
+    ws = [w[:n_ex] for w, _ in model.layers]
     return 100 * float(sum((w.abs() < below).sum() for w in ws) / sum(w.numel() for w in ws))
 
 
 lambda_table = pd.DataFrame({
-    f"λ = {l1_cfg.l1:g}": [*metrics.divergence_percent(res.errors["l1"][:, :n_ex]), float(np.mean(weak.final_train_loss[:n_ex])),
-                           small_weights(weak)],
-    f"λ = {l1_cfg.l1 * l1_factor:g}": [*metrics.divergence_percent(strong_errors), float(np.mean(strong.final_train_loss)),
-                                       small_weights(strong)],
+    f"λ = {l1_cfg.l1:g}": [*metrics.divergence_percent(res.errors["l1"][:, :n_ex]), float(np.mean(weak_loss[:n_ex])),
+                           small_weights(weak_model)],
+    f"λ = {l1_cfg.l1 * l1_factor:g}": [*metrics.divergence_percent(strong_errors), float(np.mean(strong_loss[:n_ex])),
+                                       small_weights(strong_model)],
 }, index=[f"diverged at {h} ΔT [%]" for h in H] + ["training MSE", "weights with |w| < 1e-3 [%]"])
 glue("ex5_factor", float(l1_factor), display=False)
 glue("ex5_div_weak", float(lambda_table.iloc[H.index(2500), 0]), display=False)
@@ -523,8 +535,8 @@ lambda_table.round(4)
 # Add a sixth sparsity method that needs no change to training: take the trained L1
 # models, zero the half of each layer's weights with the smallest magnitude (one shot,
 # after training) and roll the pruned models out. Compare its divergence with L1 and
-# with magnitude pruning + L1. Use `stepper.StackedMLP.from_ensemble`,
-# `stepper.rollout`, `reproduce.rollout_normalizers` and `metrics.state_errors`; write
+# with magnitude pruning + L1. Use `reproduce.stacked_model(res, "l1")` (the trained
+# models), `stepper.rollout`, `stepper.normalizers` and `metrics.state_errors`; write
 # the code in a new cell after this one.
 # ````
 
@@ -537,16 +549,14 @@ lambda_table.round(4)
 import torch
 
 PRUNE = 0.5  # fraction of each layer's weights set to zero
-l1_run = train.train("l1", variant, profile, progress=False)  # the chapter's cached L1 ensemble
-mlp = stepper.StackedMLP.from_ensemble(l1_run.ensemble)
+mlp = reproduce.stacked_model(res, "l1")  # the chapter's trained L1 ensemble (models.npz)
 pruned_layers = []
 for w, b in mlp.layers:  # w: (E, n_in, n_out)
     cut = torch.quantile(w.abs().reshape(w.shape[0], -1), PRUNE, dim=1)  # per model
     pruned_layers.append(torch.where(w.abs() < cut[:, None, None], torch.zeros_like(w), w))
 pruned = stepper.StackedMLP(pruned_layers, [b for _, b in mlp.layers])
-x_n, y_n = reproduce.rollout_normalizers(l1_run, variant, sets, dt)
 pred = stepper.rollout(pruned, sets.test, x_n, y_n, dt)
-pruned_errors = metrics.state_errors(pred, sets.test, np.asarray(x_n.std[:8], np.float64), H)
+pruned_errors = metrics.state_errors(pred, sets.test, sigma, H)
 sixth = pd.DataFrame({"L1": res.table2.loc["l1", H], "L1, half pruned after training": metrics.divergence_percent(pruned_errors),
                       "MP + L1": res.table2.loc["mp+l1", H]}).T
 sixth.columns = [f"{h} ΔT" for h in H]
