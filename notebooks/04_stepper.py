@@ -273,7 +273,7 @@ euler_table
 # ````
 
 # %% tags=["remove-input"]
-study = reproduce.results(profile, variant)
+study = reproduce.load(profile, variant)
 _k1, _k2 = study.horizons.index(1000), study.horizons.index(2500)
 exercises.record("ch4-recovered", sum(int((metrics.diverged(e[_k1]) & ~metrics.diverged(e[_k2])).sum())
                                       for e in study.errors.values()), tol=0)
