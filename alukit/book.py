@@ -556,7 +556,21 @@ def _record(profile, seconds: dict, total: float, cold: bool, cached_runs: int) 
     return {"profile": Path(str(profile)).stem, "total_seconds": round(total, 1),
             "seconds": {k: round(v, 1) for k, v in seconds.items()}, "empty_build_folder": cold,
             "training_runs_cached_at_start": cached_runs, "git_commit": git_commit(),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+            "table2": _table2_shown(profile)}
+
+
+def _table2_shown(profile) -> dict | None:
+    """The faithful Table 2 the build showed (``{config: {horizon: %}}``), so that a recorded build of a
+    profile whose results are not committed (quick) can still be quoted beside the paper profile's; None
+    if the profile's faithful results are missing."""
+    from . import reproduce
+
+    try:
+        t2 = reproduce.load(profile, "faithful", tables_only=True).table2
+    except FileNotFoundError:
+        return None
+    return {c: {str(h): round(float(v), 2) for h, v in row.items()} for c, row in t2.iterrows()}
 
 
 def recorded() -> dict[str, dict]:

@@ -163,7 +163,26 @@ def _book_builds(records: dict[str, dict]) -> list[str]:
                      f"{r['date'][:10]}, {r['machine']['cpus']} CPUs, `{_commit(r['git_commit'])}`"])
     return ["", "Book builds (`python -m alukit book --profile P --record`, written to `results/book/P.json`; "
             "ordinary builds record nothing):", "",
-            *_table(["Build", "Total", "Start", "Per notebook and HTML", "Run"], rows)]
+            *_table(["Build", "Total", "Start", "Per notebook and HTML", "Run"], rows), *_quick_table2(records)]
+
+
+def _quick_table2(records: dict[str, dict]) -> list[str]:
+    """The faithful Table 2 of each recorded non-paper build beside the paper profile's and the paper's."""
+    lines = []
+    printed = paper.table2("computed")
+    for profile, r in records.items():
+        shown = r.get("table2")
+        if profile == "paper" or not shown:
+            continue
+        ours = reproduce.load("paper", "faithful", tables_only=True).table2
+        horizons = [h for h in paper.HORIZONS if str(h) in next(iter(shown.values()))]
+        rows = [[paper.LABELS[c]] + [f"{_number(shown[c][str(h)])} / {_number(ours.loc[c, h])} / "
+                                     f"{_number(printed.loc[c, h])}" for h in horizons]
+                for c in paper.CONFIG_NAMES if c in shown and c in ours.index]
+        lines += ["", f"Table 2 of the `{profile}` profile's recorded build beside the paper profile's: % diverged, "
+                  f"{profile} / paper profile / paper (faithful variant; † rows as above).", "",
+                  *_table(["Model type", *(str(h) for h in horizons)], rows)]
+    return lines
 
 
 def _split(text: str) -> tuple[str, str, str]:
