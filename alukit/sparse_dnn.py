@@ -45,7 +45,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -161,14 +160,6 @@ def datasets(s: Setup) -> data.Datasets:
 
 # ---------------------------------------------------------------- training
 
-def _compiled(steps: int) -> bool:
-    """Compile the engine's kernel for long runs when a C++ compiler exists (``ALUKIT_COMPILE=0/1`` forces)."""
-    env = os.environ.get("ALUKIT_COMPILE", "auto")
-    if env in ("0", "1"):
-        return env == "1"
-    return steps >= 20_000 and any(shutil.which(c) for c in ("g++", "c++", "clang++"))
-
-
 def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bool]:
     """Cache file of one run (configuration, member seeds, training data, engine code and kernel) and
     whether its kernel is compiled."""
@@ -176,7 +167,8 @@ def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bo
 
     cfg = config(kind, s)
     traj = np.ascontiguousarray(pool[:size])
-    compiled = _compiled(math.ceil(size * (traj.shape[1] - 1) / cfg.batch_size) * cfg.epochs)
+    compiled = engine.want_compile(None, math.ceil(size * (traj.shape[1] - 1) / cfg.batch_size) * cfg.epochs,
+                                   engine.default_device())
     seeds = engine.member_seeds(s.seed, SEED_GROUP, s.models)
     key = cache.key("sparse-dnn", run=config_hash(cfg, run=True), seeds=seeds,
                     data=hashlib.sha256(traj.tobytes()).hexdigest()[:20], code=runs.CODE_VERSION,
