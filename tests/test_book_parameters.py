@@ -13,7 +13,7 @@ def test_overrides_are_parsed_as_yaml_scalars():
 
 
 def test_unknown_names_are_refused_with_the_allowed_ones():
-    with pytest.raises(ValueError, match=r"'lam'.*allowed: seed, process_trajectories, n_steps, mode, dt"):
+    with pytest.raises(ValueError, match=r"'lam'.*allowed: profile, seed, process_trajectories, n_steps, mode, dt, acd_change"):
         book.parameter_overrides(["01_process"], [("lam", "1")])
     with pytest.raises(ValueError, match="needs --only"):
         book.parameter_overrides([], [("mode", "random")])
