@@ -568,7 +568,7 @@ def _table2_shown(profile) -> dict | None:
 
     try:
         t2 = reproduce.load(profile, "faithful", tables_only=True).table2
-    except FileNotFoundError:
+    except (FileNotFoundError, ValueError):
         return None
     return {c: {str(h): round(float(v), 2) for h, v in row.items()} for c, row in t2.iterrows()}
 

@@ -174,7 +174,10 @@ def _quick_table2(records: dict[str, dict]) -> list[str]:
         shown = r.get("table2")
         if profile == "paper" or not shown:
             continue
-        ours = reproduce.load("paper", "faithful", tables_only=True).table2
+        try:
+            ours = reproduce.load("paper", "faithful", tables_only=True).table2
+        except (FileNotFoundError, ValueError):
+            continue
         horizons = [h for h in paper.HORIZONS if str(h) in next(iter(shown.values()))]
         rows = [[paper.LABELS[c]] + [f"{_number(shown[c][str(h)])} / {_number(ours.loc[c, h])} / "
                                      f"{_number(printed.loc[c, h])}" for h in horizons]

@@ -223,7 +223,7 @@ plt.close(fig)
 # ```
 
 # %% tags=["hide-input"]
-results = res[variant].training  # {config: {"log": per-epoch arrays, "final": the rolled-out models}}
+results = {c: r for c, r in res[variant].training.items() if c in paper.CONFIG_NAMES}  # {config: {"log", "final"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 for k, (c, r) in enumerate(results.items()):
     loss = r["log"]["loss"].mean(0)

@@ -35,10 +35,11 @@ class FakeTrain:
         return f"{cfg.name}-{cfg.variant}"
 
     def train_all(self, profile="quick", variant="faithful", progress=True, names=()):
-        return {c: self.train(c, variant, profile, progress) for c in names}
+        return {c: self.train(c, variant, profile, progress=progress) for c in names}
 
-    def train(self, config, variant="faithful", profile="quick", progress=True):
+    def train(self, config, variant="faithful", profile="quick", models=None, progress=True):
         self.calls += 1
+        config = getattr(config, "name", config)  # a name, or a Config (the exercise runs)
         sets = data.profile_datasets(profile)
         x_norm, y_norm = stepper.normalizers("corrected", sets.train, sets.test)
         k = paper.CONFIG_NAMES.index(config)
@@ -112,7 +113,8 @@ def test_tiny_study_end_to_end(tmp_cache, tiny_profile, tmp_path, fake_train, mo
         reproduce.example_rollouts("dense", tiny_profile, "faithful", res)
     # the inspected STR model: raw weights, thresholds, effective weights
     m = res.models["str"]
-    assert set(res.models) == {"str"} and m["threshold"].shape == (2, 1)
+    expected = (set(reproduce.INSPECTED_CONFIGS) & set(CONFIGS)) | set(reproduce.exercise_configs("faithful"))
+    assert set(res.models) == expected and m["threshold"].shape == (2, 1)
     np.testing.assert_allclose(m["threshold"], 1 / (1 + np.exp(3.0)), rtol=1e-6)
     raw, eff = m["raw_weight0"], m["weight0"]
     np.testing.assert_allclose(eff, np.sign(raw) * np.maximum(np.abs(raw) - m["threshold"][0, 0], 0), atol=1e-7)
