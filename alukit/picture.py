@@ -45,7 +45,11 @@ def _steps_per_epoch(prof: dict, batch: int) -> int:
 
 
 def _reason(config: str, profile) -> str:
-    from .train import resolve
+    import warnings
+
+    with warnings.catch_warnings():  # the engine imports tqdm.auto, which warns in a kernel without ipywidgets
+        warnings.simplefilter("ignore")
+        from .train import resolve
 
     cfg, prof, _ = resolve(config, "faithful", profile)
     full, _, _ = resolve(config, "faithful", "paper")
