@@ -90,7 +90,7 @@ def test_handout_notebook_runs_under_papermill_with_the_quick_profile(written, t
     out, _ = written
     name = "01_process"  # the cheapest chapter: no training
     declared = papermill.inspect_notebook(str(out / f"{name}.ipynb"))
-    params = {k: v for k, v in profiles.load("quick").items() if k in declared}
+    params = {k: v for k, v in profiles.load("quick").to_dict().items() if k in declared}
     assert params, "the quick profile sets some of the chapter's parameters"
     result = tmp_path / "executed.ipynb"
     papermill.execute_notebook(str(out / f"{name}.ipynb"), str(result), parameters=params, kernel_name="python3",
