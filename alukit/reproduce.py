@@ -53,7 +53,7 @@ INSPECTED_CONFIGS = ("dense", "l1", "mp", "str", "dsr+l1")
 # chapter 5's exercise "a stronger L1 penalty": the L1 configuration with λ × this factor, its first models
 EXERCISE_L1_FACTOR = 10.0
 EXERCISE_MODELS = 3
-FORMAT = 2  # version of the folder layout below; load() refuses folders of another format
+FORMAT = 3  # version of the folder layout below; load() refuses folders of another format
 FILES = {
     "table2.csv": "Table 2: % of rollouts diverged; one row per configuration (`config`), one column per horizon "
                   "(samples of dt seconds).",
@@ -68,8 +68,10 @@ FILES = {
     "conclusions.csv": "The paper's five conclusions (`claim`), how they are tested, and the `verdict` "
                        "(holds / does not hold / inconclusive).",
     "errors.npz": "Per-rollout, per-state normalised errors e_s(L): one array per configuration, float64 "
-                  "(H, E, n_test, 8) (horizons x models x test trajectories x states), and `horizons` (H,).",
-    "training.npz": "Per-epoch training logs of every configuration (and of the exercise runs, `exercise_configs`): "
+                  "(H, E, n_test, 8) (horizons x models x test trajectories x states), `extra/<name>` the same for "
+                  "the exercise and probe runs (`exercise_configs`, `probe_configs`), and `horizons` (H,).",
+    "training.npz": "Per-epoch training logs of every configuration (and of the exercise and probe runs, "
+                    "`exercise_configs`, `probe_configs`): "
                     "`<config>/log/<key>` for every key of the "
                     "trainer's log (`loss` (E, epochs) training MSE in normalised units, `lr` (epochs,), "
                     "`layer_sparsity` (E, epochs, L) fraction of zero weights per layer, `dsr_h` (E, epochs) DSR's "
@@ -81,8 +83,8 @@ FILES = {
                     "(its index in the test set), `dt` (s); per configuration of EXAMPLE_CONFIGS "
                     "`<config>/pred` float32 (E, T, 8) the E models' rollouts (NaN after a rollout blew up) and "
                     "`<config>/sigma` (8,) the state scales of the variant's metric.",
-    "models.npz": "The trained ensembles the chapters inspect (INSPECTED_CONFIGS and the exercise runs of "
-                  "`exercise_configs`): `<config>/weight<l>` float32 "
+    "models.npz": "The trained ensembles the chapters inspect (INSPECTED_CONFIGS and the exercise and probe runs of "
+                  "`exercise_configs`, `probe_configs`): `<config>/weight<l>` float32 "
                   "(E, n_in, n_out) effective weights of layer l (what the model computes with), "
                   "`<config>/bias<l>` (E, 1, n_out) if the layers have biases, `<config>/raw_weight<l>` (E, n_in, "
                   "n_out) the weights before soft thresholding and `<config>/threshold` (E, L) the learned "
@@ -261,6 +263,7 @@ class Results(NamedTuple):
     training: dict
     rollouts: dict
     models: dict
+    extra_errors: dict  # exercise and probe run → errors (H, E, n_test, 8), as ``errors``
 
 
 def _write_table3(t3: pd.DataFrame, path: Path):
@@ -303,7 +306,7 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
     t = time.perf_counter()
     trained = train.train_all(profile, variant, progress=progress, names=tuple(configs))  # 2 processes on 2 cores
     extra = {name: train.train(cfg, variant, profile, models=n, progress=progress)
-             for name, (cfg, n) in exercise_configs(variant).items()}
+             for name, (cfg, n) in {**exercise_configs(variant), **probe_configs(variant)}.items()}
     seconds["training"] = time.perf_counter() - t
     errors, sparsity, examples = {}, {}, {}
     for c in configs:
@@ -315,6 +318,9 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
             examples[f"{c}/pred"], examples[f"{c}/sigma"] = ev["example"], ev["sigma"]
         say(f"{c}: trained ({trained[c].seconds:.0f} s), rolled out; "
             f"diverged at {horizons[-1]}: {metrics.divergence_percent(ev['errors'])[-1]:.1f} %")
+    t = time.perf_counter()
+    extra_errors = {name: evaluate(r, variant, sets, dt, horizons)["errors"] for name, r in extra.items()}
+    seconds["rollouts"] += time.perf_counter() - t
 
     logs, skipped = training_arrays({**trained, **extra})
     cache.save_npz(out_dir / "training.npz", **logs)
@@ -339,18 +345,20 @@ def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_
         "format": FORMAT,
         "log_keys_not_saved": skipped,
     }
-    write_results(out_dir, errors, sparsity, horizons, provenance, n_boot)  # provenance.json last: a finished folder
+    write_results(out_dir, errors, sparsity, horizons, provenance, n_boot,  # provenance.json last: a finished folder
+                  extra_errors=extra_errors)
     say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
     return out_dir
 
 
 def write_results(out_dir: Path, errors: dict[str, np.ndarray], sparsity: dict[str, np.ndarray], horizons,
-                  provenance: dict, n_boot: int = N_BOOT) -> None:
+                  provenance: dict, n_boot: int = N_BOOT, extra_errors: dict[str, np.ndarray] | None = None) -> None:
     """Compute Tables 2–4, the bootstrap intervals and the verdicts, and write them with ``provenance.json``.
 
     ``errors``: configuration → per-state errors ``(H, E, n, 8)``; ``sparsity``:
     configuration → ``(E,)`` % of weights exactly zero. Writes the CSV files,
-    ``errors.npz`` and, last, ``provenance.json`` (``provenance`` with
+    ``errors.npz`` (with ``extra_errors``, runs outside the tables, as ``extra/<name>``) and,
+    last, ``provenance.json`` (``provenance`` with
     ``seconds["metrics"]``, the time this took, and ``n_boot`` added). A folder with
     only these files (no ``training.npz`` etc.) is read with ``load(..., tables_only=True)``.
     """
@@ -366,7 +374,8 @@ def write_results(out_dir: Path, errors: dict[str, np.ndarray], sparsity: dict[s
     cache.write_text(out_dir / "stats.csv", stats.to_csv(index=False))
     cache.write_text(out_dir / "comparisons.csv", comparisons.to_csv(index=False))
     cache.write_text(out_dir / "conclusions.csv", summary.to_csv(index=False))
-    cache.save_npz(out_dir / "errors.npz", horizons=np.array(horizons), **errors)
+    extra = {f"extra/{name}": e for name, e in (extra_errors or {}).items()}
+    cache.save_npz(out_dir / "errors.npz", horizons=np.array(horizons), **errors, **extra)
     provenance = {**provenance, "seconds": {k: round(v, 3) for k, v in seconds.items()}, "n_boot": n_boot}
     cache.write_json(out_dir / "provenance.json", provenance, indent=2)
 
@@ -498,6 +507,7 @@ def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None
         conclusions=pd.read_csv(out_dir / "conclusions.csv"),
         errors={c: arrays[c] for c in paper.CONFIG_NAMES if c in arrays}, horizons=horizons,
         provenance=provenance, training={}, rollouts={}, models={},
+        extra_errors={k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("extra/")},
     )
     if tables_only:
         return res
@@ -572,6 +582,22 @@ def exercise_configs(variant: str) -> dict:
     base = make_config("l1", variant)
     name = f"l1x{EXERCISE_L1_FACTOR:g}"
     return {name: (make_config("l1", variant, l1=base.l1 * EXERCISE_L1_FACTOR), EXERCISE_MODELS)}
+
+
+def probe_configs(variant: str) -> dict:
+    """``{name: (Config, models)}``: runs that test a reading of the authors' code, beside the study.
+
+    ``"dsr-frozen"`` (faithful only): the faithful DSR row, members 0..:data:`EXERCISE_MODELS`
+    − 1, with its weights frozen after the first reallocation as the committed DSR code
+    freezes them (and the other three faithful DSR rows). The row itself trains on under
+    its mask, as its released models' weights suggest (:mod:`alukit.config`); chapter 6
+    sets both readings beside the released models.
+    """
+    from .config import make_config
+
+    if variant != "faithful":
+        return {}
+    return {"dsr-frozen": (make_config("dsr", variant, freeze=True), EXERCISE_MODELS)}
 
 
 def stacked_model(res: Results, config: str) -> stepper.StackedMLP:

@@ -172,7 +172,9 @@ glue("dsr_pruned", int(out["pruned"].sum()), display=False)
 # {glue:text}`dsr_np`. In the example below, one reallocation at the initial $H_0$ =
 # {glue:text}`dsr_h_before:.0e` pruned {glue:text}`dsr_pruned` weights, so $H$ became
 # {glue:text}`dsr_h_after:.0e`. In the published code the weights stopped training after
-# the first reallocation (defect 1), which the faithful variant reproduces.
+# the first reallocation (defect 1), which the faithful variant reproduces for the three
+# DSR rows whose released models show it; the released plain-DSR models kept training
+# (chapter 6, defect 9), and so does the faithful plain-DSR row.
 #
 # ```{glue:figure} table_dsr
 # :name: tbl-dsr

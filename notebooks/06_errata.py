@@ -31,7 +31,7 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import config as configs, figures, paper, reproduce
+from alukit import config as configs, figures, metrics, paper, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
@@ -173,6 +173,44 @@ counts = {v: paper.agreement_counts(res["faithful"].stats, values=v) for v in pa
 glue("within_printed", counts["printed"]["within"], display=False)
 glue("within_computed", counts["computed"]["within"], display=False)
 glue("profile_name", str(profile), display=False)
+# defect 9, which reading of the code made the released plain-DSR models: a probe run frozen like the other DSR rows
+frozen = res["faithful"].extra_errors["dsr-frozen"]  # (H, E, n, 8), reproduce.probe_configs
+horizons = list(res["faithful"].horizons)
+pub_div = pub.stats[pub.stats.statistic == "divergence"].set_index(["config", "horizon"])
+probe_rows = {
+    "the paper (Table 2)": [f"{paper.table2('computed').at['dsr', h]:g}" for h in horizons],
+    "released models, our test set": [f"{pub_div.at[('dsr', h), 'estimate']:.1f} [{pub_div.at[('dsr', h), 'low']:.1f}, "
+                                      f"{pub_div.at[('dsr', h), 'high']:.1f}]" for h in horizons],
+}
+rel = np.array([pub_div.at[("dsr", h), "estimate"] for h in horizons])
+readings = {}
+for label, errors in (("ours, trained on under the mask (the faithful row)", res["faithful"].errors["dsr"]),
+                      ("ours, frozen after the first reallocation (probe)", frozen)):
+    readings[label] = est, lo, hi = metrics.bootstrap(errors, "divergence", n_boot=reproduce.N_BOOT)
+    probe_rows[label] = [f"{e:.1f} [{a:.1f}, {b:.1f}]" for e, a, b in zip(est, lo, hi)]
+(trained_est, *_), (frozen_est, *_) = readings.values()
+between = [h for h, a, b, r in zip(horizons, trained_est, frozen_est, rel) if min(a, b) - 1e-9 <= r <= max(a, b) + 1e-9]
+where = ("at every horizon" if len(between) == len(horizons)
+         else f"at {', '.join(map(str, between))} ΔT" if between else "at no horizon")
+reproduced = [label.split(",")[1].strip().split(" (")[0] for label, (_, lo, hi) in readings.items()
+              if np.all((lo - 1e-9 <= rel) & (rel <= hi + 1e-9))]
+glue("probe_between", f"The released models lie between the two readings {where} (table below); "
+     + (f"only the reading '{reproduced[0]}' holds their value in its interval at every horizon."
+        if len(reproduced) == 1 else "both readings hold their value in their intervals at every horizon."
+        if reproduced else "neither reading holds their value in its interval at every horizon, and the run "
+        "that made them is not in the authors' repository."), display=False)
+probe_table = pd.DataFrame(probe_rows, index=[f"{h} ΔT" for h in horizons]).T
+probe_table.index.name = "plain DSR, % diverged [95 % interval]"
+glue("table_dsr_probe", probe_table.style, display=False)
+gap = (res["faithful"].table2 - paper.table2("computed").loc[res["faithful"].table2.index, horizons]).abs().stack()
+(gap_config, gap_h), gap_size = gap.idxmax(), gap.max()
+glue("probe_gap", f"The faithful study's largest gap to the paper is {paper.LABELS[gap_config]} at {gap_h} ΔT "
+     f"({gap_size:.1f} points).", display=False)
+glue("probe_models", int(frozen.shape[1]), display=False)
+glue("probe_first", float(metrics.divergence_percent(frozen)[0]), display=False)
+glue("probe_first_trained", float(res["faithful"].table2.at["dsr", horizons[0]]), display=False)
+glue("probe_first_released", float(pub_div.at[("dsr", horizons[0]), "estimate"]), display=False)
+glue("probe_h0", int(horizons[0]), display=False)
 
 # %% [markdown]
 # ## Defects 6, 8 and 9: model selection, the paper's text and tables, the DSR networks
@@ -222,6 +260,27 @@ glue("profile_name", str(profile), display=False)
 # each was configured with (where the file stores it), the share of weights exactly zero,
 # DSR's final adaptive threshold H and its prune target Np, and for the SWA files the
 # number of models averaged.
+# ```
+#
+# Which reading of the authors' code made the released plain-DSR models is open. The
+# committed DSR code freezes the weights at the first reallocation (defect 1), and the
+# three 4 × 128 rows' released weights keep the spread of their initialisation; the
+# released plain-DSR weights are two to three times wider, so the faithful plain-DSR row
+# trains on under its mask. Trained that way, our networks diverge in
+# {glue:text}`probe_first_trained:.1f` % of the rollouts by {glue:text}`probe_h0` ΔT; a probe
+# run of the row's first {glue:text}`probe_models` models frozen after the first
+# reallocation, as the committed code would leave them, diverges in
+# {glue:text}`probe_first:.1f` %, and the released models in
+# {glue:text}`probe_first_released:.1f` %. {glue:text}`probe_between`
+# {glue:text}`probe_gap`
+#
+# ```{glue:figure} table_dsr_probe
+# :name: tbl-dsr-probe
+#
+# **Plain DSR, two readings of the authors' code against their released models:** the
+# faithful row (weights trained on under the mask) and a probe frozen after the first
+# reallocation (`alukit.reproduce.probe_configs`), each on our test set with its 95 %
+# bootstrap interval; the released models' column is always the paper profile's.
 # ```
 
 # %% tags=["hide-input"]

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from alukit import paper, picture
+from alukit import paper, picture, reproduce
 
 
 def test_the_papers_own_table_2_shows_the_picture():
@@ -19,7 +19,9 @@ def test_failures_are_named_with_their_numbers_and_reasons():
     assert res.loc["early", "failing"] == ["dense"]
     text = picture.note(t, "quick")
     assert "Magnitude pruning + L1 (60.0 % at 2500 ΔT)" in text and "first prune" in text
-    assert "DSR (10.0 % at 2500 ΔT)" in text and "first reallocation" in text
+    assert "DSR (10.0 % at 2500 ΔT)" in text and "keeps training its weights under the mask" in text
+    committed = pd.read_csv(reproduce.results_dir("paper", "faithful") / "table2.csv", index_col="config")
+    assert f"the paper profile: {committed.loc['dsr', '2500']:.1f} % at 2500 ΔT" in text
     assert "Dense (40.0 % at 1000 ΔT)" in text and "full learning rate" in text
 
 

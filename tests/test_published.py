@@ -296,7 +296,7 @@ def _results(values: dict, halfwidth: float, zeros: dict, dims=None):
                            "low": v - halfwidth, "high": v + halfwidth} for c, v in values.items()])
     table4 = pd.DataFrame({"sparsity": zeros})
     prov = {"variant": "faithful", "models": {c: {"dims": d} for c, d in (dims or {}).items()}}
-    return reproduce.Results(table2, None, table4, stats, None, None, {}, (100,), prov, {}, {}, {})
+    return reproduce.Results(table2, None, table4, stats, None, None, {}, (100,), prov, {}, {}, {}, {})
 
 
 def test_gaps_explain_every_difference_over_five_points():

@@ -113,8 +113,14 @@ def test_tiny_study_end_to_end(tmp_cache, tiny_profile, tmp_path, fake_train, mo
         reproduce.example_rollouts("dense", tiny_profile, "faithful", res)
     # the inspected STR model: raw weights, thresholds, effective weights
     m = res.models["str"]
-    expected = (set(reproduce.INSPECTED_CONFIGS) & set(CONFIGS)) | set(reproduce.exercise_configs("faithful"))
+    extra = set(reproduce.exercise_configs("faithful")) | set(reproduce.probe_configs("faithful"))
+    assert extra >= {"l1x10", "dsr-frozen"} and reproduce.probe_configs("corrected") == {}
+    expected = (set(reproduce.INSPECTED_CONFIGS) & set(CONFIGS)) | extra
     assert set(res.models) == expected and m["threshold"].shape == (2, 1)
+    # the exercise and probe runs are rolled out too, their errors kept beside the tables' configurations
+    assert set(res.extra_errors) == extra and set(res.errors) == set(CONFIGS)
+    assert res.extra_errors["dsr-frozen"].shape[0] == len(res.horizons)
+    assert reproduce.probe_configs("faithful")["dsr-frozen"][0].freeze
     np.testing.assert_allclose(m["threshold"], 1 / (1 + np.exp(3.0)), rtol=1e-6)
     raw, eff = m["raw_weight0"], m["weight0"]
     np.testing.assert_allclose(eff, np.sign(raw) * np.maximum(np.abs(raw) - m["threshold"][0, 0], 0), atol=1e-7)
