@@ -265,8 +265,8 @@ glue("probe_h0", int(horizons[0]), display=False)
 # Which reading of the authors' code made the released plain-DSR models is open. The
 # committed DSR code freezes the weights at the first reallocation (defect 1), and the
 # three 4 × 128 rows' released weights keep the spread of their initialisation; the
-# released plain-DSR weights are two to three times wider, so the faithful plain-DSR row
-# trains on under its mask. Trained that way, our networks diverge in
+# released plain-DSR weights spread far wider than their initialisation (`alukit.config`),
+# so the faithful plain-DSR row trains on under its mask. Trained that way, our networks diverge in
 # {glue:text}`probe_first_trained:.1f` % of the rollouts by {glue:text}`probe_h0` ΔT; a probe
 # run of the row's first {glue:text}`probe_models` models frozen after the first
 # reallocation, as the committed code would leave them, diverges in
@@ -280,7 +280,7 @@ glue("probe_h0", int(horizons[0]), display=False)
 # **Plain DSR, two readings of the authors' code against their released models:** the
 # faithful row (weights trained on under the mask) and a probe frozen after the first
 # reallocation (`alukit.reproduce.probe_configs`), each on our test set with its 95 %
-# bootstrap interval; the released models' column is always the paper profile's.
+# bootstrap interval; the released models' row is always the paper profile's.
 # ```
 
 # %% tags=["hide-input"]
