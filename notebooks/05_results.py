@@ -380,7 +380,9 @@ glue("table_gaps", shown.style.format(precision=2), display=False)
 #
 # **Where ours and the released models differ by more than 5 points**, each with its 95 %
 # bootstrap interval and the reason. "Different networks": the released models' hidden
-# layers or their share of zero weights differ from ours (see {doc}`06_errata`).
+# layers or their share of zero weights differ from ours (see {doc}`06_errata`). For plain
+# DSR's gaps, chapter 6 also sets a second reading of the authors' code, its weights
+# frozen at the first reallocation, beside the released models.
 # ```
 
 # %% tags=["hide-input"]

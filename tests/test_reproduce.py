@@ -198,7 +198,8 @@ def test_committed_paper_results_are_current(variant):
 @pytest.mark.slow
 def test_rerunning_a_configuration_reproduces_per_seed_numbers(tmp_path, tiny_profile, monkeypatch):
     """Two seeds of one configuration for the quick profile's epoch count, trained twice from scratch."""
-    train = pytest.importorskip("alukit.train", reason="training engine absent")
+    from alukit import train
+
     epochs = train.resolve("l1", "faithful", "quick")[0].epochs
     tiny_profile.write_text(tiny_profile.read_text().replace("n_steps: 1000", "n_steps: 300")
                             .replace("horizons: [100, 500, 1000]", "horizons: [100, 300]"))
