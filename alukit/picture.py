@@ -61,7 +61,8 @@ def _reason(config: str, profile) -> str:
                 f"{full.epochs - full.prune_epochs[-1]})")
     if cfg.method == "dsr":  # the picture's "most" judges the plain DSR row, trained unfrozen (config.py)
         return ("the faithful DSR row keeps training its weights under the mask, as its released models' weights "
-                "suggest, and a network trained that way is stable" + _paper_profile_value(config)
+                "suggest, and a network trained that way is stable"
+                + ("" if prof.profile == "paper" else _paper_profile_value(config))
                 + "; the released models diverge far more, from a run that is not in the authors' repository "
                 "(chapter 6), so this gap belongs to the row, not to the profile")
     return (f"it trains {cfg.epochs} epochs of {per:,} steps, {cfg.lr_step} of them at the full learning rate "
@@ -69,7 +70,7 @@ def _reason(config: str, profile) -> str:
 
 
 def _paper_profile_value(config: str, horizon: int = 2500) -> str:
-    """' (paper profile: x % at 2500 ΔT)' from the committed faithful results, '' where they are absent."""
+    """' (the paper profile: x % at 2500 ΔT)' from the committed faithful results, '' where they are absent."""
     from . import reproduce
 
     path = reproduce.results_dir("paper", "faithful") / "table2.csv"
