@@ -26,6 +26,11 @@ Entry points (imported on first use): :func:`simulate` and :func:`datasets`
 (:mod:`alukit.stepper`).
 """
 import importlib
+import warnings
+
+# The engine's progress bars come from tqdm.auto, which warns "IProgress not found" inside a
+# Jupyter kernel without ipywidgets (then draws text bars); in the book that warning is noise.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 __version__ = "0.1.0"
 

@@ -45,11 +45,7 @@ def _steps_per_epoch(prof: dict, batch: int) -> int:
 
 
 def _reason(config: str, profile) -> str:
-    import warnings
-
-    with warnings.catch_warnings():  # the engine imports tqdm.auto, which warns in a kernel without ipywidgets
-        warnings.simplefilter("ignore")
-        from .train import resolve
+    from .train import resolve
 
     cfg, prof, _ = resolve(config, "faithful", profile)
     full, _, _ = resolve(config, "faithful", "paper")

@@ -103,11 +103,9 @@ def _check(profile, variant):
 
 
 def _train_module():
-    import warnings
+    """:mod:`alukit.train`, imported on first use (the tests put a fake trainer here)."""
+    from . import train
 
-    with warnings.catch_warnings():  # tqdm.auto, imported by the trainer, warns inside a kernel without ipywidgets
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        from . import train
     return train
 
 

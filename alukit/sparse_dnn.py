@@ -163,7 +163,7 @@ def datasets(s: Setup) -> data.Datasets:
 def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bool]:
     """Cache file of one run (configuration, member seeds, training data, engine code and kernel) and
     whether its kernel is compiled."""
-    from . import engine, runs  # imported where used: the engine loads tqdm.auto, noisy in a notebook
+    from . import engine, runs
 
     cfg = config(kind, s)
     traj = np.ascontiguousarray(pool[:size])
@@ -603,11 +603,7 @@ def load(profile="paper", out_dir: Path | None = None) -> Results:
 
 def is_current(profile="quick", out_dir: Path | None = None) -> bool:
     """True if the results exist for the profile's current set-up, training engine and evaluation code."""
-    import warnings
-
-    with warnings.catch_warnings():  # tqdm.auto, imported by the engine, warns in a notebook without ipywidgets
-        warnings.simplefilter("ignore")
-        from . import runs
+    from . import runs
 
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
     path = out_dir / "provenance.json"
