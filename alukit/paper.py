@@ -15,11 +15,13 @@ for those two rows, and every comparison in the book does. :func:`agreement` and
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
 from .config import CONFIG_NAMES  # noqa: F401  (the table rows, in the paper's order)
-from .metrics import HORIZONS  # noqa: F401  (the table columns: rollout horizons in steps)
+from .metrics import HORIZONS, diverged  # HORIZONS: the table columns, rollout horizons in steps
 
 _BASE = {"dense": "Dense", "l1": "L1", "str": "Soft thresholding", "mp": "Magnitude pruning", "dsr": "DSR"}
 
@@ -223,3 +225,100 @@ def agreement_counts(stats: pd.DataFrame, reference: pd.DataFrame | None = None,
     """``{"entries", "inside", "within"}``: how many Table 2 entries :func:`agreement` compares, and how many agree."""
     frame = agreement(stats, reference, tol, values)
     return {"entries": len(frame), "inside": int(frame.inside.sum()), "within": int(frame.within.sum())}
+
+
+RESAMPLE = ("both", "models")  # what agreement_by_chance draws anew for each simulated study
+
+
+class ChanceAgreement(NamedTuple):
+    """What :func:`agreement_by_chance` simulated.
+
+    ``entries``: index ``(config, horizon)``, columns ``inside`` and ``within``: the
+    probability that an entry agrees. ``counts``: one row per simulated pair of studies,
+    columns ``inside`` and ``within``: how many entries agree (as :func:`agreement_counts`).
+    """
+
+    entries: pd.DataFrame
+    counts: pd.DataFrame
+
+
+def _resample_counts(rng, size: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``shape + (size,)`` integers: how often each of ``size`` items is drawn in ``size`` draws with replacement."""
+    idx = rng.integers(0, size, (*shape, size)).reshape(-1, size)
+    idx = idx + size * np.arange(len(idx))[:, None]
+    return np.bincount(idx.ravel(), minlength=len(idx) * size).reshape(*shape, size)
+
+
+def agreement_by_chance(errors, horizons, resample: str = "both", tol: float = 5.0, n_sim: int = 1000,
+                        n_boot: int = 400, level: float = 0.95, seed: int = 0) -> ChanceAgreement:
+    """How many Table 2 entries two runs of one procedure agree in, by sampling alone.
+
+    ``errors``: ``{config: (H, E, n, 8)}`` per-state rollout errors of one study (a
+    results ``errors.npz``; :attr:`alukit.reproduce.Results.errors`), ``horizons`` its
+    ``H`` horizons (steps). Each simulation draws two independent studies from it, one draw
+    per configuration for all horizons, calls one "the paper" and the other "ours", and
+    scores them as :func:`agreement` does: the paper's % diverged inside ours' percentile
+    bootstrap interval (``n_boot`` resamples of models and trajectories, as
+    :func:`alukit.metrics.bootstrap`) and within ``tol`` percentage points of ours. The
+    entries are the Table 2 configurations in ``errors`` at the Table 2 horizons in
+    ``horizons``. Deterministic for a ``seed``.
+
+    ``resample`` (one of :data:`RESAMPLE`) says what each simulated study draws anew, with
+    replacement: ``"both"``, its E models and its n test trajectories, as two real studies
+    do; resampling both counts the models' × trajectories' interaction twice, so the two
+    studies differ more than two fresh ones would and the agreement is, if anything, too
+    low. ``"models"``, its E models only, on the same n test trajectories; this leaves out
+    the spread of the test set, so the agreement is, if anything, too high. The two bracket
+    what sampling alone allows, to within a few points per entry (``tests/test_paper.py``
+    checks this on synthetic studies whose fresh draws can be scored).
+    """
+    if resample not in RESAMPLE:
+        raise ValueError(f"resample must be one of {', '.join(map(repr, RESAMPLE))}; got {resample!r}")
+    for name, value in (("n_sim", n_sim), ("n_boot", n_boot)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0 percentage points; got {tol!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+    horizons = [int(h) for h in horizons]
+    cols = [horizons.index(h) for h in HORIZONS if h in horizons]
+    configs = [c for c in CONFIG_NAMES if c in errors]
+    if not cols or not configs:
+        raise ValueError(f"errors must hold Table 2 configurations ({', '.join(CONFIG_NAMES)}) at Table 2 "
+                         f"horizons {HORIZONS}; got {sorted(errors)} at {horizons}")
+    for c in configs:
+        if np.ndim(errors[c]) != 4 or len(errors[c]) != len(horizons):
+            raise ValueError(f"errors[{c!r}] must be (H, E, n, 8) with H = {len(horizons)} horizons; "
+                             f"got shape {np.shape(errors[c])}")
+    rng = np.random.default_rng(seed)
+    q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
+    eps = 1e-9  # interval ends are percentiles of multiples of 100 / (E n): exact up to rounding
+    probs, inside_n, within_n = {}, np.zeros(n_sim, int), np.zeros(n_sim, int)
+    for c in configs:
+        div = diverged(np.asarray(errors[c])[cols]).astype(float)  # (H, E, n)
+        _, E, n = div.shape
+        pick_m, pick_t = rng.integers(0, E, (2, n_sim, E)), rng.integers(0, n, (2, n_sim, n))
+        if resample == "models":
+            pick_t = np.broadcast_to(np.arange(n), pick_t.shape)
+        theirs = 100 * div[:, pick_m[0][:, :, None], pick_t[0][:, None, :]].mean((2, 3)).T  # (S, H)
+        inside, within = [], []
+        for lo_s in range(0, n_sim, 200):  # 200 simulations at a time bound the memory
+            sl = slice(lo_s, min(lo_s + 200, n_sim))
+            ours = div[:, pick_m[1][sl][:, :, None], pick_t[1][sl][:, None, :]]  # (H, s, E, n)
+            s = ours.shape[1]
+            wm = _resample_counts(rng, E, (s, n_boot))  # (s, B, E): ours' bootstrap, as metrics.bootstrap
+            wt = _resample_counts(rng, n, (s, n_boot))
+            boot = 100 * np.einsum("hsmb,sbm->hsb", ours @ wt.transpose(0, 2, 1), wm) / (E * n)
+            lo, hi = np.percentile(boot, q, axis=-1)  # (H, s) each
+            est, ref = 100 * ours.mean((2, 3)), theirs[sl].T
+            inside.append((lo - eps <= ref) & (ref <= hi + eps))
+            within.append(np.abs(est - ref) <= tol + eps)
+        inside, within = np.concatenate(inside, 1), np.concatenate(within, 1)  # (H, S)
+        inside_n += inside.sum(0)
+        within_n += within.sum(0)
+        for j, col in enumerate(cols):
+            probs[(c, horizons[col])] = {"inside": inside[j].mean(), "within": within[j].mean()}
+    entries = pd.DataFrame.from_dict(probs, orient="index")
+    entries.index = entries.index.set_names(["config", "horizon"])
+    return ChanceAgreement(entries, pd.DataFrame({"inside": inside_n, "within": within_n}))

@@ -1,11 +1,12 @@
 """The paper's Tables 2–4 as data, checked against the seed text, and the comparison tables."""
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from alukit import paper
+from alukit import metrics, paper
 
 TABLES = Path(__file__).resolve().parent / "data" / "paper_tables.txt"  # the paper's table text; tests/data/README.md
 
@@ -111,3 +112,85 @@ def test_agreement_counts_inside_interval_and_within_tolerance():
         paper.agreement(stats.drop(columns="low"))
     with pytest.raises(ValueError, match="tol must be >= 0"):
         paper.agreement(stats, tol=-1)
+
+
+def _split_errors(E=10, n=5, H=4):
+    """(H, E, n, 8) errors: the first half of the models diverge on every trajectory, the rest never."""
+    errors = np.zeros((H, E, n, 8))
+    errors[:, : E // 2] = 10.0
+    return errors
+
+
+def test_agreement_by_chance_matches_the_binomial_law():
+    # A study's % diverged is 10 × (number of diverging models drawn) here: two independent
+    # draws of 10 from 5 + 5 agree within 5 points only if they draw equally many, with
+    # probability C(20, 10) / 4^10.
+    ch = paper.agreement_by_chance({"dense": _split_errors()}, paper.HORIZONS, n_sim=4000, n_boot=200)
+    assert list(ch.entries.index) == [("dense", h) for h in paper.HORIZONS]
+    assert ch.entries.within.to_numpy() == pytest.approx(math.comb(20, 10) / 4 ** 10, abs=0.03)
+    assert (ch.entries.inside > 0.6).all() and (ch.entries.inside < 1).all()
+    assert ch.counts.mean().to_numpy() == pytest.approx(ch.entries.sum().to_numpy())
+    # wider tolerance: within 10 points whenever the counts differ by at most one
+    p1 = sum(math.comb(10, k) * math.comb(10, j) for k in range(11) for j in range(11) if abs(k - j) <= 1) / 4 ** 10
+    wide = paper.agreement_by_chance({"dense": _split_errors()}, paper.HORIZONS, tol=10, n_sim=4000, n_boot=50)
+    assert wide.entries.within.to_numpy() == pytest.approx(p1, abs=0.03)
+
+
+def test_agreement_by_chance_entries_counts_and_determinism():
+    quiet = np.zeros((3, 4, 6, 8))
+    errors = {"dense": quiet, "l1": _split_errors(E=4, n=6, H=3), "not-a-row": quiet}
+    ch = paper.agreement_by_chance(errors, (100, 333, 5000), n_sim=50, n_boot=30)
+    assert list(ch.entries.index) == [("dense", 100), ("dense", 5000), ("l1", 100), ("l1", 5000)]
+    assert (ch.entries.loc["dense"] == 1.0).all().all()  # nothing ever diverges: always agree
+    assert len(ch.counts) == 50 and ch.counts.inside.between(2, 4).all()
+    again = paper.agreement_by_chance(errors, (100, 333, 5000), n_sim=50, n_boot=30)
+    assert again.counts.equals(ch.counts) and again.entries.equals(ch.entries)
+    other = paper.agreement_by_chance(errors, (100, 333, 5000), n_sim=50, n_boot=30, seed=1)
+    assert not other.counts.equals(ch.counts)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_sim": 0}, "n_sim must be a positive integer"),
+    ({"resample": "trajectories"}, "resample must be one of .both., .models."),
+    ({"n_boot": True}, "n_boot must be a positive integer"),
+    ({"tol": -1}, "tol must be >= 0"),
+    ({"level": 1.0}, r"level must be in \(0, 1\)"),
+    ({"horizons": (7, 8, 9, 10)}, "Table 2 horizons"),
+    ({"errors": {"str": np.zeros((2, 3, 4, 8))}}, r"errors\['str'\] must be \(H, E, n, 8\)"),
+    ({"errors": {"mine": np.zeros((4, 3, 4, 8))}}, "Table 2 configurations"),
+])
+def test_agreement_by_chance_refuses_bad_input(kwargs, message):
+    args = {"errors": {"dense": np.zeros((4, 3, 4, 8))}, "horizons": paper.HORIZONS, "n_sim": 5, "n_boot": 5} | kwargs
+    with pytest.raises(ValueError, match=message):
+        paper.agreement_by_chance(**args)
+
+
+def test_agreement_by_chance_brackets_fresh_studies():
+    # A synthetic population whose fresh studies can be drawn: a model diverges on a
+    # trajectory with a probability set by the model's propensity and the trajectory's
+    # difficulty. Scoring fresh pairs of studies gives the true agreement; simulating from
+    # one study must fall below it with resample="both" and above it with "models".
+    rng = np.random.default_rng(3)
+    E, n = 10, 40
+
+    def study():
+        logit = (np.log(rng.beta(1, 4, E))[None, :, None] + rng.normal(0, 1, n)[None, None, :]
+                 + np.array([-2.0, -1.0, -0.5, 0.0])[:, None, None])
+        errors = np.zeros((4, E, n, 8))
+        errors[..., 0] = 10.0 * (rng.random((4, E, n)) < 1 / (1 + np.exp(-logit)))
+        return errors
+
+    fresh, low, high = [], [], []
+    for rep in range(120):
+        theirs, ours = study(), study()
+        est, lo, hi = metrics.bootstrap(ours, "divergence", n_boot=200, seed=rep)
+        ref = metrics.divergence_percent(theirs)
+        fresh.append([((lo - 1e-9 <= ref) & (ref <= hi + 1e-9)).mean(), (np.abs(est - ref) <= 5 + 1e-9).mean()])
+        if rep < 12:
+            for out, how in ((low, "both"), (high, "models")):
+                ch = paper.agreement_by_chance({"dense": ours}, paper.HORIZONS, resample=how, n_sim=200,
+                                               n_boot=100, seed=rep)
+                out.append(ch.entries.mean().to_numpy())
+    fresh, low, high = np.mean(fresh, 0), np.mean(low, 0), np.mean(high, 0)
+    assert (low <= fresh + 0.03).all() and (fresh <= high + 0.03).all(), (low, fresh, high)
+    assert (high - low > 0.03).all()
