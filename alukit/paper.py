@@ -244,7 +244,8 @@ class ChanceAgreement(NamedTuple):
 
 def _resample_counts(rng, size: int, shape: tuple[int, ...]) -> np.ndarray:
     """``shape + (size,)`` integers: how often each of ``size`` items is drawn in ``size`` draws with replacement."""
-    idx = rng.integers(0, size, (*shape, size)).reshape(-1, size)
+    small = np.int16 if size <= np.iinfo(np.int16).max else np.int64  # small draws are faster
+    idx = rng.integers(0, size, (*shape, size), dtype=small).reshape(-1, size)
     idx = idx + size * np.arange(len(idx))[:, None]
     return np.bincount(idx.ravel(), minlength=len(idx) * size).reshape(*shape, size)
 
