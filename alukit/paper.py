@@ -11,7 +11,9 @@ Two printed rows of Table 2 are not what the authors' code computed (their
 the Dense row, and *DSR + L1 + SWA* is the horizons 100…400 divided by 400.
 :data:`COMPUTED_COUNTS` holds what their code computed; ``table2("computed")`` uses it
 for those two rows, and every comparison in the book does. :func:`agreement` and
-:func:`agreement_counts` compare a Table 2 with a study's bootstrap intervals.
+:func:`agreement_counts` compare a Table 2 with a study's bootstrap intervals;
+:func:`agreement_by_chance` simulates how many entries two runs of one procedure, with other
+seeds and test sets, agree in by sampling alone.
 """
 from __future__ import annotations
 

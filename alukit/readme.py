@@ -20,7 +20,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import bench, book, cache, paper, published, reproduce, sparse_dnn
