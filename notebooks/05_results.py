@@ -454,7 +454,8 @@ glue("table_misses", shown.style.format(precision=2), display=False)
 # Drawing both the models and the test trajectories anew counts their interaction twice
 # and makes the two studies differ a little more than two real ones, so it undercounts
 # agreement; drawing only the models keeps one test set for both and overcounts it. The
-# truth lies between the two.
+# truth lies between the two, to within a few points per entry on synthetic studies whose
+# fresh draws can be scored.
 #
 # Drawn from the released models, the authors' own training, an exact re-run with other
 # seeds would find the paper's value inside its interval in {glue:text}`chance_inside`
