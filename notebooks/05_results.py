@@ -452,8 +452,9 @@ glue("table_misses", shown.style.format(precision=2), display=False)
 # ## How much agreement sampling allows
 #
 # Even an exact re-run of the authors' code would not land on every entry of Table 2: an
-# entry is the share of diverged rollouts of ten models on forty test trajectories, and
-# other seeds draw other models, another test set other trajectories.
+# entry is the share of diverged rollouts of {glue:text}`paper_models` models on
+# {glue:text}`paper_traj` test trajectories, and other seeds draw other models, another
+# test set other trajectories.
 # {func}`alukit.paper.agreement_by_chance` measures what this alone costs. It draws two
 # independent studies from one set of rollouts, calls one "the paper", scores the other
 # against it exactly as the table above does, and repeats this {glue:text}`n_sim` times.
