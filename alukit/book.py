@@ -567,8 +567,10 @@ def _table2_shown(profile) -> dict | None:
     from . import reproduce
 
     try:
-        t2 = reproduce.load(profile, "faithful", tables_only=True).table2
-    except (FileNotFoundError, ValueError):
+        t2 = reproduce.read_table2(reproduce.results_dir(profile, "faithful"))
+    except ValueError:  # not a profile (a .yaml path that no longer exists)
+        return None
+    if t2 is None:
         return None
     return {c: {str(h): round(float(v), 2) for h, v in row.items()} for c, row in t2.iterrows()}
 

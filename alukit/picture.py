@@ -25,10 +25,16 @@ N_LEAST = 4  # "among the four least divergent": the paper's four are L1, L1 + S
 EARLY_MAX = 25.0  # "well under half" at 1000 ΔT, in %
 
 
-def check(table2: pd.DataFrame) -> pd.DataFrame:
-    """One row per statement: ``statement``, ``holds`` (bool) and the ``failing`` configurations."""
+def _by_horizon(table2: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table2`` with integer horizon columns (a CSV's are strings)."""
     t = table2.copy()
     t.columns = [int(c) for c in t.columns]
+    return t
+
+
+def check(table2: pd.DataFrame) -> pd.DataFrame:
+    """One row per statement: ``statement``, ``holds`` (bool) and the ``failing`` configurations."""
+    t = _by_horizon(table2)
     missing = sorted(set(paper.CONFIG_NAMES) - set(t.index)) + [h for h in (1000, 2500) if h not in t.columns]
     if missing:
         raise ValueError(f"table2 must hold all 16 configurations at 1000 and 2500 ΔT; missing {missing}")
@@ -69,18 +75,16 @@ def _paper_profile_value(config: str, horizon: int = 2500) -> str:
     """' (the paper profile: x % at 2500 ΔT)' from the committed faithful results, '' where they are absent."""
     from . import reproduce
 
-    path = reproduce.results_dir("paper", "faithful") / "table2.csv"
-    if not path.is_file():
+    t2 = reproduce.read_table2(reproduce.results_dir("paper", "faithful"))
+    if t2 is None:
         return ""
-    value = pd.read_csv(path, index_col="config").loc[config, str(horizon)]
+    value = t2.loc[config, horizon]
     return f" (the paper profile: {value:.1f} % at {horizon} ΔT)"
 
 
 def note(table2: pd.DataFrame, profile) -> str:
     """HTML sentences on the statements of :func:`check` that fail in ``table2``, with reasons ('' if all hold)."""
-    res = check(table2)
-    t = table2.copy()
-    t.columns = [int(c) for c in t.columns]
+    res, t = check(table2), _by_horizon(table2)
     parts = []
     for row in res.itertuples():
         for c in row.failing:

@@ -176,13 +176,12 @@ def _quick_table2(records: dict[str, dict]) -> list[str]:
     """The faithful Table 2 of each recorded non-paper build beside the paper profile's and the paper's."""
     lines = []
     printed = paper.table2("computed")
+    ours = reproduce.read_table2(reproduce.results_dir("paper", "faithful"))
+    if ours is None:
+        return lines
     for profile, r in records.items():
         shown = r.get("table2")
         if profile == "paper" or not shown:
-            continue
-        try:
-            ours = reproduce.load("paper", "faithful", tables_only=True).table2
-        except (FileNotFoundError, ValueError):
             continue
         horizons = [h for h in paper.HORIZONS if str(h) in next(iter(shown.values()))]
         rows = [[paper.LABELS[c]] + [f"{_number(shown[c][str(h)])} / {_number(ours.loc[c, h])} / "

@@ -264,6 +264,16 @@ class Results(NamedTuple):
     extra_errors: dict  # exercise and probe run → errors (H, E, n_test, 8), as ``errors``
 
 
+def read_table2(out_dir: Path) -> pd.DataFrame | None:
+    """A results folder's ``table2.csv`` (index ``config``, integer horizon columns); None if absent."""
+    path = Path(out_dir) / "table2.csv"
+    if not path.is_file():
+        return None
+    t2 = pd.read_csv(path, index_col="config")
+    t2.columns = [int(c) for c in t2.columns]
+    return t2
+
+
 def _write_table3(t3: pd.DataFrame, path: Path):
     flat = t3.copy()
     flat.columns = [f"{h}_{s}" for h, s in t3.columns]
@@ -496,10 +506,8 @@ def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None
             f"format {FORMAT}; missing: {', '.join(missing) or 'none'}); run: {command}")
     arrays = cache.load_npz(out_dir / "errors.npz")
     horizons = tuple(int(h) for h in arrays.pop("horizons"))
-    t2 = pd.read_csv(out_dir / "table2.csv", index_col="config")
-    t2.columns = [int(c) for c in t2.columns]
     res = Results(
-        table2=t2, table3=_read_table3(out_dir / "table3.csv"),
+        table2=read_table2(out_dir), table3=_read_table3(out_dir / "table3.csv"),
         table4=pd.read_csv(out_dir / "table4.csv", index_col="config"),
         stats=pd.read_csv(out_dir / "stats.csv"), comparisons=pd.read_csv(out_dir / "comparisons.csv"),
         conclusions=pd.read_csv(out_dir / "conclusions.csv"),
@@ -662,8 +670,7 @@ def _picture_note(profile) -> str:
     """:func:`alukit.picture.note` on the profile's faithful Table 2, if it has been written ('' otherwise)."""
     from . import picture
 
-    path = results_dir(profile, "faithful") / "table2.csv"
-    t2 = pd.read_csv(path, index_col="config") if path.is_file() else None
+    t2 = read_table2(results_dir(profile, "faithful"))
     if t2 is None or not set(paper.CONFIG_NAMES) <= set(t2.index):
         return ""
     try:
