@@ -3,27 +3,27 @@ dynamics of an aluminium electrolysis cell.
 
 Modules, one idea each, in the order the study uses them:
 
-* the process — :mod:`~alukit.cell` (the ODE ẋ = f(x, u)), :mod:`~alukit.excitation`
-  (controllers and input signals), :mod:`~alukit.data` (trajectories, training pairs,
+* the process — :mod:`~alukit.process.cell` (the ODE ẋ = f(x, u)), :mod:`~alukit.process.excitation`
+  (controllers and input signals), :mod:`~alukit.process.data` (trajectories, training pairs,
   normalisation);
-* training — :mod:`~alukit.profiles` (run profiles), :mod:`~alukit.config` (the 16
-  configurations × 2 variants), :mod:`~alukit.nets` (batched MLP ensembles),
-  :mod:`~alukit.sparsity` (L1, STR, magnitude pruning, DSR as method objects),
-  :mod:`~alukit.swa` (weight averaging and lr schedules), :mod:`~alukit.engine` (the
-  batched training kernel and fit loop), :mod:`~alukit.runs` (cached run records and the
-  training code's version), :mod:`~alukit.train` (train one or all configurations; CLI);
-* evaluation — :mod:`~alukit.stepper` (Euler rollouts), :mod:`~alukit.metrics` (the
-  paper's metric and statistics), :mod:`~alukit.paper` (the published tables),
-  :mod:`~alukit.conclusions` (the paper's claims, tested), :mod:`~alukit.reproduce` (the
-  full study), :mod:`~alukit.figures`;
-* tooling — :mod:`~alukit.cache` (content-addressed storage), :mod:`~alukit.bench`,
-  :mod:`~alukit.book`, :mod:`~alukit.readme`; ``python -m alukit`` runs the commands.
+* training — :mod:`~alukit.profiles` (run profiles), :mod:`~alukit.training.config` (the 16
+  configurations × 2 variants), :mod:`~alukit.training.nets` (batched MLP ensembles),
+  :mod:`~alukit.training.sparsity` (L1, STR, magnitude pruning, DSR as method objects),
+  :mod:`~alukit.training.swa` (weight averaging and lr schedules), :mod:`~alukit.training.engine` (the
+  batched training kernel and fit loop), :mod:`~alukit.training.runs` (cached run records and the
+  training code's version), :mod:`~alukit.training.train` (train one or all configurations; CLI);
+* evaluation — :mod:`~alukit.evaluation.stepper` (Euler rollouts), :mod:`~alukit.evaluation.metrics` (the
+  paper's metric and statistics), :mod:`~alukit.studies.paper` (the published tables),
+  :mod:`~alukit.studies.conclusions` (the paper's claims, tested), :mod:`~alukit.studies.reproduce` (the
+  full study), :mod:`~alukit.book.figures`;
+* tooling — :mod:`~alukit.cache` (content-addressed storage), :mod:`~alukit.book.bench`,
+  :mod:`~alukit.book.build`, :mod:`~alukit.book.readme`; ``python -m alukit`` runs the commands.
 
 Entry points (imported on first use): :func:`simulate` and :func:`datasets`
-(:mod:`alukit.data`), :func:`load_profile` (:func:`alukit.profiles.load`),
-:func:`make_config`, :func:`fit` (:mod:`alukit.engine`), :func:`train_all`
-(:mod:`alukit.train`; one configuration: ``alukit.train.train``), :func:`rollout`
-(:mod:`alukit.stepper`).
+(:mod:`alukit.process.data`), :func:`load_profile` (:func:`alukit.profiles.load`),
+:func:`make_config`, :func:`fit` (:mod:`alukit.training.engine`), :func:`train_all`
+(:mod:`alukit.training.train`; one configuration: ``alukit.training.train.train``), :func:`rollout`
+(:mod:`alukit.evaluation.stepper`).
 """
 import importlib
 import warnings

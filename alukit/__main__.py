@@ -11,14 +11,14 @@ import importlib
 import sys
 
 COMMANDS = {
-    "book": ("alukit.book", "build the book: execute notebooks with papermill, then jupyter-book"),
-    "bench": ("alukit.bench", "run a speed benchmark from bench/ (simulate, train, rollout)"),
-    "train": ("alukit.train", "train one configuration as a batched ensemble"),
-    "reproduce": ("alukit.reproduce", "the full study: data, training, rollouts, tables"),
-    "published": ("alukit.published", "score the authors' released models (checkout at PATH) on our test set"),
-    "sparse-dnn": ("alukit.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
-    "readme": ("alukit.readme", "write the README's results section from results/paper-faithful"),
-    "handout": ("alukit.handout", "write the chapters as student notebooks, solutions removed"),
+    "book": ("alukit.book.build", "build the book: execute notebooks with papermill, then jupyter-book"),
+    "bench": ("alukit.book.bench", "run a speed benchmark from bench/ (simulate, train, rollout)"),
+    "train": ("alukit.training.train", "train one configuration as a batched ensemble"),
+    "reproduce": ("alukit.studies.reproduce", "the full study: data, training, rollouts, tables"),
+    "published": ("alukit.studies.published", "score the authors' released models (checkout at PATH) on our test set"),
+    "sparse-dnn": ("alukit.studies.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
+    "readme": ("alukit.book.readme", "write the README's results section from results/paper-faithful"),
+    "handout": ("alukit.book.handout", "write the chapters as student notebooks, solutions removed"),
 }
 
 

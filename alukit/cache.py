@@ -1,7 +1,6 @@
 """Content-addressed on-disk cache with atomic writes.
 
-Entries live under :func:`cache_dir` (``$ALUKIT_CACHE`` or ``.alukit-cache/`` in the
-repository). A key is the SHA-256 of a canonical JSON of the arguments plus a hash
+Entries live under :func:`alukit.paths.cache_dir` (``$ALUKIT_CACHE``, else ``~/.cache/alukit``). A key is the SHA-256 of a canonical JSON of the arguments plus a hash
 of the source code that produced the entry, so changing either gives a new entry.
 Every file is written to a temporary name in the same folder and renamed into
 place, so an interrupted run never leaves a file that looks finished.
@@ -20,14 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def cache_dir() -> Path:
-    """The cache folder (created on first use)."""
-    path = Path(os.environ.get("ALUKIT_CACHE") or REPO_ROOT / ".alukit-cache")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+from alukit.paths import cache_dir
 
 
 def code_version(*objects) -> str:

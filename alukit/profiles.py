@@ -16,7 +16,9 @@ from pathlib import Path
 
 import yaml
 
-PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+from alukit import paths
+
+PARAMS_DIR = paths.PARAMS
 PROFILES = ("quick", "paper")
 
 
@@ -31,7 +33,7 @@ class Profile:
     ``train_epoch_scale`` (fraction (0, 1] of the paper's epochs, schedules scaled with
     it; default 1), ``train_trajectories`` (train on the first k training trajectories;
     default all ``n_train``), ``horizons`` (rollout horizons in steps; default the paper's);
-    for the sparse-DNN chapter (:mod:`alukit.sparse_dnn`): ``sparse_dnn_sizes`` (training-set
+    for the sparse-DNN chapter (:mod:`alukit.studies.sparse_dnn`): ``sparse_dnn_sizes`` (training-set
     sizes in trajectories), ``sparse_dnn_models`` (models per kind and size),
     ``sparse_dnn_epochs`` and ``sparse_dnn_test_trajectories``. ``path``: the file it was read from.
     """

@@ -1,16 +1,16 @@
 """Benchmark: Euler rollouts of a 10-model ensemble on 40 test trajectories × 5000 steps.
 
-Ours: :func:`alukit.stepper.rollout`, all models × trajectories in one batched
+Ours: :func:`alukit.evaluation.stepper.rollout`, all models × trajectories in one batched
 tensor, one loop over time; best of ``--repeat`` runs. Reference: the published
 code's way — one model, one trajectory, one torch forward per sample of a single ``nn.Sequential`` — timed on
 ``--ref-models`` × ``--ref-trajectories`` rollouts and extrapolated to all. Also
 times the rollouts of all 16 configurations (16 × 10 × 40 × 5000 steps).
 
-Models are untrained ensembles from :func:`alukit.nets.init_ensemble` (He init) of the
+Models are untrained ensembles from :func:`alukit.training.nets.init_ensemble` (He init) of the
 published code's sizes (4 hidden layers of 25 for dense / L1 / STR, 64 for MP, 128
-for DSR), rolled out as :class:`alukit.stepper.StackedMLP` like the study does: the
+for DSR), rolled out as :class:`alukit.evaluation.stepper.StackedMLP` like the study does: the
 cost of a rollout depends only on the layer sizes, not on the trained values. The
-reference runs :meth:`alukit.nets.Ensemble.member`, the same weights as plain
+reference runs :meth:`alukit.training.nets.Ensemble.member`, the same weights as plain
 ``nn.Sequential`` models.
 
     python -m alukit bench rollout [--json] [--models 10] [--trajectories 40] [--steps 5000] [--repeat 3] [--threads N]
@@ -23,8 +23,11 @@ import time
 import numpy as np
 import torch
 
-from alukit import data, nets, paper, stepper
-from alukit.bench import best_of, report
+from alukit.process import data
+from alukit.training import nets
+from alukit.studies import paper
+from alukit.evaluation import stepper
+from alukit.book.bench import best_of, report
 
 WIDTH = {"dense": 25, "l1": 25, "str": 25, "mp": 64, "dsr": 128}
 DEPTH = 4

@@ -1,8 +1,8 @@
 """Benchmark: the paper's 120 × 5000 trajectories, vectorised vs one trajectory at a time.
 
-Ours: :func:`alukit.data.simulate`, one loop over time with array operations over all
+Ours: :func:`alukit.process.data.simulate`, one loop over time with array operations over all
 trajectories. Reference: the original simulator's way — one trajectory at a time,
-one RK4 step at a time (same equations, :func:`alukit.cell.rk4_step` on one state
+one RK4 step at a time (same equations, :func:`alukit.process.cell.rk4_step` on one state
 vector, in its faster components-first form), timed on ``--ref-trajectories``
 trajectories and extrapolated to all.
 
@@ -15,8 +15,8 @@ import time
 
 import numpy as np
 
-from alukit import cell, data, excitation
-from alukit.bench import best_of, report
+from alukit.process import cell, data, excitation
+from alukit.book.bench import best_of, report
 
 
 def reference_simulate(n_traj: int, n_steps: int, seed=0, dt=10.0) -> np.ndarray:

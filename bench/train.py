@@ -1,7 +1,7 @@
 """Speed of the batched-ensemble trainer against one-model-at-a-time plain PyTorch.
 
 Ten dense models (13 → 4×25 → 8, batch 50, Adam 1e-3, MSE) train for the same number
-of mini-batch steps (a) as one :func:`alukit.engine.fit` ensemble and (b) one after
+of mini-batch steps (a) as one :func:`alukit.training.engine.fit` ensemble and (b) one after
 another with a plain PyTorch loop (``nn.Sequential``, ``torch.optim.Adam``,
 ``DataLoader(TensorDataset, batch_size=50, shuffle=True)``). A second reference
 (``reference_lean``) replaces the DataLoader by slicing a pre-shuffled tensor, so
@@ -62,7 +62,7 @@ def _reference(z, y, dims, seeds, steps, batch, dataloader: bool) -> float:
 
 
 def run(steps: int = 2000, models: int = 10, threads: int = 1) -> dict:
-    from alukit import config, engine
+    from alukit.training import config, engine
 
     torch.set_num_threads(threads)
     batch = 50
@@ -90,7 +90,7 @@ def run(steps: int = 2000, models: int = 10, threads: int = 1) -> dict:
         "reference_lean_seconds": lean,
         "ratio_lean": lean / ours,
         "measured": (f"{models} dense models {dims}, batch {batch}, {steps} Adam steps each: batched ensemble "
-                     f"(alukit.engine.fit, torch.compile={compiled}) vs one model at a time (nn.Sequential + "
+                     f"(alukit.training.engine.fit, torch.compile={compiled}) vs one model at a time (nn.Sequential + "
                      f"torch.optim.Adam + DataLoader; lean: pre-shuffled slices), {threads} torch thread(s)"),
         "ours_gflops": flops / ours / 1e9,
         "reference_gflops": flops / reference / 1e9,
@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     for name in ("steps", "models", "threads"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name} must be a positive integer; got {getattr(args, name)}")
-    from alukit.bench import report
+    from alukit.book.bench import report
 
     report(run(args.steps, args.models, args.threads), args.json)
     return 0

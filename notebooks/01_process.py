@@ -43,7 +43,9 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 from myst_nb import glue
 
-from alukit import cell, data, excitation, figures, reproduce
+from alukit.process import cell, data, excitation
+from alukit.book import figures
+from alukit.studies import reproduce
 
 if mode not in excitation.MODES:
     raise ValueError(f"mode must be one of {excitation.MODES}; got {mode!r}")
@@ -56,7 +58,7 @@ HTML(reproduce.banner(profile))
 #
 # The cell is described by eight states $x_1,\dots,x_8$ (five masses and three
 # temperatures) and five inputs $u_1,\dots,u_5$. The table is generated from
-# `alukit.cell.STATES` and `alukit.cell.INPUTS`; its last column is the range each
+# `alukit.process.cell.STATES` and `alukit.process.cell.INPUTS`; its last column is the range each
 # variable spans in the trajectories simulated further down. The paper's Table 1 gives
 # the line current in kA, the anode–cathode distance in cm and the feeds in kg; the
 # numbers that generate the data are in A, m and kg/s, and this book uses those.
@@ -146,7 +148,7 @@ plt.close(fig)
 # $p_1 = 100\,x_2/(x_2+x_3+x_4)$ and $p_2 = 100\,x_3/(x_2+x_3+x_4)$, the liquidus
 # temperature $g_1$, the bath's electrical conductivity $g_2$ and the bubble voltage
 # drop $g_5$ are algebraic functions of the state and the line current
-# (`alukit.cell.liquidus_temperature`, `alukit.cell.cell_voltage`). The rate at which
+# (`alukit.process.cell.liquidus_temperature`, `alukit.process.cell.cell_voltage`). The rate at which
 # bath freezes onto the side ledge,
 #
 # $$ q = \frac{k_1 (g_1 - x_7)}{k_0 x_1} - k_2 (x_6 - g_1), $$
@@ -168,7 +170,7 @@ plt.close(fig)
 # $$
 #
 # The cell voltage is $U = g_5 + u_2 u_5 / (2620\, g_2)$ and the superheat of the bath
-# is $x_6 - g_1$, its temperature above the liquidus. `alukit.cell.rhs` implements
+# is $x_6 - g_1$, its temperature above the liquidus. `alukit.process.cell.rhs` implements
 # $f(x, u)$ for NumPy arrays and torch tensors; a trajectory is sampled every
 # $\Delta T$ = {glue:text}`dt` s with one classical Runge–Kutta step per sample and
 # the inputs held over the step. Feedback controllers set the feeds and the tapping
@@ -264,7 +266,7 @@ plt.close(fig)
 # **Cell voltage and superheat.** The cell voltage $U$ and the superheat $x_6 - g_1$ of the
 # {glue:text}`n_traj` trajectories of
 # Figures 2 and 3. The paper shows neither; they are computed from the states and inputs
-# with `alukit.cell.cell_voltage` and `alukit.cell.liquidus_temperature`.
+# with `alukit.process.cell.cell_voltage` and `alukit.process.cell.liquidus_temperature`.
 # ```
 
 # %% tags=["hide-input"]
@@ -329,7 +331,7 @@ plt.close(fig)
 # Each exercise names the command that runs it. `python -m alukit book --only 01_process
 # -p KEY VALUE` re-executes this chapter with a parameter changed (then rebuilds the
 # book); in a handout notebook, `papermill 01_process.ipynb out.ipynb -p KEY VALUE` does
-# the same. Where an answer is a number, `alukit.exercises.check(ID, answer)` tells you
+# the same. Where an answer is a number, `alukit.book.exercises.check(ID, answer)` tells you
 # whether it is within tolerance of the value computed in your own run, without giving
 # the value away.
 #
@@ -347,7 +349,7 @@ plt.close(fig)
 # ````
 
 # %% tags=["remove-input"]
-from alukit import exercises
+from alukit.book import exercises
 
 # the two electrolysis rates, measured on the simulated trajectories: metal made
 # (ẋ5 + tapping) and alumina consumed (feed − ẋ2), in kg/s

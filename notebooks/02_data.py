@@ -36,7 +36,9 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import cell, data, profiles, reproduce
+from alukit.process import cell, data
+from alukit import profiles
+from alukit.studies import reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 HTML(reproduce.banner(profile))
@@ -203,7 +205,7 @@ plt.close(fig)
 # Each exercise names the command that runs it: `python -m alukit book --only 02_data
 # -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
 # notebook: `papermill 02_data.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
-# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# number, `alukit.book.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
 # ````{exercise} Derive: Mini-batches per epoch
@@ -221,7 +223,8 @@ plt.close(fig)
 # %% tags=["remove-input"]
 import math
 
-from alukit import config as configs, exercises
+from alukit.training import config as configs
+from alukit.book import exercises
 
 BATCH = configs.make_config("dense").batch_size
 exercises.record("ch2-batches", math.ceil(len(features) / BATCH), tol=0)

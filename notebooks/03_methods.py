@@ -18,8 +18,8 @@
 # thresholding (STR), magnitude pruning (MP), dynamic sparse reparameterisation (DSR),
 # L1 regularisation — and stochastic weight averaging (SWA), followed by the training
 # curves and the per-layer sparsity of every configuration, read from the training
-# logs. Every configuration trains as one batched ensemble (`alukit.train`); the methods
-# act on the stacked weights (`alukit.sparsity`, `alukit.swa`). Nothing is trained here:
+# logs. Every configuration trains as one batched ensemble (`alukit.training.train`); the methods
+# act on the stacked weights (`alukit.training.sparsity`, `alukit.training.swa`). Nothing is trained here:
 # the training logs and the trained STR model come from the results of
 # `python -m alukit reproduce` (`results/<profile>-<variant>/training.npz`, `models.npz`).
 
@@ -36,7 +36,8 @@ import torch
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import config as configs, nets, paper, reproduce, sparsity
+from alukit.training import config as configs, nets, sparsity
+from alukit.studies import paper, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
@@ -285,7 +286,7 @@ glue("n_configs", len(results), display=False)
 # Each exercise names the command that runs it: `python -m alukit book --only 03_methods
 # -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
 # notebook: `papermill 03_methods.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
-# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# number, `alukit.book.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
 # ````{exercise} Derive: Why 33.2 % and not 68.4 %
@@ -302,7 +303,7 @@ glue("n_configs", len(results), display=False)
 # ````
 
 # %% tags=["remove-input"]
-from alukit import exercises
+from alukit.book import exercises
 
 _w = torch.randn(1, 200, 200, generator=torch.Generator().manual_seed(1))
 for _ in range(40):  # the published rule, applied until nothing changes

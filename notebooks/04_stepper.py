@@ -21,7 +21,7 @@
 #
 # $$ \hat x_{t+1} = \hat x_t + \Delta T \cdot f(\hat x_t, u_t), $$
 #
-# feeding the network its own predictions. `alukit.stepper.rollout` does this for every
+# feeding the network its own predictions. `alukit.evaluation.stepper.rollout` does this for every
 # model of an ensemble and every test trajectory at once: one loop over time, one batched
 # matrix product per layer and step.
 #
@@ -44,7 +44,11 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import cell, data, figures, metrics, paper, profiles, reproduce, stepper
+from alukit.process import cell, data
+from alukit.book import figures
+from alukit.evaluation import metrics, stepper
+from alukit.studies import paper, reproduce
+from alukit import profiles
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 params = profiles.load(profile)
@@ -80,7 +84,7 @@ plt.close(fig)
 # ## A sanity check: the true model under Euler
 #
 # Before judging networks, the stepper itself must be right: the cell's own right-hand
-# side (`alukit.cell.rhs`, wrapped by `alukit.stepper.true_model`) rolled out with the
+# side (`alukit.process.cell.rhs`, wrapped by `alukit.evaluation.stepper.true_model`) rolled out with the
 # same Euler steps must follow the Runge–Kutta data closely. Over
 # {glue:text}`sanity_n` test trajectories its largest deviation is
 # {glue:text}`sanity_worst:.3f` standard deviations ({glue:text}`sanity_worst_state`)
@@ -185,7 +189,7 @@ plt.close(fig)
 # Each exercise names the command that runs it: `python -m alukit book --only 04_stepper
 # -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
 # notebook: `papermill 04_stepper.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
-# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# number, `alukit.book.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
 # ````{exercise} Predict, then run: Halve the Euler step
@@ -203,7 +207,7 @@ plt.close(fig)
 # ````
 
 # %% tags=["remove-input"]
-from alukit import exercises
+from alukit.book import exercises
 
 if not (isinstance(euler_substeps, int) and euler_substeps >= 1):
     raise ValueError(f"euler_substeps must be a positive integer; got {euler_substeps!r}")

@@ -37,7 +37,10 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import figures, metrics, paper, profiles, published, reproduce
+from alukit.book import figures
+from alukit.evaluation import metrics
+from alukit.studies import paper, published, reproduce
+from alukit import profiles
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = reproduce.load(profile, variant)  # fails at once, naming the command, if absent
@@ -455,7 +458,7 @@ glue("table_misses", shown.style.format(precision=2), display=False)
 # entry is the share of diverged rollouts of {glue:text}`paper_models` models on
 # {glue:text}`paper_traj` test trajectories, and other seeds draw other models, another
 # test set other trajectories.
-# {func}`alukit.paper.agreement_by_chance` measures what this alone costs. It draws two
+# {func}`alukit.studies.paper.agreement_by_chance` measures what this alone costs. It draws two
 # independent studies from one set of rollouts, calls one "the paper", scores the other
 # against it exactly as the table above does, and repeats this {glue:text}`n_sim` times.
 # Drawing both the models and the test trajectories anew counts their interaction twice
@@ -551,7 +554,7 @@ glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(ax
 # Each exercise names the command that runs it: `python -m alukit book --only 05_results
 # -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
 # notebook: `papermill 05_results.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
-# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# number, `alukit.book.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run. The book's build trains nothing: the exercise runs
 # it shows were made by `python -m alukit reproduce`; a parameter value it did not run
 # trains at most three models of one configuration (cached).
@@ -571,7 +574,10 @@ glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(ax
 # ````
 
 # %% tags=["remove-input"]
-from alukit import config as configs, data, exercises, stepper
+from alukit.training import config as configs
+from alukit.process import data
+from alukit.book import exercises
+from alukit.evaluation import stepper
 
 if not (isinstance(l1_factor, (int, float)) and l1_factor > 0):
     raise ValueError(f"l1_factor must be a number > 0; got {l1_factor!r}")
@@ -586,7 +592,7 @@ if strong_name in res.models:  # the factor `python -m alukit reproduce` ran: re
     strong_model = reproduce.stacked_model(res, strong_name)
     strong_loss = res.training[strong_name]["final"]["train_loss"]
 else:  # another factor: your own run (trains n_ex models, cached)
-    from alukit import train
+    from alukit.training import train
 
     run = train.train(configs.make_config("l1", variant, l1=l1_cfg.l1 * l1_factor), variant, profile, models=n_ex,
                       progress=False)

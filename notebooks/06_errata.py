@@ -31,7 +31,10 @@ import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import config as configs, figures, metrics, paper, reproduce
+from alukit.training import config as configs
+from alukit.book import figures
+from alukit.evaluation import metrics
+from alukit.studies import paper, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
@@ -133,7 +136,8 @@ glue("dsr_l1_swa_row", " / ".join(f"{v:g}" for v in t2p.loc["dsr+l1+swa"]), disp
 # | 7 | STR and DSR layers without bias, He init with the output fan | same | biases, input fan |
 
 # %% tags=["hide-input"]
-from alukit import config, published
+from alukit.training import config
+from alukit.studies import published
 
 
 def layers_text(dims) -> str:
@@ -265,7 +269,7 @@ glue("probe_h0", int(horizons[0]), display=False)
 # Which reading of the authors' code made the released plain-DSR models is open. The
 # committed DSR code freezes the weights at the first reallocation (defect 1), and the
 # three 4 × 128 rows' released weights keep the spread of their initialisation; the
-# released plain-DSR weights spread far wider than their initialisation (`alukit.config`),
+# released plain-DSR weights spread far wider than their initialisation (`alukit.training.config`),
 # so the faithful plain-DSR row trains on under its mask. Trained that way, our networks diverge in
 # {glue:text}`probe_first_trained:.1f` % of the rollouts by {glue:text}`probe_h0` ΔT; a probe
 # run of the row's first {glue:text}`probe_models` models frozen after the first
@@ -279,7 +283,7 @@ glue("probe_h0", int(horizons[0]), display=False)
 #
 # **Plain DSR, two readings of the authors' code against their released models:** the
 # faithful row (weights trained on under the mask) and a probe frozen after the first
-# reallocation (`alukit.reproduce.probe_configs`), each on our test set with its 95 %
+# reallocation (`alukit.studies.reproduce.probe_configs`), each on our test set with its 95 %
 # bootstrap interval; the released models' row is always the paper profile's.
 # ```
 
@@ -393,7 +397,7 @@ for i, (key, row) in enumerate(verdicts.iterrows(), start=1):
 # Each exercise names the command that runs it: `python -m alukit book --only 06_errata
 # -p KEY VALUE` re-executes this chapter with a parameter changed (in a handout
 # notebook: `papermill 06_errata.ipynb out.ipynb -p KEY VALUE`). Where an answer is a
-# number, `alukit.exercises.check(ID, answer)` says whether it is within tolerance of
+# number, `alukit.book.exercises.check(ID, answer)` says whether it is within tolerance of
 # the value computed in your own run.
 #
 # ````{exercise} Derive: What still trains after the first prune
@@ -408,7 +412,8 @@ for i, (key, row) in enumerate(verdicts.iterrows(), start=1):
 # ````
 
 # %% tags=["remove-input"]
-from alukit import config as configs, exercises
+from alukit.training import config as configs
+from alukit.book import exercises
 
 _dims = configs.make_config("mp", "faithful").dims
 _w = sum(a * b for a, b in zip(_dims[:-1], _dims[1:]))
@@ -461,7 +466,8 @@ print(f"{dims}: {n_weights} weights, {n_biases} biases -> {trainable:.2f} % stil
 # ```
 
 # %%
-from alukit import data, metrics, stepper
+from alukit.process import data
+from alukit.evaluation import metrics, stepper
 
 sets = data.profile_datasets(profile)
 dt = float(reproduce.profile_values(profile)["dt"])

@@ -36,7 +36,10 @@ import numpy as np
 from IPython.display import HTML
 from myst_nb import glue
 
-from alukit import cell, figures, interpret, metrics, sparse_dnn
+from alukit.process import cell
+from alukit.book import figures
+from alukit.evaluation import interpret, metrics
+from alukit.studies import sparse_dnn
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = sparse_dnn.results(profile)  # read only: fails at once, naming the command, if absent
@@ -375,7 +378,7 @@ glue("run_commit", prov["git_commit"][:10], display=False)
 # Each exercise names the command that runs it: `python -m alukit book --only
 # 07_sparse_dnn -p profile quick` re-executes this chapter on the quick profile (in a
 # handout notebook: `papermill 07_sparse_dnn.ipynb out.ipynb -p profile quick`). Where an
-# answer is a number, `alukit.exercises.check(ID, answer)` says whether it is within
+# answer is a number, `alukit.book.exercises.check(ID, answer)` says whether it is within
 # tolerance of the value computed in your own run.
 #
 # ````{exercise} Derive: The F1 of drawing every edge
@@ -390,7 +393,7 @@ glue("run_commit", prov["git_commit"][:10], display=False)
 # ````
 
 # %% tags=["remove-input"]
-from alukit import exercises
+from alukit.book import exercises
 
 exercises.record("ch7-all-edges-f1", float(interpret.edge_scores(np.ones((8, 13)), truth, threshold=0.5)["f1"]),
                  tol=0.0005)

@@ -27,7 +27,8 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from alukit import book, reproduce
+from alukit.book import build as book
+from alukit.studies import reproduce
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -315,15 +316,15 @@ def test_inputs_change_empties_the_execution_cache(tmp_path, monkeypatch):
 
 
 def test_fingerprint_follows_the_paper_results_package_and_profiles(tmp_path, monkeypatch):
-    for path in ("results/paper-faithful/table2.csv", "results/quick-faithful/table2.csv", "alukit/x.py",
-                 "params/paper.yaml"):
+    for path in ("results/paper-faithful/table2.csv", "results/quick-faithful/table2.csv", "alukit/training/x.py",
+                 "alukit/params/paper.yaml"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("1")
     monkeypatch.setattr(book, "REPO_ROOT", tmp_path)
     first = book.inputs_fingerprint()
     (tmp_path / "results/quick-faithful/table2.csv").write_text("2")  # not read by the default book
     assert book.inputs_fingerprint() == first
-    for path in ("results/paper-faithful/table2.csv", "alukit/x.py", "params/paper.yaml"):
+    for path in ("results/paper-faithful/table2.csv", "alukit/training/x.py", "alukit/params/paper.yaml"):
         (tmp_path / path).write_text("changed")
         assert book.inputs_fingerprint() != first, path
         first = book.inputs_fingerprint()

@@ -1,7 +1,7 @@
 """``python -m alukit book --only NAME -p KEY VALUE``: overrides checked against the parameters cell."""
 import pytest
 
-from alukit import book
+from alukit.book import build as book
 
 
 def test_overrides_are_parsed_as_yaml_scalars():

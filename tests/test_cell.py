@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy.integrate import solve_ivp
 
-from alukit import cell, data
+from alukit.process import cell, data
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "authors_test_trajectories.npz"  # see tests/data/README.md
 

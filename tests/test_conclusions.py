@@ -1,7 +1,7 @@
 """Verdicts on the paper's conclusions from bootstrap intervals, on constructed errors."""
 import numpy as np
 
-from alukit import conclusions, paper
+from alukit.studies import conclusions, paper
 
 
 def errors_with(levels: dict[str, float], H=4, E=6, n=20, seed=0):

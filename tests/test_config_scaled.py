@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from alukit.config import CONFIG_NAMES, VARIANTS, make_config
+from alukit.training.config import CONFIG_NAMES, VARIANTS, make_config
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

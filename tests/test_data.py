@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from alukit import cache, cell, data, excitation
+from alukit import cache
+from alukit.process import cell, data, excitation
 
 
 @pytest.fixture(scope="module")

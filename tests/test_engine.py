@@ -1,4 +1,4 @@
-"""alukit.engine: the batched kernel is Adam + autograd exactly, and every method behaves as specified."""
+"""alukit.training.engine: the batched kernel is Adam + autograd exactly, and every method behaves as specified."""
 import copy
 import dataclasses
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from alukit import config as C
-from alukit import nets, sparsity, swa
-from alukit import engine as T
+from alukit.training import config as C
+from alukit.training import nets, sparsity, swa
+from alukit.training import engine as T
 
 N = 400  # 8 mini-batches of 50
 

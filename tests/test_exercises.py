@@ -1,6 +1,6 @@
 import pytest
 
-from alukit import exercises
+from alukit.book import exercises
 
 
 def test_check_within_and_outside_tolerance(tmp_cache):

@@ -1,4 +1,4 @@
-"""The book's figure helpers (alukit.figures) draw what they are given."""
+"""The book's figure helpers (alukit.book.figures) draw what they are given."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,7 +7,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from alukit import cell, figures, paper  # noqa: E402
+from alukit.process import cell
+from alukit.book import figures
+from alukit.studies import paper  # noqa: E402
 
 
 def test_draw_cell_labels_every_state_and_input():

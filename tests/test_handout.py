@@ -5,7 +5,8 @@ import nbformat
 import papermill
 import pytest
 
-from alukit import book, handout, profiles
+from alukit.book import build as book, handout
+from alukit import profiles
 
 
 def _source(cell):

@@ -1,4 +1,4 @@
-"""alukit.interpret: influence, scores against cell.DEPENDENCIES, consistency, bad input.
+"""alukit.evaluation.interpret: influence, scores against cell.DEPENDENCIES, consistency, bad input.
 
 The truth table itself is checked against finite differences of cell.rhs in
 tests/test_cell.py (test_dependencies_match_finite_differences).
@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from alukit import cell, interpret, nets
-from alukit.stepper import StackedMLP
+from alukit.process import cell
+from alukit.evaluation import interpret
+from alukit.training import nets
+from alukit.evaluation.stepper import StackedMLP
 
 TRUTH = cell.DEPENDENCIES
 DENSITY = TRUTH.sum() / TRUTH.size

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from alukit import metrics as M
+from alukit.evaluation import metrics as M
 
 SIGMA = np.array([1.0, 2.0, 0.5, 1.0, 1.0, 4.0, 1.0, 1.0])
 

@@ -1,11 +1,11 @@
-"""alukit.nets: the stacked ensemble equals its members; conversion both ways."""
+"""alukit.training.nets: the stacked ensemble equals its members; conversion both ways."""
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from alukit import nets
+from alukit.training import nets
 
 
 def _ens(bias=True, fan="in", seeds=(11, 12, 13)):

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alukit import metrics, paper
+from alukit.evaluation import metrics
+from alukit.studies import paper
 
 TABLES = Path(__file__).resolve().parent / "data" / "paper_tables.txt"  # the paper's table text; tests/data/README.md
 
@@ -60,7 +61,7 @@ def test_compare_gives_paper_ours_difference():
 
 
 def test_config_names_match_the_training_engine():
-    from alukit import config
+    from alukit.training import config
 
     assert tuple(config.CONFIG_NAMES) == paper.CONFIG_NAMES
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from alukit import paper, picture, reproduce
+from alukit.studies import paper, picture, reproduce
 
 
 def test_the_papers_own_table_2_shows_the_picture():

@@ -1,7 +1,7 @@
 """The released-model loader: restricted unpickling (with malicious pickles), rebuilt networks, CLI, end to end.
 
 Every pickle here is built by the test itself: small networks of classes registered
-under the authors' module names (written from the facts in :mod:`alukit.published`'s
+under the authors' module names (written from the facts in :mod:`alukit.studies.published`'s
 docstring), their ``AveragedModel`` state dicts, and pickles that try to run code.
 """
 import builtins
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from alukit import __main__ as cli
-from alukit import paper, published, reproduce
+from alukit.studies import paper, published, reproduce
 
 WIDTH = 6  # hidden units of the test networks (two hidden layers)
 

@@ -1,7 +1,7 @@
 """The README's generated results section matches the committed results it quotes."""
 import pytest
 
-from alukit import readme
+from alukit.book import readme
 
 def test_readme_results_section_is_current():
     assert readme.update(check=True), "README.md's results section is out of date; run: python -m alukit readme"
@@ -27,7 +27,7 @@ def test_markers_are_required(tmp_path):
 
 
 def test_saved_benchmark_reaches_the_readme_table(tmp_path, monkeypatch, capsys):
-    from alukit import bench
+    from alukit.book import bench
 
     monkeypatch.setattr(bench, "SAVED_DIR", tmp_path)
     args = ["simulate", "--save", "--trajectories", "2", "--steps", "20", "--ref-trajectories", "1", "--repeat", "1"]
@@ -41,7 +41,7 @@ def test_saved_benchmark_reaches_the_readme_table(tmp_path, monkeypatch, capsys)
 
 
 def test_recorded_book_build_reaches_the_readme_table(tmp_path, monkeypatch):
-    from alukit import book
+    from alukit.book import build as book
 
     monkeypatch.setattr(book, "TIMES_DIR", tmp_path)
     for record in (book._record("quick", {"01_process": 3.2, "html": 61.0}, 125.4, True, 0),

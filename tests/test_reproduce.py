@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from alukit import data, metrics, nets, paper, reproduce, sparsity, stepper
+from alukit.process import data
+from alukit.evaluation import metrics, stepper
+from alukit.training import nets, sparsity
+from alukit.studies import paper, reproduce
 
 CONFIGS = ("dense", "l1", "l1+swa", "str", "mp+l1")  # paper order
 
@@ -21,7 +24,7 @@ def tiny_profile(tmp_path):
 
 
 class FakeTrain:
-    """Stands in for alukit.train: E=2 damped linear models, a different damping per configuration."""
+    """Stands in for alukit.training.train: E=2 damped linear models, a different damping per configuration."""
 
     CODE_VERSION = "fake-engine"
 
@@ -198,7 +201,7 @@ def test_committed_paper_results_are_current(variant):
 @pytest.mark.slow
 def test_rerunning_a_configuration_reproduces_per_seed_numbers(tmp_path, tiny_profile, monkeypatch):
     """Two seeds of one configuration for the quick profile's epoch count, trained twice from scratch."""
-    from alukit import train
+    from alukit.training import train
 
     epochs = train.resolve("l1", "faithful", "quick")[0].epochs
     tiny_profile.write_text(tiny_profile.read_text().replace("n_steps: 1000", "n_steps: 300")
@@ -219,7 +222,7 @@ def test_figures_draw_from_results(tmp_cache, tiny_profile, tmp_path, fake_train
     import matplotlib
 
     matplotlib.use("Agg")
-    from alukit import figures
+    from alukit.book import figures
 
     out = reproduce.run(tiny_profile, "faithful", CONFIGS, tmp_path / "out", progress=False, n_boot=20)
     res = reproduce.load(tiny_profile, "faithful", out)

@@ -1,8 +1,9 @@
-"""alukit.runs / alukit.cache.code_version: a run is stale exactly when training code changes."""
+"""alukit.training.runs / alukit.cache.code_version: a run is stale exactly when training code changes."""
 import ast
 from pathlib import Path
 
-from alukit import cache, runs
+from alukit import cache
+from alukit.training import runs
 
 PKG = Path(runs.__file__).parent
 

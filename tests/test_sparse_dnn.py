@@ -1,10 +1,12 @@
-"""alukit.sparse_dnn: set-up and CLI refusals, window errors, bootstrap and verdicts, a tiny run end to end."""
+"""alukit.studies.sparse_dnn: set-up and CLI refusals, window errors, bootstrap and verdicts, a tiny run end to end."""
 import json
 
 import numpy as np
 import pytest
 
-from alukit import cell, interpret, metrics, sparse_dnn as S
+from alukit.process import cell
+from alukit.evaluation import interpret, metrics
+from alukit.studies import sparse_dnn as S
 from alukit.__main__ import main as cli
 
 TINY = """profile: tiny
@@ -168,7 +170,7 @@ def _draw_figures(res):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from alukit import figures
+    from alukit.book import figures
 
     found = interpret.edges(res.influence["path_sparse_10"][0])
     fig = figures.influence_graphs([("true", None), ("sparse", found)])
@@ -182,7 +184,7 @@ def _draw_figures(res):
 
 
 def _ensemble(run):
-    from alukit import nets
+    from alukit.training import nets
 
     ens = nets.Ensemble((13, 20, 20, 20, 20, 8), run["W0"].shape[0])
     import torch

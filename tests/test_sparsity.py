@@ -1,10 +1,10 @@
-"""alukit.sparsity: per-method invariants on stacked weights."""
+"""alukit.training.sparsity: per-method invariants on stacked weights."""
 
 import pytest
 import torch
 from torch.nn.utils import prune
 
-from alukit import nets, sparsity
+from alukit.training import nets, sparsity
 
 
 def test_str_zero_fraction_equals_fraction_below_threshold():

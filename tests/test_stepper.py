@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from alukit import cell, data, stepper
+from alukit.process import cell, data
+from alukit.evaluation import stepper
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +156,7 @@ def test_true_model_matches_cell_rhs(trajectories, norms):
 
 
 def test_stacked_mlp_equals_the_training_ensemble(trajectories, norms):
-    from alukit import nets
+    from alukit.training import nets
 
     ens = nets.init_ensemble((13, 16, 16, 8), seeds=[1, 2, 3], bias=True)
     mlp = stepper.StackedMLP.from_ensemble(ens)
@@ -187,7 +188,7 @@ def test_rollout_benchmark_runs_small(tmp_cache, capsys):
     import json
     import runpy
 
-    from alukit.cache import REPO_ROOT
+    from alukit.paths import REPO_ROOT
 
     bench = runpy.run_path(str(REPO_ROOT / "bench" / "rollout.py"), run_name="alukit_bench")
     assert bench["main"](["--json", "--models", "2", "--trajectories", "2", "--steps", "60", "--configs", "3"]) == 0

@@ -1,4 +1,4 @@
-"""alukit.train / alukit.config: API, validation, caching, CLI and interrupted runs."""
+"""alukit.training.train / alukit.training.config: API, validation, caching, CLI and interrupted runs."""
 import json
 import math
 import os
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from alukit import config as C
-from alukit import engine, runs, sparsity
-from alukit import train as T
+from alukit.training import config as C
+from alukit.training import engine, runs, sparsity
+from alukit.training import train as T
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = """profile: tiny
@@ -113,7 +113,7 @@ def test_faithful_swa_averages_as_many_models_as_the_released_ones():
 
 
 def test_faithful_step_lr_matches_the_authors_scheduler_calls():
-    from alukit import swa
+    from alukit.training import swa
     # DSR steps StepLR(25) only after 0-based epochs > 100: the first decay is felt in 0-based epoch 126
     d = C.make_config("dsr+swa")
     lrs = swa.step_lr(d.lr, d.epochs, d.lr_step, d.lr_gamma, d.lr_from)
@@ -168,12 +168,12 @@ def test_bad_configs_raise_naming_the_field(kwargs, field):
 
 
 def test_bad_arguments_raise_before_any_work(env, monkeypatch):
-    import alukit.data
+    import alukit.process.data
 
     def boom(*a, **k):
         raise AssertionError("data was made before validation")
 
-    monkeypatch.setattr(alukit.data, "datasets", boom)
+    monkeypatch.setattr(alukit.process.data, "datasets", boom)
     monkeypatch.setattr(T, "fit", boom)
     profile = str(env / "tiny.yaml")
     for kwargs, field in [(dict(config="nope"), "config name"), (dict(config="mp", variant="x"), "variant"),
@@ -212,7 +212,7 @@ def test_train_result_contract_and_cache(env):
 
 
 def test_final_train_loss_is_ensemble_mse(env):
-    from alukit import data as D
+    from alukit.process import data as D
 
     r = T.train("str", "faithful", str(env / "tiny.yaml"), progress=False)
     ds = D.datasets(2, 1, 1, 126, 3, 10.0)

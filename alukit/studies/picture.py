@@ -8,7 +8,7 @@ The picture (Haugstvedt et al., Table 2 and Section IV), as three statements:
 
 :func:`check` tests them on a Table 2 (``config`` × horizon, % diverged); :func:`note`
 turns the failures of a profile's faithful results into HTML for the chapter banners
-(:func:`alukit.reproduce.banner`), each with the reason that this profile's training
+(:func:`alukit.studies.reproduce.banner`), each with the reason that this profile's training
 schedule gives, computed from the configurations, and says when the profile's runs are
 too short for the corrected variant's SWA to average more than one epoch.
 """
@@ -18,7 +18,8 @@ import math
 
 import pandas as pd
 
-from . import paper, profiles
+from alukit.studies import paper
+from alukit import profiles
 
 LEAST, MOST, EARLY = ("l1", "mp+l1"), "dsr", ("dense", "l1")
 N_LEAST = 4  # "among the four least divergent": the paper's four are L1, L1 + SWA, MP + L1, MP + L1 + SWA
@@ -51,7 +52,7 @@ def _steps_per_epoch(prof: dict, batch: int) -> int:
 
 
 def _reason(config: str, profile) -> str:
-    from .train import resolve
+    from alukit.training.train import resolve
 
     cfg, prof, _ = resolve(config, "faithful", profile)
     full, _, _ = resolve(config, "faithful", "paper")
@@ -73,7 +74,7 @@ def _reason(config: str, profile) -> str:
 
 def _paper_profile_value(config: str, horizon: int = 2500) -> str:
     """' (the paper profile: x % at 2500 ΔT)' from the committed faithful results, '' where they are absent."""
-    from . import reproduce
+    from alukit.studies import reproduce
 
     t2 = reproduce.read_table2(reproduce.results_dir("paper", "faithful"))
     if t2 is None:
@@ -102,7 +103,7 @@ def note(table2: pd.DataFrame, profile) -> str:
 
 def _swa_note(profile) -> list[str]:
     """A sentence if the corrected variant's SWA averages fewer than two epochs (then + SWA equals its twin)."""
-    from .train import resolve
+    from alukit.training.train import resolve
 
     cfg, _, _ = resolve("dense+swa", "corrected", profile)
     n = cfg.epochs - cfg.swa_start

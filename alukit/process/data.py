@@ -1,9 +1,9 @@
 """Trajectories of the cell, training pairs and normalisation.
 
 A trajectory is a float64 array ``(n_steps, 13)`` with rows ``[x_i, u_i]`` (states
-first, :data:`alukit.cell.COLUMNS`), sampled every ``dt`` seconds:
+first, :data:`alukit.process.cell.COLUMNS`), sampled every ``dt`` seconds:
 ``x_{i+1} = RK4(x_i, u_i, dt)`` and ``u_{i+1}`` is computed from ``x_{i+1}`` by the
-controllers plus the excitation (:mod:`alukit.excitation`).
+controllers plus the excitation (:mod:`alukit.process.excitation`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import cache, cell, excitation, profiles
+from alukit import cache, profiles
+from alukit.process import cell, excitation
 
 MAX_REDRAWS = 20
 

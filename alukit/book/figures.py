@@ -1,7 +1,7 @@
 """The book's figures: the cell and its trajectories (paper Figs. 1–3), and the study's
-figures (Figs. 4–14 and the errata chart) from :class:`alukit.reproduce.Results`.
+figures (Figs. 4–14 and the errata chart) from :class:`alukit.studies.reproduce.Results`.
 
-Plotting only: every number comes from :mod:`alukit.cell`, :mod:`alukit.metrics` or the
+Plotting only: every number comes from :mod:`alukit.process.cell`, :mod:`alukit.evaluation.metrics` or the
 results files. Each function except :func:`draw_cell` (which draws into a given axes)
 draws into a new matplotlib figure and returns it.
 """
@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import cell, metrics, paper
+from alukit.process import cell
+from alukit.evaluation import metrics
+from alukit.studies import paper
 
 # The paper's groupings of configurations per figure (Section IV).
 GROUPS = {
@@ -59,7 +61,7 @@ def divergence_bars(res, configs, title: str = "") -> plt.Figure:
     Colour: base method (darker with L1); hatched: with SWA.
     Error bars: 95 % bootstrap intervals (models and trajectories resampled); black
     ticks: the paper's Table 2 value of the same configuration and horizon (for the two
-    rows the paper misprints, what the authors' code computed: :func:`alukit.paper.table2`).
+    rows the paper misprints, what the authors' code computed: :func:`alukit.studies.paper.table2`).
     """
     configs = [c for c in configs if c in res.errors]
     fig, ax = plt.subplots(figsize=(9, 3.6))
@@ -181,7 +183,7 @@ def _symbol(name: str) -> str:
 
 
 def plot_columns(variables, series: np.ndarray, hours: np.ndarray, ncols: int = 2, height: float = 2.0) -> plt.Figure:
-    """One panel per variable of :data:`alukit.cell.STATES`/``INPUTS``; one line per trajectory.
+    """One panel per variable of :data:`alukit.process.cell.STATES`/``INPUTS``; one line per trajectory.
 
     ``series``: ``(n, T, len(variables))`` in the variables' units; ``hours``: ``(T,)``.
     """
@@ -309,7 +311,7 @@ def draw_cell(ax) -> None:
     ax.axis("off")
 
 
-# ---------------------------------------------------------------- the sparse-DNN chapter (alukit.sparse_dnn)
+# ---------------------------------------------------------------- the sparse-DNN chapter (alukit.studies.sparse_dnn)
 
 _KIND_COLOR = {"dense": _PALETTE[0], "sparse": _PALETTE[2]}
 _EDGE_STYLE = {"true": ("k", "-", 1.0), "TP": ("#2a9d2a", "-", 1.3), "FP": ("#d62728", "--", 1.0),
@@ -320,7 +322,7 @@ def influence_graph(ax, found, truth=None, title: str = "") -> None:
     """Draw a bipartite graph inputs (left) → derivatives (right) into ``ax``.
 
     ``found``: bool ``(8, 13)`` edges of a model, coloured against ``truth`` (default
-    :data:`alukit.cell.DEPENDENCIES`): true positives green, false positives red dashed,
+    :data:`alukit.process.cell.DEPENDENCIES`): true positives green, false positives red dashed,
     false negatives grey dotted. ``found=None`` draws the true graph in black.
     """
     truth = cell.DEPENDENCIES if truth is None else np.asarray(truth, bool)

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import torch
 
-from .cache import REPO_ROOT, read_jsons, write_json
+from alukit import paths
+from alukit.cache import read_jsons, write_json
 
-BENCH_DIR = REPO_ROOT / "bench"
-SAVED_DIR = REPO_ROOT / "results" / "bench"
+BENCH_DIR = paths.BENCH
+SAVED_DIR = paths.RESULTS / "bench"
 _save_to: Path | None = None  # set by main() for --save
 
 

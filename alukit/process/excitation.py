@@ -3,7 +3,7 @@
 Everything is vectorised over trajectories: controllers act on ``x[n, 8]``; the
 random (APRBS) excitation of a whole trajectory is drawn up front as per-sample
 arrays, one independent ``numpy.random.Generator`` per trajectory, so the time loop
-in :func:`alukit.data.simulate` only evaluates controllers and the ODE.
+in :func:`alukit.process.data.simulate` only evaluates controllers and the ODE.
 """
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class Excitation(NamedTuple):
 def inputs(x, step: int, excitation: Excitation, dt=10.0):
     """Inputs ``u[5, n]`` at sample ``step``: controllers on ``x[8, n]`` plus the excitation.
 
-    Components first (the simulator's time-loop layout, see :func:`alukit.cell.rk4_step`).
+    Components first (the simulator's time-loop layout, see :func:`alukit.process.cell.rk4_step`).
     """
     _, x2, x3, x4, x5, *_ = x
     return np.array((

@@ -3,17 +3,17 @@
 Public API
 ----------
 ``train(config, variant="faithful", profile="quick", models=None, epochs=None, progress=True)``
-    → :class:`~alukit.runs.TrainResult`. ``config`` is a name from
-    :data:`alukit.config.CONFIG_NAMES` or a :class:`~alukit.config.Config`; ``profile`` a
+    → :class:`~alukit.training.runs.TrainResult`. ``config`` is a name from
+    :data:`alukit.training.config.CONFIG_NAMES` or a :class:`~alukit.training.config.Config`; ``profile`` a
     name, a YAML path or a :class:`~alukit.profiles.Profile`. Runs are cached
-    content-addressed (configuration + training data + code version, :mod:`alukit.runs`);
+    content-addressed (configuration + training data + code version, :mod:`alukit.training.runs`);
     a cached run is loaded, never retrained. ``epochs`` overrides the profile's epoch
     count, every schedule scaling with it.
 ``train_all(profile="quick", variant="faithful")`` → ``{name: TrainResult}`` for all 16,
     uncached runs in a process pool.
 CLI: ``python -m alukit train CONFIG [--variant V] [--profile P] [--models N] [--epochs N] [--json]``.
 
-The training itself is :func:`alukit.engine.fit` (one batched ensemble per configuration).
+The training itself is :func:`alukit.training.engine.fit` (one batched ensemble per configuration).
 """
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ import sys
 import numpy as np
 import torch
 
-from . import profiles
-from .config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
-from .engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
-from .runs import CODE_VERSION, TrainResult, load, paths, run_key, save
+from alukit import profiles
+from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
+from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
+from alukit.training.runs import CODE_VERSION, TrainResult, load, paths, run_key, save
 
 __all__ = ["train", "train_all", "resolve", "training_data", "default_workers", "main", "TrainResult",
            "CODE_VERSION", "config_hash"]
@@ -57,7 +57,7 @@ def resolve(config, variant: str = "faithful", profile="quick", models: int | No
 def training_data(prof: profiles.Profile):
     """``(z, y, x_norm, y_norm, digest)``: normalised training pairs of the profile, their
     normalisers and a digest of the training trajectories (part of the run key)."""
-    from . import data as D
+    from alukit.process import data as D
 
     n_train = prof.n_train if prof.train_trajectories is None else prof.train_trajectories
     ds = D.datasets(prof.n_train, prof.n_val, prof.n_test, prof.n_steps, prof.seed, prof.dt)
@@ -70,7 +70,7 @@ def training_data(prof: profiles.Profile):
 
 
 def _compiled(cfg: Config, n_samples: int, compile: bool | None) -> bool:
-    """Whether :func:`alukit.engine.fit` compiles this run (see :func:`alukit.engine.want_compile`)."""
+    """Whether :func:`alukit.training.engine.fit` compiles this run (see :func:`alukit.training.engine.want_compile`)."""
     return want_compile(compile, -(-n_samples // cfg.batch_size) * cfg.epochs, default_device())
 
 
@@ -124,7 +124,7 @@ def train_all(profile="quick", variant: str = "faithful", *, workers: int | None
     Uncached runs go to ``workers`` processes (default :func:`default_workers`, one torch
     thread each), longest first; corrected SWA twins share one run.
     """
-    from .sparsity import METHODS
+    from alukit.training.sparsity import METHODS
 
     prof = profiles.load(profile)
     configs = {name: resolve(name, variant, prof) for name in names}

@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from .cache import write_text
+from alukit.cache import write_text
 
 _START = re.compile(r"^\s*(```+|:::+)\s*\{solution-start\}", re.M)
 _END = re.compile(r"^\s*(```+|:::+)\s*\{solution-end\}", re.M)
@@ -68,7 +68,7 @@ def handout(name: str):
     import jupytext
     import nbformat
 
-    from .book import KERNEL_NAME, NOTEBOOK_DIR
+    from alukit.book.build import KERNEL_NAME, NOTEBOOK_DIR
 
     src = NOTEBOOK_DIR / f"{name}.py"
     if not src.is_file():
@@ -85,7 +85,7 @@ def write(out_dir: Path, names: list[str] | None = None) -> list[Path]:
     """Write the handouts of ``names`` (default: every notebook chapter of ``_toc.yml``) into ``out_dir``."""
     import nbformat
 
-    from . import book
+    from alukit.book import build as book
 
     chapters = book.notebooks()
     names = list(chapters if names is None else names)

@@ -15,8 +15,8 @@ error ("RFMSE" in the paper — a normalised mean *absolute* error) is mean_s e_
   surviving one) (:func:`capped_scores`).
 * Bootstrap 95 % intervals that resample models and trajectories (crossed design),
   vectorised and seeded (:func:`bootstrap`, :func:`bootstrap_difference`).
-* Table 4: % of weights that are exactly zero — 100 × :attr:`alukit.runs.TrainResult.sparsity`
-  (:func:`alukit.sparsity.overall_sparsity` of the trained ensemble), not a metric of rollouts.
+* Table 4: % of weights that are exactly zero — 100 × :attr:`alukit.training.runs.TrainResult.sparsity`
+  (:func:`alukit.training.sparsity.overall_sparsity` of the trained ensemble), not a metric of rollouts.
 
 Per-rollout arrays are laid out ``(H, E, n)`` (horizons × models × trajectories) and
 per-state errors ``(H, E, n, 8)``.
@@ -49,7 +49,7 @@ def check_horizons(horizons, length: int) -> tuple[int, ...]:
 def state_errors(pred, true, sigma, horizons=HORIZONS) -> np.ndarray:
     """Per-state normalised error e_s(L), ``(H, E, n, 8)`` float64 (NaN/inf → 10).
 
-    ``pred``: ``(E, n, T, 8)`` rollouts (:func:`alukit.stepper.rollout`); ``true``:
+    ``pred``: ``(E, n, T, 8)`` rollouts (:func:`alukit.evaluation.stepper.rollout`); ``true``:
     ``(n, T', 8)`` or ``(n, T', 13)`` the true trajectories (T' ≥ T; extra columns are
     ignored); ``sigma``: ``(8,)`` the states' standard deviations, same units.
     Each horizon L ≤ T averages samples 0..L−1.

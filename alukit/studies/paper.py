@@ -22,8 +22,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .config import CONFIG_NAMES  # noqa: F401  (the table rows, in the paper's order)
-from .metrics import HORIZONS, diverged  # HORIZONS: the table columns, rollout horizons in steps
+from alukit.training.config import CONFIG_NAMES  # noqa: F401  (the table rows, in the paper's order)
+from alukit.evaluation.metrics import HORIZONS, diverged  # HORIZONS: the table columns, rollout horizons in steps
 
 _BASE = {"dense": "Dense", "l1": "L1", "str": "Soft thresholding", "mp": "Magnitude pruning", "dsr": "DSR"}
 
@@ -257,12 +257,12 @@ def agreement_by_chance(errors, horizons, resample: str = "both", tol: float = 5
     """How many Table 2 entries two runs of one procedure agree in, by sampling alone.
 
     ``errors``: ``{config: (H, E, n, 8)}`` per-state rollout errors of one study (a
-    results ``errors.npz``; :attr:`alukit.reproduce.Results.errors`), ``horizons`` its
+    results ``errors.npz``; :attr:`alukit.studies.reproduce.Results.errors`), ``horizons`` its
     ``H`` horizons (steps). Each simulation draws two independent studies from it, one draw
     per configuration for all horizons, calls one "the paper" and the other "ours", and
     scores them as :func:`agreement` does: the paper's % diverged inside ours' percentile
     bootstrap interval (``n_boot`` resamples of models and trajectories, as
-    :func:`alukit.metrics.bootstrap`) and within ``tol`` percentage points of ours. The
+    :func:`alukit.evaluation.metrics.bootstrap`) and within ``tol`` percentage points of ours. The
     entries are the Table 2 configurations in ``errors`` at the Table 2 horizons in
     ``horizons``. Deterministic for a ``seed``.
 

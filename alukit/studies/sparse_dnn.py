@@ -10,26 +10,26 @@ either way:
   constant), batch 128, MSE on z-scored finite-difference derivatives, ``epochs``
   epochs; *dense*: λ = 0; *sparse*: ℓ1 on the weights, λ on the hidden and output
   layers and λ_in on the input layer (default both :data:`L1` = 10⁻⁴). Trained on
-  the existing batched-ensemble engine (:func:`alukit.engine.fit`), ``models`` members
+  the existing batched-ensemble engine (:func:`alukit.training.engine.fit`), ``models`` members
   per kind and training-set size, all kinds and sizes from the same member seeds.
   Deviation: the engine initialises biases like ``nn.Linear`` (uniform ±1/√fan_in),
   not at zero as the group's setup does;
 * training sets: the first 5, 10, 20 or 40 trajectories of one training pool (nested);
-  a separate test set; rollouts with :func:`alukit.stepper.rollout` under each
+  a separate test set; rollouts with :func:`alukit.evaluation.stepper.rollout` under each
   training set's normalisation; per-state normalised errors over the windows
   [0, 100), [100, 2500), [2500, 5000) samples (:func:`window_errors`), a window
-  diverged when its worst state's error exceeds 3 (:mod:`alukit.metrics`);
-* structure: path-product and mean-|Jacobian| influence (:mod:`alukit.interpret`),
-  scored against :data:`alukit.cell.DEPENDENCIES`.
+  diverged when its worst state's error exceeds 3 (:mod:`alukit.evaluation.metrics`);
+* structure: path-product and mean-|Jacobian| influence (:mod:`alukit.evaluation.interpret`),
+  scored against :data:`alukit.process.cell.DEPENDENCIES`.
 
 Verdicts (:data:`FINDINGS`): a comparison *holds* when the 95 % bootstrap interval of
 sparse − dense lies wholly on the claimed side of 0, *does not hold* when it lies wholly
 on the other, and is *inconclusive* otherwise; a finding holds if all its comparisons
 hold, does not hold if any does not, and is inconclusive otherwise. Intervals
 resample models (scores, consistency; pairs of one model with itself are left out) or
-models and test trajectories (rollouts, :func:`alukit.metrics.bootstrap`).
+models and test trajectories (rollouts, :func:`alukit.evaluation.metrics.bootstrap`).
 
-Stages: data (cached by :mod:`alukit.data`), training (each kind × size one cached
+Stages: data (cached by :mod:`alukit.process.data`), training (each kind × size one cached
 run, content-addressed under ``<cache>/sparse-dnn/``; uncached runs on 2 worker
 processes on a CPU), rollouts and metrics. Output ``results/<profile>-sparse-dnn/``:
 ``scores.csv`` (per model), ``summary.csv`` (estimates with intervals),
@@ -55,8 +55,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import cache, cell, data, interpret, metrics, profiles, stepper
-from .config import config_hash, make_config
+from alukit import cache, paths, profiles
+from alukit.process import cell, data
+from alukit.evaluation import interpret, metrics, stepper
+from alukit.training.config import config_hash, make_config
 
 KINDS = ("dense", "sparse")
 SIZES = (5, 10, 20, 40)
@@ -68,7 +70,7 @@ BATCH_SIZE = 128
 SEED_GROUP = "sparse-dnn"
 JACOBIAN_STRIDE = 100  # every 100th sample of every test trajectory enters the mean |Jacobian|
 N_BOOT = 2000
-RESULTS_DIR = cache.REPO_ROOT / "results"
+RESULTS_DIR = paths.RESULTS
 # The group's measurement on the released models of a related paper: mean pairwise
 # correlation of the path-product matrices (low, high). A point of comparison, not a target.
 RELEASED_MODEL_CORRELATION = {"sparse": (0.89, 0.94), "dense": (0.81, 0.85)}
@@ -144,7 +146,7 @@ def setup(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = 
 
 
 def config(kind: str, s: Setup):
-    """The :class:`alukit.config.Config` of a kind: dense (λ = 0) or sparse (λ, λ_in), constant lr."""
+    """The :class:`alukit.training.config.Config` of a kind: dense (λ = 0) or sparse (λ, λ_in), constant lr."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     sparse = kind == "sparse"
@@ -163,7 +165,7 @@ def datasets(s: Setup) -> data.Datasets:
 def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bool]:
     """Cache file of one run (configuration, member seeds, training data, engine code and kernel) and
     whether its kernel is compiled."""
-    from . import engine, runs
+    from alukit.training import engine, runs
 
     cfg = config(kind, s)
     traj = np.ascontiguousarray(pool[:size])
@@ -180,12 +182,12 @@ def train_run(kind: str, size: int, s: Setup, progress: bool = False) -> dict:
     """Train (or load) one kind × size as one batched ensemble of ``s.models`` members.
 
     The first ``size`` trajectories of the pool, normalised with their own statistics, train
-    ``config(kind, s)`` on :func:`alukit.engine.fit`. Returns arrays: ``W0..W4``
+    ``config(kind, s)`` on :func:`alukit.training.engine.fit`. Returns arrays: ``W0..W4``
     ``(E, n_in, n_out)``, ``b0..b4`` ``(E, 1, n_out)`` (float32), ``loss`` ``(E, epochs)`` (training
     MSE, normalised units), ``x_mean``, ``x_std`` ``(13,)``, ``y_mean``, ``y_std`` ``(8,)`` (the
     training set's normalisation), ``seconds``, ``compiled``, ``cached``.
     """
-    from . import engine
+    from alukit.training import engine
 
     pool = datasets(s).train
     path, compiled = _run_key(kind, size, s, pool)
@@ -249,7 +251,7 @@ def window_errors(pred, true, sigma, windows=WINDOWS) -> np.ndarray:
     """Per-state normalised error over each window, ``(W, E, n, 8)`` float64 (NaN/inf → 10).
 
     ``pred`` ``(E, n, T, 8)`` rollouts; ``true`` ``(n, ≥ T, ≥ 8)``; ``sigma`` ``(8,)``. Window
-    ``(a, b)``: e_s = mean_{a ≤ t < b} |x̂_{t,s} − x_{t,s}| / σ_s (:mod:`alukit.metrics`).
+    ``(a, b)``: e_s = mean_{a ≤ t < b} |x̂_{t,s} − x_{t,s}| / σ_s (:mod:`alukit.evaluation.metrics`).
     """
     pred, true = np.asarray(pred), np.asarray(true)
     if pred.ndim != 4 or pred.shape[-1] != cell.N_STATES:
@@ -366,7 +368,7 @@ def summarise(evals: dict, s: Setup, n_boot: int = N_BOOT) -> tuple[pd.DataFrame
     ``scores``: one row per size, kind and model. ``summary`` (long): size, kind, metric,
     window ("" for structure metrics), estimate, low, high — structure scores and
     consistency (``correlation``, ``jaccard``) over models, rollout statistics
-    (:data:`ROLLOUT`, :mod:`alukit.metrics`) over models and test trajectories.
+    (:data:`ROLLOUT`, :mod:`alukit.evaluation.metrics`) over models and test trajectories.
     ``pairwise``: ``(size, kind)`` → ``(correlation, jaccard)`` matrices ``(E, E)``.
     """
     rows, table, pairs = [], [], {}
@@ -534,9 +536,9 @@ def _cpu_seconds() -> float:
 
 
 def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot):
-    from .runs import CODE_VERSION
-    from .bench import machine
-    from .reproduce import git_commit
+    from alukit.training.runs import CODE_VERSION
+    from alukit.book.bench import machine
+    from alukit.studies.reproduce import git_commit
 
     cache.write_text(out_dir / "scores.csv", scores.to_csv(index=False))
     cache.write_text(out_dir / "summary.csv", summary.to_csv(index=False))
@@ -603,7 +605,7 @@ def load(profile="paper", out_dir: Path | None = None) -> Results:
 
 def is_current(profile="quick", out_dir: Path | None = None) -> bool:
     """True if the results exist for the profile's current set-up, training engine and evaluation code."""
-    from . import runs
+    from alukit.training import runs
 
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
     path = out_dir / "provenance.json"

@@ -1,10 +1,10 @@
 """The training engine: every member of a configuration at once, as one batched ensemble.
 
-:func:`fit` trains ``len(seeds)`` members of a :class:`~alukit.config.Config` on
+:func:`fit` trains ``len(seeds)`` members of a :class:`~alukit.training.config.Config` on
 normalised training pairs and returns their weights and per-epoch logs. It drives a
 :class:`Trainer` the way d2l's ``Trainer.fit`` does: set up, then :meth:`Trainer.fit_epoch`
 per epoch and :meth:`Trainer.end_epoch` (the sparsity method's hook, logs, SWA).
-The sparsity method is an object (:func:`alukit.sparsity.method`) whose hooks the
+The sparsity method is an object (:func:`alukit.training.sparsity.method`) whose hooks the
 trainer calls; the trainer itself never branches on the method's name.
 
 The hot path is one hand-written forward/backward pass and Adam update for all E
@@ -35,8 +35,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import nets, sparsity, swa
-from .config import Config
+from alukit.training import nets, sparsity, swa
+from alukit.training.config import Config
 
 __all__ = ["fit", "Trainer", "TrainState", "kernel", "build_ensemble", "member_seeds", "member_generators", "dataset_loss",
            "flush_denormals", "want_compile", "default_device"]
@@ -206,7 +206,7 @@ def _pack(Ws, bs, ss) -> dict:
 
 @dataclass
 class TrainState:
-    """The tensors training changes (lists over layers; see :class:`alukit.sparsity.Method`)."""
+    """The tensors training changes (lists over layers; see :class:`alukit.training.sparsity.Method`)."""
 
     Ws: list
     bs: list
@@ -358,9 +358,9 @@ def fit(cfg: Config, z, y, seeds, *, progress: bool = True, compile: bool | None
 
 
 def build_ensemble(cfg: Config, state: dict, masks=()) -> nets.Ensemble:
-    """An eval-mode :class:`~alukit.nets.Ensemble` from a tensor dict (``W{l}``, ``b{l}``, ``s{l}``).
+    """An eval-mode :class:`~alukit.training.nets.Ensemble` from a tensor dict (``W{l}``, ``b{l}``, ``s{l}``).
 
-    STR layers get the :class:`~alukit.sparsity.SoftThreshold` parametrization; ``masks``
+    STR layers get the :class:`~alukit.training.sparsity.SoftThreshold` parametrization; ``masks``
     (corrected MP/DSR) are attached with ``torch.nn.utils.prune.custom_from_mask``.
     """
     n_layers = len(cfg.dims) - 1

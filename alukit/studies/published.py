@@ -3,10 +3,10 @@
 ``PATH`` is a local checkout of the authors' repository (``emilhaugstvedt/sparsity``).
 For each of the 16 configurations this reads the ten released models that the
 authors' ``results.ipynb`` rolls out, rebuilds them as this project's stacked MLPs,
-rolls them out with :mod:`alukit.stepper` on this project's test set (the faithful
+rolls them out with :mod:`alukit.evaluation.stepper` on this project's test set (the faithful
 variant's conventions: test-set normalisation, errors in test-set standard deviations)
-and scores them with :mod:`alukit.metrics`. The results are written by
-:func:`alukit.reproduce.write_results` to ``results/<profile>-published/`` in the same
+and scores them with :mod:`alukit.evaluation.metrics`. The results are written by
+:func:`alukit.studies.reproduce.write_results` to ``results/<profile>-published/`` in the same
 format as the other variants, with the authors' commit in ``provenance.json``. If
 these scores land near the paper, our data and metric are the paper's, and what
 differences remain in a re-training are training.
@@ -51,7 +51,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import cache, cell, data, metrics, nets, paper, profiles, reproduce, stepper
+from alukit import cache, profiles
+from alukit.process import cell, data
+from alukit.evaluation import metrics, stepper
+from alukit.training import nets
+from alukit.studies import paper, reproduce
 
 AUTHORS_REPOSITORY = "emilhaugstvedt/sparsity"
 N_MODELS = 10
@@ -170,9 +174,9 @@ def load_pickle(path):
 # ---------------------------------------------------------------- networks from released files
 
 class Released(NamedTuple):
-    """One configuration's released models, as :func:`alukit.reproduce.evaluate` takes them.
+    """One configuration's released models, as :func:`alukit.studies.reproduce.evaluate` takes them.
 
-    ``ensemble``: an :class:`alukit.nets.Ensemble` of the effective weights; ``sparsity``
+    ``ensemble``: an :class:`alukit.training.nets.Ensemble` of the effective weights; ``sparsity``
     ``(E,)``: fraction of weights exactly zero; ``facts``: what the files say (hidden
     widths, bias, and the attributes DSR and SWA saved); ``files``: relative paths and
     SHA-256 digests.
@@ -337,7 +341,7 @@ def run(root, profile: str = "paper", out_dir: Path | None = None, configs=paper
 
 
 def _machine() -> dict:
-    from .bench import machine
+    from alukit.book.bench import machine
 
     return machine()
 
@@ -362,7 +366,7 @@ def gaps(released_res: reproduce.Results, ours: reproduce.Results, ours_dims: di
     """The Table 2 entries where ours and the released models differ by more than ``tol`` points, explained.
 
     ``ours_dims``: configuration → layer widths of our networks (default: those of
-    :func:`alukit.config.make_config` in ``ours``' variant). One row per entry, index
+    :func:`alukit.training.config.make_config` in ``ours``' variant). One row per entry, index
     ``(config, horizon)``: ``released`` with its 95 % interval (``low``, ``high``),
     ``ours`` with ours (``ours_low``, ``ours_high``), ``difference`` (ours − released),
     ``ours_inside`` (ours in the released models' interval), ``released_inside`` (theirs
@@ -379,7 +383,7 @@ def gaps(released_res: reproduce.Results, ours: reproduce.Results, ours_dims: di
     out["ours_inside"] = frame.inside
     out["released_inside"] = (out.ours_low - 1e-9 <= out.released) & (out.released <= out.ours_high + 1e-9)
     if ours_dims is None:
-        from . import config
+        from alukit.training import config
 
         ours_dims = {c: config.make_config(c, ours.provenance["variant"]).dims for c, _ in out.index}
     reasons = []

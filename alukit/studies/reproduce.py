@@ -4,9 +4,9 @@ This command is the only thing in alukit that trains networks and rolls them out
 book's chapters only read what it writes (:func:`load`). Stages, each cached so that
 nothing is computed twice:
 
-1. **data** — :func:`alukit.data.profile_datasets` (cached by :mod:`alukit.data`);
-2. **training** — :func:`alukit.train.train` for each of the 16 configurations
-   (cached by :mod:`alukit.train`);
+1. **data** — :func:`alukit.process.data.profile_datasets` (cached by :mod:`alukit.process.data`);
+2. **training** — :func:`alukit.training.train.train` for each of the 16 configurations
+   (cached by :mod:`alukit.training.train`);
 3. **rollouts** — :func:`evaluate`: Euler rollouts of every model on every test
    trajectory and the per-state errors at the horizons (cached here, keyed by the
    trained weights, the data, the variant and this code);
@@ -39,10 +39,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import cache, conclusions, data, metrics, paper, profiles, sparse_dnn, stepper
-from .cache import REPO_ROOT
+from alukit import cache, paths, profiles
+from alukit.studies import conclusions, paper, sparse_dnn
+from alukit.process import data
+from alukit.evaluation import metrics, stepper
+from alukit.paths import REPO_ROOT
 
-RESULTS_DIR = REPO_ROOT / "results"
+RESULTS_DIR = paths.RESULTS
 VARIANTS = stepper.VARIANTS
 STAGES = ("data", "training", "rollouts", "metrics")
 N_BOOT = 2000
@@ -103,8 +106,8 @@ def _check(profile, variant):
 
 
 def _train_module():
-    """:mod:`alukit.train`, imported on first use (the tests put a fake trainer here)."""
-    from . import train
+    """:mod:`alukit.training.train`, imported on first use (the tests put a fake trainer here)."""
+    from alukit.training import train
 
     return train
 
@@ -144,9 +147,9 @@ def _version() -> str:
 def evaluate(result, variant: str, sets: data.Datasets, dt: float = 10.0, horizons=metrics.HORIZONS) -> dict:
     """Roll out one trained configuration on the test set and measure it (cached).
 
-    ``result``: a :class:`alukit.train.TrainResult` (ensemble of E models, rolled out
-    as a :class:`alukit.stepper.StackedMLP` of its effective weights). Returns
-    ``errors`` float64 ``(H, E, n_test, 8)`` (:func:`alukit.metrics.state_errors`, σ =
+    ``result``: a :class:`alukit.training.train.TrainResult` (ensemble of E models, rolled out
+    as a :class:`alukit.evaluation.stepper.StackedMLP` of its effective weights). Returns
+    ``errors`` float64 ``(H, E, n_test, 8)`` (:func:`alukit.evaluation.metrics.state_errors`, σ =
     the rollout normalisation's state std), ``example`` float32 ``(E, T, 8)`` (the
     rollouts of test trajectory 0, for Figs. 4 and 5), ``sigma`` ``(8,)``,
     ``horizons`` ``(H,)`` and ``sparsity`` ``(E,)`` in % of weights exactly zero.
@@ -180,7 +183,7 @@ def evaluate(result, variant: str, sets: data.Datasets, dt: float = 10.0, horizo
 def tables(errors: dict[str, np.ndarray], sparsity: dict[str, np.ndarray], horizons=metrics.HORIZONS):
     """Tables 2, 3 and 4 from per-configuration errors ``(H, E, n, 8)`` and sparsities ``(E,)`` (%).
 
-    Same layout as :func:`alukit.paper.table2` etc. (rows in paper order, missing
+    Same layout as :func:`alukit.studies.paper.table2` etc. (rows in paper order, missing
     configurations left out); Table 3 has an extra ``survivors`` stat per horizon.
     """
     configs = [c for c in paper.CONFIG_NAMES if c in errors]
@@ -442,9 +445,9 @@ def folder_readme(profile, variant: str) -> str:
     name = Path(str(profile)).stem
     lines = [f"# results/{name}-{variant}/", "",
              f"Written by `{refresh_command(profile, variant)}` (`alukit/reproduce.py`); do not edit by hand.",
-             f"The book's chapters read these files with `alukit.reproduce.load({name!r}, {variant!r})`; "
+             f"The book's chapters read these files with `alukit.studies.reproduce.load({name!r}, {variant!r})`; "
              "nothing in the book trains or rolls out networks. Configurations are named as in "
-             "`alukit.paper.CONFIG_NAMES` (`dense`, `l1+swa`, `mp+l1`, ...); E models per configuration, "
+             "`alukit.studies.paper.CONFIG_NAMES` (`dense`, `l1+swa`, `mp+l1`, ...); E models per configuration, "
              "L layers; horizons in samples of `dt` seconds. Arrays are plain `.npz` (no pickle): "
              "`numpy.load(path, allow_pickle=False)`.", "", "| File | Contents |", "|---|---|"]
     lines += [f"| `{f}` | {text} |" for f, text in FILES.items()]
@@ -459,7 +462,7 @@ def refresh_command(profile, variant: str | None = None) -> str:
 
 
 def _machine() -> dict:
-    from .bench import machine
+    from alukit.book.bench import machine
 
     return machine()
 
@@ -583,7 +586,7 @@ def exercise_configs(variant: str) -> dict:
     """``{name: (Config, models)}``: the extra runs the chapters' exercises read from the results
     (``training.npz``, ``models.npz``), e.g. ``"l1x10"``: the L1 configuration with λ ×
     :data:`EXERCISE_L1_FACTOR`, members 0..:data:`EXERCISE_MODELS` − 1 (the chapter's L1 seeds)."""
-    from .config import make_config
+    from alukit.training.config import make_config
 
     base = make_config("l1", variant)
     name = f"l1x{EXERCISE_L1_FACTOR:g}"
@@ -596,10 +599,10 @@ def probe_configs(variant: str) -> dict:
     ``"dsr-frozen"`` (faithful only): the faithful DSR row, members 0..:data:`EXERCISE_MODELS`
     − 1, with its weights frozen after the first reallocation as the committed DSR code
     freezes them (and the other three faithful DSR rows). The row itself trains on under
-    its mask, as its released models' weights suggest (:mod:`alukit.config`); chapter 6
+    its mask, as its released models' weights suggest (:mod:`alukit.training.config`); chapter 6
     sets both readings beside the released models.
     """
-    from .config import make_config
+    from alukit.training.config import make_config
 
     if variant != "faithful":
         return {}
@@ -667,8 +670,8 @@ def banner(profile: str, variants=()) -> str:
 
 
 def _picture_note(profile) -> str:
-    """:func:`alukit.picture.note` on the profile's faithful Table 2, if it has been written ('' otherwise)."""
-    from . import picture
+    """:func:`alukit.studies.picture.note` on the profile's faithful Table 2, if it has been written ('' otherwise)."""
+    from alukit.studies import picture
 
     t2 = read_table2(results_dir(profile, "faithful"))
     if t2 is None or not set(paper.CONFIG_NAMES) <= set(t2.index):

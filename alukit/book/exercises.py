@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import cache_dir, write_json
+from alukit.cache import cache_dir, write_json
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 

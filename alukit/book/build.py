@@ -2,7 +2,7 @@
 
 The chapters are the Jupytext percent-format notebooks ``notebooks/NAME.py`` listed in
 ``_toc.yml``; pages without code are ``book/NAME.md``. Chapters never train: they read
-the results written by ``python -m alukit reproduce`` (:func:`alukit.reproduce.load`).
+the results written by ``python -m alukit reproduce`` (:func:`alukit.studies.reproduce.load`).
 Every notebook's cell tagged ``parameters`` holds the paper profile's values, so there
 are two ways to build, giving the same pages for the paper profile:
 
@@ -14,7 +14,7 @@ ones); Jupyter Book reads them through Jupytext (``nb_custom_formats`` in
 ``book/_build/.jupyter_cache``), with their default parameters, reading the committed
 ``results/paper-*/``. HTML: ``book/_build/html/``. Because jupyter-cache keys a
 notebook by its code only, this module is also a small Sphinx extension
-(``_config.yml`` lists ``alukit.book``): when the results, the package or the profiles
+(``_config.yml`` lists ``alukit.book.build``): when the results, the package or the profiles
 change (:func:`inputs_fingerprint`), it empties the execution cache and the Sphinx
 environment before the build, so that no page shows outputs of older inputs.
 
@@ -28,7 +28,7 @@ and papermill's injected one is collapsed; the chapter's banner names the profil
 failing cell stops the command with the notebook's name and the cell's error (the
 failed notebook is kept under ``<staged>/_build/papermill/``). With ``--reproduce``
 (what ``make book PROFILE=quick`` passes), the profile's missing or stale results are
-first written by :func:`alukit.reproduce.run` (cached stages); the paper profile's
+first written by :func:`alukit.studies.reproduce.run` (cached stages); the paper profile's
 results are committed and never made by a book build.
 
 Each build writes its times (seconds per notebook, HTML, total) to
@@ -56,15 +56,17 @@ from pathlib import Path
 
 import yaml
 
-from . import profiles
-from .cache import REPO_ROOT, read_jsons, write_json, write_text
+from alukit import profiles
+from alukit import paths
+from alukit.cache import read_jsons, write_json, write_text
+from alukit.paths import REPO_ROOT
 
-BOOK_DIR = REPO_ROOT / "book"
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-CONFIG = REPO_ROOT / "_config.yml"
-TOC = REPO_ROOT / "_toc.yml"
-STAGED_ROOT = REPO_ROOT / "build"
-TIMES_DIR = REPO_ROOT / "results" / "book"
+BOOK_DIR = paths.BOOK
+NOTEBOOK_DIR = paths.NOTEBOOKS
+CONFIG = paths.CONFIG
+TOC = paths.TOC
+STAGED_ROOT = paths.STAGED
+TIMES_DIR = paths.RESULTS / "book"
 DEFAULT_PROFILE = "paper"  # the profile whose values the notebooks' parameter cells hold
 KERNEL_NAME = "python3"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -147,7 +149,7 @@ def default_parameters(name: str) -> dict:
 
 def _values(profile, overrides: dict | None = None) -> dict:
     """The values a notebook may receive: the profile's, ``profile`` as given (a name or a path), overrides last."""
-    from .reproduce import profile_values
+    from alukit.studies.reproduce import profile_values
 
     return {**profile_values(profile), "profile": str(profile), **(overrides or {})}
 
@@ -380,7 +382,7 @@ def inputs_fingerprint() -> str:
     """
     h = hashlib.sha256()
     files = [*sorted((REPO_ROOT / "results").glob(f"{DEFAULT_PROFILE}-*/**/*")),
-             *sorted((REPO_ROOT / "alukit").glob("*.py")), *sorted((REPO_ROOT / "params").glob("*.yaml"))]
+             *sorted((REPO_ROOT / "alukit").rglob("*.py")), *sorted((REPO_ROOT / "alukit" / "params").glob("*.yaml"))]
     for f in files:
         if f.is_file():
             h.update(str(f.relative_to(REPO_ROOT)).encode())
@@ -480,7 +482,7 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
 def _reproduce(profile) -> float:
     """Write the profile's results that are missing or stale (both variants of the study, and the
     sparse-DNN experiment); returns the seconds it took."""
-    from . import reproduce, sparse_dnn
+    from alukit.studies import reproduce, sparse_dnn
 
     t0 = time.perf_counter()
     for variant in reproduce.VARIANTS:
@@ -501,7 +503,7 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bo
     """Validate everything, execute the notebooks, build the book; see the module docstring.
 
     ``overrides``: parameter values that replace the profile's (always a papermill build).
-    ``make_results``: first run :func:`alukit.reproduce.run` for the profile's missing or
+    ``make_results``: first run :func:`alukit.studies.reproduce.run` for the profile's missing or
     stale results (refused for the paper profile). Returns the path of ``index.html``
     (None with ``build=False``).
     """
@@ -540,7 +542,7 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bo
 
 
 def _cached_training_runs() -> int:
-    from .cache import cache_dir
+    from alukit.cache import cache_dir
 
     return len(list((cache_dir() / "train").glob("*.npz")))
 
@@ -550,8 +552,8 @@ def _record(profile, seconds: dict, total: float, cold: bool, cached_runs: int) 
     the start, how many training runs were cached, commit, date and machine."""
     from datetime import datetime, timezone
 
-    from .bench import machine
-    from .reproduce import git_commit
+    from alukit.book.bench import machine
+    from alukit.studies.reproduce import git_commit
 
     return {"profile": Path(str(profile)).stem, "total_seconds": round(total, 1),
             "seconds": {k: round(v, 1) for k, v in seconds.items()}, "empty_build_folder": cold,
@@ -564,7 +566,7 @@ def _table2_shown(profile) -> dict | None:
     """The faithful Table 2 the build showed (``{config: {horizon: %}}``), so that a recorded build of a
     profile whose results are not committed (quick) can still be quoted beside the paper profile's; None
     if the profile's faithful results are missing."""
-    from . import reproduce
+    from alukit.studies import reproduce
 
     try:
         t2 = reproduce.read_table2(reproduce.results_dir(profile, "faithful"))
@@ -641,7 +643,7 @@ def _execution_times(app, exc) -> None:
 
 
 def setup(app):
-    """Sphinx extension hook (``_config.yml`` lists ``alukit.book`` in ``extra_extensions``)."""
+    """Sphinx extension hook (``_config.yml`` lists ``alukit.book.build`` in ``extra_extensions``)."""
     app.connect("html-page-context", _unique_scripts)
     app.connect("config-inited", _refresh_when_inputs_change)
     app.connect("config-inited", _pin_kernel)

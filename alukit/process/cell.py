@@ -12,7 +12,7 @@ Non-physical states: the right-hand side divides by the side-ledge mass ``x1``
 and by the bath mass ``x2 + x3 + x4``. Where either is ≤ 0 the returned ẋ is
 non-finite (inf or NaN) for that sample only; nothing raises, so a batch is never
 aborted by one bad member. :func:`is_physical` tells which samples are valid and
-:func:`alukit.data.simulate` uses it to detect and re-draw such trajectories.
+:func:`alukit.process.data.simulate` uses it to detect and re-draw such trajectories.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Sparsity methods on stacked ensemble weights ``W`` ``(E, n_in, n_out)``.
 
 * L1 — λ·Σ|W| over weight matrices only (never biases), for any method: its gradient
-  λ·sign(W) is added in the training kernel (:func:`alukit.engine.kernel`).
+  λ·sign(W) is added in the training kernel (:func:`alukit.training.engine.kernel`).
 * STR — :class:`SoftThreshold`: a ``torch.nn.utils.parametrize`` parametrization,
   effective weight ``sign(w)·ReLU(|w| − sigmoid(s))`` with one learnable ``s`` per
   layer and member (shape ``(E, 1, 1)``); :func:`apply_str` registers it.
@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize, prune
 
-from . import nets
+from alukit.training import nets
 
 
 # -- STR -----------------------------------------------------------------------
@@ -218,14 +218,14 @@ def overall_sparsity(weights) -> torch.Tensor:
 
 # -- the methods, as objects the trainer calls ---------------------------------------
 class Method:
-    """A sparsity method: the hooks :class:`alukit.engine.Trainer` calls (here: no sparsity).
+    """A sparsity method: the hooks :class:`alukit.training.engine.Trainer` calls (here: no sparsity).
 
-    The trainer owns the tensors; a hook gets its :class:`~alukit.engine.TrainState`
+    The trainer owns the tensors; a hook gets its :class:`~alukit.training.engine.TrainState`
     ``st`` (lists over layers: raw weights ``Ws`` ``(E, a, b)``, biases ``bs``, STR
     parameters ``ss`` ``(E, 1, 1)``, 0/1 ``masks``, Adam moments ``mW``/``vW``; DSR
     threshold ``h`` ``(E,)``; per-member ``generators``; He ``fans``; ``frozen``).
     A new method is a subclass plus its name in :data:`METHODS` and
-    :data:`alukit.config.METHODS`.
+    :data:`alukit.training.config.METHODS`.
     """
 
     thresholded = False  # the kernel learns an STR threshold per layer

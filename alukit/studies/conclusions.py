@@ -2,7 +2,7 @@
 
 Each conclusion is a list of comparisons "configuration a is better than b": the
 statistic of a (divergence % or the divergence-aware capped error of
-:mod:`alukit.metrics`) is lower than that of b at a horizon. A comparison's verdict,
+:mod:`alukit.evaluation.metrics`) is lower than that of b at a horizon. A comparison's verdict,
 from the bootstrap interval of statistic(a) − statistic(b) (models and trajectories
 resampled, trajectories paired):
 
@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import metrics
+from alukit.evaluation import metrics
 
 VERDICTS = ("holds", "does not hold", "inconclusive")
 

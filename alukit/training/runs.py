@@ -16,15 +16,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import cache, nets, sparsity
-from .config import Config, config_hash
-from .engine import build_ensemble
+from alukit import cache
+from alukit.training import nets, sparsity
+from alukit.training.config import Config, config_hash
+from alukit.training.engine import build_ensemble
 
 __all__ = ["TrainResult", "CODE_VERSION", "TRAINING_MODULES", "run_key", "paths", "save", "load", "LOGS"]
 
 # the modules whose code determines a trained run: their code (not docstrings) is hashed
 TRAINING_MODULES = ("config", "data", "nets", "sparsity", "swa", "engine", "runs", "train")
-CODE_VERSION = cache.code_version(*(Path(__file__).with_name(f"{m}.py") for m in TRAINING_MODULES))
+CODE_VERSION = cache.code_version(*(Path(__file__).parent.parent / ("process" if m == "data" else "training") / f"{m}.py"
+                                     for m in TRAINING_MODULES))
 LOGS = ("loss", "lr", "layer_sparsity", "dsr_h", "str_threshold")  # per-epoch logs of a run
 
 
@@ -32,9 +34,9 @@ LOGS = ("loss", "lr", "layer_sparsity", "dsr_h", "str_threshold")  # per-epoch l
 class TrainResult:
     """A trained configuration (all E members).
 
-    ``ensemble``: eval-mode :class:`~alukit.nets.Ensemble`, normalised features ``(E, B, 13)`` →
+    ``ensemble``: eval-mode :class:`~alukit.training.nets.Ensemble`, normalised features ``(E, B, 13)`` →
     normalised targets ``(E, B, 8)`` (the SWA-averaged model for "+swa" configurations).
-    ``x_norm``/``y_norm``: training-set :class:`alukit.data.Normalizer` of features and targets.
+    ``x_norm``/``y_norm``: training-set :class:`alukit.process.data.Normalizer` of features and targets.
     ``log``: ``loss`` ``(E, epochs)`` (training MSE per epoch, normalised units), ``lr``
     ``(epochs,)``, ``layer_sparsity`` ``(E, epochs, L)`` of the training iterate, ``dsr_h``
     ``(E, epochs)`` (DSR's threshold H), ``str_threshold`` ``(E, epochs, L)`` (STR's sigmoid(s_l);
@@ -91,7 +93,7 @@ def paths(key: str) -> tuple[Path, Path]:
 
 
 def save(key: str, cfg: Config, out: dict, x_norm, y_norm, final_losses: dict) -> None:
-    """Write a :func:`alukit.engine.fit` output as run ``key`` (``final_losses``: ``{"final", "swa"}`` → ``(E,)``;
+    """Write a :func:`alukit.training.engine.fit` output as run ``key`` (``final_losses``: ``{"final", "swa"}`` → ``(E,)``;
     ``out["workers"]``: size of the process pool it trained in, recorded in the metadata)."""
     pt, npz = paths(key)
     tensors = {f"final.{k}": v for k, v in out["final"].items()}
@@ -108,7 +110,7 @@ def save(key: str, cfg: Config, out: dict, x_norm, y_norm, final_losses: dict) -
 
 def load(key: str, cfg: Config, cached: bool) -> TrainResult:
     """The :class:`TrainResult` of the saved run ``key`` of ``cfg``."""
-    from .data import Normalizer
+    from alukit.process.data import Normalizer
 
     pt, npz = paths(key)
     arrays = cache.load_npz(npz)  # written last: its presence marks a finished run

@@ -19,7 +19,7 @@ Normalisation before thresholding
 
 Scores
     :func:`edge_scores`: precision, recall and F1 of the predicted edges against
-    ``truth`` (default :data:`alukit.cell.DEPENDENCIES`, the single source of the true
+    ``truth`` (default :data:`alukit.process.cell.DEPENDENCIES`, the single source of the true
     table), and ``auprc``: the threshold-free area under the precision–recall curve
     (average precision over every threshold: Σ_k (R_k − R_{k−1}) P_k, ties entered
     together). A ranking that puts every true edge first scores 1; a constant influence
@@ -35,9 +35,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import cell
-from .nets import Ensemble
-from .stepper import StackedMLP
+from alukit.process import cell
+from alukit.training.nets import Ensemble
+from alukit.evaluation.stepper import StackedMLP
 
 N_IN = cell.N_STATES + cell.N_INPUTS
 N_OUT = cell.N_STATES
@@ -83,7 +83,7 @@ def influence(weights) -> np.ndarray:
 
     ``weights``: the layers of one network, each ``(n_in, n_out)`` in the engine's layout
     (forward ``h @ W``), → ``(8, 13)``; or of an ensemble, each ``(E, n_in, n_out)``, →
-    ``(E, 8, 13)``. An :class:`alukit.nets.Ensemble` or :class:`alukit.stepper.StackedMLP`
+    ``(E, 8, 13)``. An :class:`alukit.training.nets.Ensemble` or :class:`alukit.evaluation.stepper.StackedMLP`
     is read as its effective weights (→ ``(E, 8, 13)``). Biases do not enter.
     """
     layers, ensemble = _layers(weights)
@@ -98,7 +98,7 @@ def influence(weights) -> np.ndarray:
 def jacobian_influence(model, data, chunk: int = 2048) -> np.ndarray:
     """Mean absolute input → output Jacobian over ``data``: ``(E, 8, 13)`` (``(8, 13)`` for one network).
 
-    ``model``: an :class:`alukit.nets.Ensemble`, a :class:`~alukit.stepper.StackedMLP`
+    ``model``: an :class:`alukit.training.nets.Ensemble`, a :class:`~alukit.evaluation.stepper.StackedMLP`
     (ReLU between layers) or one ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``.
     ``data``: normalised features ``(N, 13)``, shared by every member. The Jacobian of a
     ReLU network at z is ``W_1 D_1(z) W_2 … D_{L−1}(z) W_L`` with D the active units; it is
@@ -210,7 +210,7 @@ def edge_scores(values, truth=None, threshold: float = THRESHOLD, inputs=None) -
     """Precision, recall, F1 (at ``threshold``) and the threshold-free ``auprc`` of the influence graph.
 
     ``values``: influence ``(8, 13)`` → floats; ``(E, 8, 13)`` → arrays ``(E,)`` (per model).
-    ``truth``: ``(8, 13)`` bool, default :data:`alukit.cell.DEPENDENCIES`. ``inputs``:
+    ``truth``: ``(8, 13)`` bool, default :data:`alukit.process.cell.DEPENDENCIES`. ``inputs``:
     score only these input columns (names ``"x1".."u5"`` or indices), e.g. all but
     ``"x5"``. Also returns the counts ``tp``, ``fp``, ``fn``.
     """

@@ -9,7 +9,7 @@ into a plain ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU`` and
 
 Sparsity methods act on the stacked tensors with PyTorch's own tools
 (``torch.nn.utils.parametrize`` / ``torch.nn.utils.prune``, see
-:mod:`alukit.sparsity`); ``layer.weight`` is always the *effective* weight.
+:mod:`alukit.training.sparsity`); ``layer.weight`` is always the *effective* weight.
 """
 from __future__ import annotations
 

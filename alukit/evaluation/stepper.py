@@ -32,10 +32,10 @@ import contextlib
 import numpy as np
 import torch
 
-from . import cell
-from .config import VARIANTS  # noqa: F401  (the study variants; also alukit.stepper.VARIANTS)
-from .data import Normalizer, derivative_pairs
-from .nets import Ensemble
+from alukit.process import cell
+from alukit.training.config import VARIANTS  # noqa: F401  (the study variants; also alukit.evaluation.stepper.VARIANTS)
+from alukit.process.data import Normalizer, derivative_pairs
+from alukit.training.nets import Ensemble
 
 N_STATES = cell.N_STATES
 N_FEATURES = cell.N_STATES + cell.N_INPUTS
@@ -51,7 +51,7 @@ def normalizers(variant: str, train: np.ndarray, test: np.ndarray, dt: float = 1
     every test sample, targets ``(8,)`` on the test set's finite-difference
     derivatives (the published code normalised each data set with its own
     statistics). ``corrected``: fitted the same way on the training trajectories, as
-    :mod:`alukit.train` does for the network. Both arrays are ``(n_traj, T, 13)``.
+    :mod:`alukit.training.train` does for the network. Both arrays are ``(n_traj, T, 13)``.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}")
@@ -64,7 +64,7 @@ def true_model(x_norm: Normalizer, y_norm: Normalizer):
     """The cell's own right-hand side as a "model" (E = 1) in the stepper's convention.
 
     Returns a function ``(1, B, 13)`` normalised features → ``(1, B, 8)`` normalised
-    ``ẋ = alukit.cell.rhs(x, u)``. Rolled out with Euler at ΔT = 10 s it must follow
+    ``ẋ = alukit.process.cell.rhs(x, u)``. Rolled out with Euler at ΔT = 10 s it must follow
     the RK4 data closely; use it with ``dtype=torch.float64``.
     """
 
@@ -98,7 +98,7 @@ class StackedMLP:
 
     @classmethod
     def from_ensemble(cls, ensemble) -> "StackedMLP":
-        """From an :class:`alukit.nets.Ensemble`: its effective weights and biases, copied."""
+        """From an :class:`alukit.training.nets.Ensemble`: its effective weights and biases, copied."""
         layers = list(ensemble.layers)
         with torch.no_grad():
             return cls([lay.weight.detach().clone() for lay in layers],
@@ -239,7 +239,7 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     ``nn.Module`` ensemble or :func:`true_model`); it is called under
     ``torch.inference_mode``. ``data``: float64 ``(n_traj, T, 13)``, columns
     ``[x1..x8, u1..u5]``, sampled every ``dt`` seconds. ``x_norm`` (13 columns) and
-    ``y_norm`` (8 columns): objects with ``.mean``/``.std`` (:class:`alukit.data.Normalizer`).
+    ``y_norm`` (8 columns): objects with ``.mean``/``.std`` (:class:`alukit.process.data.Normalizer`).
     ``horizon``: samples to produce, 1..T (default T). ``dtype``: torch dtype of the
     computation (default: the model's parameter dtype, float64 for a function).
     ``n_models``: E (default ``model.n_models``, else the leading dimension of the
@@ -247,7 +247,7 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     the loop (restored afterwards). Default: 1 for a :class:`StackedMLP` narrower
     than ``WIDE`` units, whose steps cost call overhead that more threads only add
     to; torch's current count otherwise. An
-    :class:`alukit.nets.Ensemble` is rolled out as its :class:`StackedMLP`, whose
+    :class:`alukit.training.nets.Ensemble` is rolled out as its :class:`StackedMLP`, whose
     steps use :meth:`StackedMLP.augmented`.
 
     Returns a NumPy array ``(E, n_traj, horizon, 8)`` in the state units of ``data``,
