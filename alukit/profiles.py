@@ -1,16 +1,19 @@
-"""Run profiles: ``params/<name>.yaml`` as a validated, frozen :class:`Profile`.
+"""Run profiles: a YAML file read once, validated, into a frozen :class:`Profile`.
 
-``quick`` (minutes; CI and classrooms) and ``paper`` (full fidelity) ship with the
-repository; a path to another YAML file is accepted too, so users can make their own.
-Every key of a profile file must be a :class:`Profile` field: an unknown key (a typo),
-a missing required key or a value of the wrong type raises ``ValueError`` naming the
-key and the file. Load a profile once per entry point and pass the object down;
-public functions accept a name, a path or a :class:`Profile` (:func:`load` returns a
-Profile unchanged).
+``quick`` (minutes; CI and classrooms) and ``paper`` (full fidelity) ship with the package
+(``alukit/params/NAME.yaml``); a path to another YAML file is accepted too, so users can
+make their own. Every key must be a :class:`Profile` field (or one of its sections'); an
+unknown key, a missing required key, a value of the wrong type or out of bounds, a YAML
+alias, or a file that is not YAML text is refused with one :class:`ProfileError` line
+naming the file, the key and what is allowed, before any work starts. A profile's
+``name`` (its ``profile:`` key) names its results folders; ``paper`` and ``quick`` are
+reserved for the package's own files. Entry points call :func:`load` once and pass the
+object down.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,27 +21,51 @@ import yaml
 
 from alukit import paths
 
-PARAMS_DIR = paths.PARAMS
+__all__ = ["Profile", "SparseDNN", "ProfileError", "PROFILES", "load", "profile_path"]
+
 PROFILES = ("quick", "paper")
+_MAX_BYTES = 64 * 1024
+_BOUNDS = {  # key: (low, high) for integers
+    "seed": (0, 2**32 - 1), "n_train": (1, 10_000), "n_val": (1, 10_000), "n_test": (1, 10_000),
+    "n_steps": (2, 10_000_000), "models": (1, 1000), "process_trajectories": (1, 1000),
+    "train_trajectories": (1, 10_000),
+}
+_SIZES = (5, 10, 20, 40)  # the sparse-DNN experiment's training-set sizes (trajectories)
+
+
+class ProfileError(ValueError):
+    """A profile file or value that cannot be used; the message is one line naming file and key."""
+
+
+@dataclass(frozen=True)
+class SparseDNN:
+    """The profile's ``sparse_dnn:`` section (the first paper's experiment, :mod:`alukit.studies.sparse_dnn`).
+
+    ``sizes``: training-set sizes in trajectories, a subset of (5, 10, 20, 40); ``models``: models per
+    kind and size (≥ 2); ``epochs``; ``test_trajectories``.
+    """
+
+    sizes: tuple[int, ...] = _SIZES
+    models: int = 10
+    epochs: int = 100
+    test_trajectories: int = 100
 
 
 @dataclass(frozen=True)
 class Profile:
     """The parameters of a run profile.
 
-    ``profile``: its name; ``seed``: seed of the data and of every member; ``n_train``,
-    ``n_val``, ``n_test``: trajectories per split; ``n_steps``: samples per trajectory;
-    ``dt``: sampling step [s]; ``models``: members per configuration. Optional:
-    ``process_trajectories`` (trajectories shown in chapter 1; default 5),
-    ``train_epoch_scale`` (fraction (0, 1] of the paper's epochs, schedules scaled with
-    it; default 1), ``train_trajectories`` (train on the first k training trajectories;
-    default all ``n_train``), ``horizons`` (rollout horizons in steps; default the paper's);
-    for the sparse-DNN chapter (:mod:`alukit.studies.sparse_dnn`): ``sparse_dnn_sizes`` (training-set
-    sizes in trajectories), ``sparse_dnn_models`` (models per kind and size),
-    ``sparse_dnn_epochs`` and ``sparse_dnn_test_trajectories``. ``path``: the file it was read from.
+    ``name``: its ``profile:`` key, which names its results folders (``results/NAME-*``);
+    ``seed``: seed of the data and of every member; ``n_train``, ``n_val``, ``n_test``:
+    trajectories per split; ``n_steps``: samples per trajectory; ``dt``: sampling step [s];
+    ``models``: members per configuration. Optional: ``process_trajectories`` (trajectories
+    shown in chapter 1), ``train_epoch_scale`` (fraction (0, 1] of the paper's epochs,
+    schedules scaled with it), ``train_trajectories`` (train on the first k training
+    trajectories; default all ``n_train``), ``horizons`` (rollout horizons in samples; None:
+    the paper's), ``sparse_dnn`` (:class:`SparseDNN`). ``path``: the file it was read from.
     """
 
-    profile: str
+    name: str
     seed: int
     n_train: int
     n_val: int
@@ -50,90 +77,165 @@ class Profile:
     train_epoch_scale: float = 1.0
     train_trajectories: int | None = None
     horizons: tuple[int, ...] | None = None
-    sparse_dnn_sizes: tuple[int, ...] | None = None
-    sparse_dnn_models: int | None = None
-    sparse_dnn_epochs: int | None = None
-    sparse_dnn_test_trajectories: int | None = None
+    sparse_dnn: SparseDNN = SparseDNN()
     path: str = dataclasses.field(default="", compare=False)
 
+    @property
+    def is_reduced(self) -> bool:
+        """Whether this is not the paper profile (its numbers are then indicative only)."""
+        return self.name != "paper"
+
+    def study_values(self) -> dict:
+        """The keys the comparative study's results depend on, as written in the file (unset optionals left out)."""
+        d = {"profile": self.name, "seed": self.seed, "n_train": self.n_train, "n_val": self.n_val,
+             "n_test": self.n_test, "n_steps": self.n_steps, "dt": self.dt, "models": self.models,
+             "train_epoch_scale": self.train_epoch_scale}
+        if self.train_trajectories is not None:
+            d["train_trajectories"] = self.train_trajectories
+        if self.horizons is not None:
+            d["horizons"] = list(self.horizons)
+        return d
+
     def to_dict(self) -> dict:
-        """The profile's keys and values as in its file (optional keys only when set)."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "path"}
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items() if v is not None}
+        """The profile as its YAML mapping (``profile:`` for the name; unset optionals left out)."""
+        d = {**self.study_values(), "process_trajectories": self.process_trajectories}
+        s = self.sparse_dnn
+        d["sparse_dnn"] = {"sizes": list(s.sizes), "models": s.models, "epochs": s.epochs,
+                           "test_trajectories": s.test_trajectories}
+        return d
 
-    # read-only mapping access, for code that treats a profile as its YAML dict
-    def __getitem__(self, key: str):
-        d = self.to_dict()
-        if key not in d:
-            raise KeyError(key)
-        return d[key]
 
-    def __contains__(self, key) -> bool:
-        return key in self.to_dict()
-
-    def get(self, key: str, default=None):
-        """``self[key]``, or ``default`` for an unset optional or unknown key."""
-        return self.to_dict().get(key, default)
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _check(path: Path, params: dict) -> None:
-    """Raise ``ValueError`` naming the first unknown, missing or ill-typed key of ``params``."""
-    fields = {f.name: f for f in dataclasses.fields(Profile) if f.name != "path"}
-    unknown = sorted(set(params) - set(fields))
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors and aliases (they can expand a small file without bound)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed in a profile", event.start_mark)
+        if getattr(self.peek_event(), "anchor", None):
+            raise yaml.composer.ComposerError(None, None, "anchors are not allowed in a profile",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+def _read(path: Path) -> dict:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(raw) > _MAX_BYTES:
+        raise ProfileError(f"{path}: {len(raw)} bytes; a profile is a small YAML file (at most {_MAX_BYTES} bytes)")
+    try:
+        text = raw.decode("utf-8")
+        if "\x00" in text:
+            raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
+        params = yaml.load(text, Loader=_NoAliasLoader)
+    except UnicodeDecodeError:
+        raise ProfileError(f"{path}: not a YAML text file (binary content)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ProfileError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(params, dict):
+        raise ProfileError(f"{path}: must be a mapping of parameter names to values; got {type(params).__name__}")
+    return params
+
+
+def _check_value(path, key: str, v):
+    """``v`` converted, or ``ProfileError`` naming ``key`` and what is allowed."""
+    if key == "profile":
+        ok = isinstance(v, str) and 0 < len(v) <= 40 and all(c.isalnum() or c in "-_" for c in v)
+        want = "a name of 1-40 letters, digits, '-' or '_'"
+    elif key == "dt":
+        ok, want = _is_number(v) and 0 < v <= 3600, "a finite number of seconds in (0, 3600]"
+    elif key == "train_epoch_scale":
+        ok, want = _is_number(v) and 0 < v <= 1, "a finite number in (0, 1]"
+    elif key == "horizons":
+        ok = isinstance(v, list) and 0 < len(v) <= 20 and all(_is_int(h) and 1 <= h for h in v)
+        want = "a list of 1-20 positive integers (samples)"
+    else:
+        low, high = _BOUNDS[key]
+        ok, want = _is_int(v) and low <= v <= high, f"an integer in [{low}, {high}]"
+    if not ok:
+        raise ProfileError(f"{path}: {key} must be {want}; got {_short(v)}")
+    return tuple(v) if key == "horizons" else float(v) if key in ("dt", "train_epoch_scale") else v
+
+
+def _sparse_dnn(path, section) -> SparseDNN:
+    if not isinstance(section, dict):
+        raise ProfileError(f"{path}: sparse_dnn must be a mapping with keys sizes, models, epochs, "
+                           f"test_trajectories; got {_short(section)}")
+    fields = [f.name for f in dataclasses.fields(SparseDNN)]
+    unknown = sorted(set(section) - set(fields))
     if unknown:
-        raise ValueError(f"{path}: unknown key(s) {unknown}; allowed: {', '.join(fields)}")
-    for name, f in fields.items():
-        if name not in params:
-            if f.default is dataclasses.MISSING:
-                raise ValueError(f"{path}: missing key {name!r}")
-            continue
-        v = params[name]
-        if name == "profile":
-            ok, want = isinstance(v, str) and bool(v), "a non-empty string"
-        elif name in ("dt", "train_epoch_scale"):
-            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and (name == "dt" or v <= 1)
-            want = "a positive number of seconds" if name == "dt" else "a number in (0, 1]"
-        elif name in ("horizons", "sparse_dnn_sizes"):
-            ok, want = isinstance(v, list) and bool(v) and all(_is_int(h) and h >= 1 for h in v), "a list of positive integers"
-        elif name == "seed":
-            ok, want = _is_int(v) and v >= 0, "an integer >= 0"
+        raise ProfileError(f"{path}: unknown key(s) {unknown} in sparse_dnn; allowed: {', '.join(fields)}")
+    out = {}
+    for key, v in section.items():
+        if key == "sizes":
+            ok = (isinstance(v, list) and v and all(_is_int(s) and s in _SIZES for s in v) and len(set(v)) == len(v))
+            want = f"a list of distinct sizes from {', '.join(map(str, _SIZES))}"
         else:
-            ok, want = _is_int(v) and v >= 1, "a positive integer"
+            low = 2 if key == "models" else 1
+            ok, want = _is_int(v) and low <= v <= 10_000, f"an integer in [{low}, 10000]"
         if not ok:
-            raise ValueError(f"{path}: {name} must be {want}; got {v!r}")
-    if params.get("train_trajectories", 1) > params["n_train"]:
-        raise ValueError(f"{path}: train_trajectories must be at most n_train={params['n_train']}; "
-                         f"got {params['train_trajectories']!r}")
+            raise ProfileError(f"{path}: sparse_dnn.{key} must be {want}; got {_short(v)}")
+        out[key] = tuple(sorted(v)) if key == "sizes" else v
+    return SparseDNN(**out)
+
+
+def _check(path: Path, params: dict) -> dict:
+    """The keyword arguments of :class:`Profile` from a file's mapping, every key checked."""
+    fields = {f.name: f for f in dataclasses.fields(Profile) if f.name not in ("name", "path")}
+    allowed = ["profile", *fields]
+    unknown = sorted(map(str, set(params) - set(allowed)))
+    if unknown:
+        old = [k for k in unknown if k.startswith("sparse_dnn_")]
+        hint = (f" (the sparse-DNN keys are now a section: sparse_dnn: {{sizes: ..., models: ..., epochs: ..., "
+                f"test_trajectories: ...}})" if old else "")
+        raise ProfileError(f"{path}: unknown key(s) {_short(unknown)}; allowed: {', '.join(allowed)}{hint}")
+    missing = [k for k in allowed if k not in params and (k == "profile" or fields[k].default is dataclasses.MISSING)]
+    if missing:
+        raise ProfileError(f"{path}: missing key {missing[0]!r}")
+    out = {key: (_sparse_dnn(path, v) if key == "sparse_dnn" else _check_value(path, key, v))
+           for key, v in params.items()}
+    out["name"] = out.pop("profile")
+    own = path.resolve() == (paths.PARAMS / f"{out['name']}.yaml").resolve()
+    if out["name"] in PROFILES and not own:
+        raise ProfileError(f"{path}: the profile name {out['name']!r} is reserved for alukit's own "
+                           f"params/{out['name']}.yaml; give yours another name (e.g. profile: my-{out['name']})")
+    if out.get("train_trajectories", 1) > out["n_train"]:
+        raise ProfileError(f"{path}: train_trajectories must be at most n_train={out['n_train']}; "
+                           f"got {out['train_trajectories']}")
+    return out
 
 
 def profile_path(profile: str | Path) -> Path:
-    """The YAML file of a named profile, or ``profile`` itself if it is an existing file."""
-    if isinstance(profile, Profile):
-        return Path(profile.path)
+    """The YAML file of a named profile (``alukit/params/NAME.yaml``), or ``profile`` itself if it is a file."""
     if str(profile) in PROFILES:
-        return PARAMS_DIR / f"{profile}.yaml"
+        return paths.PARAMS / f"{profile}.yaml"
     path = Path(profile)
-    if path.suffix in {".yaml", ".yml"} and path.is_file():
+    if str(profile) and path.suffix in {".yaml", ".yml"} and path.is_file():
         return path
-    raise ValueError(f"profile must be one of {', '.join(PROFILES)} or a path to a .yaml file; got {profile!r}")
+    raise ProfileError(f"profile must be one of {', '.join(PROFILES)} or a path to an existing .yaml file; "
+                       f"got {_short(str(profile))}")
 
 
 def load(profile: str | Path | Profile = "quick") -> Profile:
-    """The validated :class:`Profile` of a name (``params/NAME.yaml``), a YAML path, or a Profile (returned as is)."""
+    """The validated :class:`Profile` of a name, a YAML path, or a Profile (returned as is)."""
     if isinstance(profile, Profile):
         return profile
     path = profile_path(profile)
-    params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(params, dict):
-        raise ValueError(f"{path}: must be a mapping of parameter names to values")
-    _check(path, params)
-    for key in ("horizons", "sparse_dnn_sizes"):
-        if key in params:
-            params[key] = tuple(params[key])
-    params["dt"] = float(params["dt"])
-    params["train_epoch_scale"] = float(params.get("train_epoch_scale", 1.0))
-    return Profile(**params, path=str(path))
+    return Profile(**_check(path, _read(path)), path=str(path))

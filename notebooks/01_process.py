@@ -45,13 +45,14 @@ from myst_nb import glue
 
 from alukit.process import cell, data, excitation
 from alukit.book import figures
+from alukit.book.banner import banner
 from alukit.studies import reproduce
 
 if mode not in excitation.MODES:
     raise ValueError(f"mode must be one of {excitation.MODES}; got {mode!r}")
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 TEST_SEED = (seed, data.SPLITS.index("test"))  # the seed of the test split of data.datasets(...)
-HTML(reproduce.banner(profile))
+HTML(banner(profile))
 
 # %% [markdown]
 # ## States and inputs

@@ -38,29 +38,30 @@ from myst_nb import glue
 
 from alukit.process import cell, data
 from alukit import profiles
+from alukit.book.banner import banner
 from alukit.studies import reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
-HTML(reproduce.banner(profile))
+HTML(banner(profile))
 
 # %% tags=["hide-input"]
 sets = data.datasets(n_train, n_val, n_test, n_steps, seed, dt)
 paper_p = profiles.load("paper")
-PAPER = {name: paper_p[f"n_{name}"] for name in data.SPLITS}
+PAPER = {name: getattr(paper_p, f"n_{name}") for name in data.SPLITS}
 rows = []
 for name, split in zip(data.SPLITS, sets):
     features, targets = data.derivative_pairs(split, dt)
     rows.append({"split": name, "trajectories": split.shape[0], "samples each": split.shape[1],
                  "training pairs": len(features), "paper: trajectories": PAPER[name],
-                 "paper: pairs": PAPER[name] * (paper_p["n_steps"] - 1)})
+                 "paper: pairs": PAPER[name] * (paper_p.n_steps - 1)})
 sizes = pd.DataFrame(rows)
 glue("table_sizes", sizes.style.hide(axis="index"), display=False)
 features, targets = data.derivative_pairs(sets.train, dt)
 glue("n_pairs", len(features), display=False)
-glue("paper_pairs", PAPER["train"] * (paper_p["n_steps"] - 1), display=False)
+glue("paper_pairs", PAPER["train"] * (paper_p.n_steps - 1), display=False)
 for name in data.SPLITS:
     glue(f"paper_n_{name}", PAPER[name], display=False)
-glue("paper_n_steps", paper_p["n_steps"], display=False)
+glue("paper_n_steps", paper_p.n_steps, display=False)
 glue("dt", float(dt), display=False)
 glue("profile", profile, display=False)
 
@@ -237,7 +238,7 @@ exercises.record("ch2-batches", math.ceil(len(features) / BATCH), tol=0)
 # %%
 pairs_here = n_train * (n_steps - 1)  # a trajectory of T samples gives T - 1 pairs
 steps_here = math.ceil(pairs_here / BATCH)
-pairs_paper = paper_p["n_train"] * (paper_p["n_steps"] - 1)
+pairs_paper = paper_p.n_train * (paper_p.n_steps - 1)
 steps_paper = math.ceil(pairs_paper / BATCH)
 glue("ex2_steps_here", steps_here, display=False)
 glue("ex2_steps_paper", steps_paper, display=False)

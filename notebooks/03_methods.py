@@ -37,11 +37,12 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from alukit.training import config as configs, nets, sparsity
+from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
-HTML(reproduce.banner(profile, reproduce.VARIANTS))
+HTML(banner(profile, reproduce.VARIANTS))
 
 # %% tags=["hide-input"]
 cfg_str = configs.make_config("str", variant)

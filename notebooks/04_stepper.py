@@ -47,18 +47,19 @@ from myst_nb import glue
 from alukit.process import cell, data
 from alukit.book import figures
 from alukit.evaluation import metrics, stepper
+from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 from alukit import profiles
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 params = profiles.load(profile)
-dt = float(params["dt"])
+dt = params.dt
 sets = data.profile_datasets(profile)
 glue("nan_value", metrics.NAN_VALUE, display=False)
 glue("threshold", metrics.THRESHOLD, display=False)
 glue("last", int(metrics.HORIZONS[-1]), display=False)
 res = reproduce.load(profile, variant)  # fails at once, naming the command, if absent
-HTML(reproduce.banner(profile, [variant]))
+HTML(banner(profile, [variant]))
 
 # %% tags=["hide-input"]
 test = sets.test[: int(sanity_trajectories)]

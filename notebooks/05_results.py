@@ -39,6 +39,7 @@ from myst_nb import glue
 
 from alukit.book import figures
 from alukit.evaluation import metrics
+from alukit.book.banner import banner
 from alukit.studies import paper, published, reproduce
 from alukit import profiles
 
@@ -54,12 +55,12 @@ glue("n_rollouts", int(E * n), display=False)
 glue("last", int(last), display=False)
 glue("n_boot", int(res.provenance["n_boot"]), display=False)
 paper_p = profiles.load("paper")
-glue("paper_models", paper_p["models"], display=False)
-glue("paper_traj", paper_p["n_test"], display=False)
-glue("paper_rollouts", paper_p["models"] * paper_p["n_test"], display=False)
+glue("paper_models", paper_p.models, display=False)
+glue("paper_traj", paper_p.n_test, display=False)
+glue("paper_rollouts", paper_p.models * paper_p.n_test, display=False)
 glue("paper_last", paper.HORIZONS[-1], display=False)
 glue("cap", metrics.THRESHOLD, display=False)
-HTML(reproduce.banner(profile, [variant]))
+HTML(banner(profile, [variant]))
 
 # %% [markdown]
 # Each configuration here is an ensemble of {glue:text}`n_models` models rolled out on
@@ -582,7 +583,7 @@ from alukit.evaluation import stepper
 if not (isinstance(l1_factor, (int, float)) and l1_factor > 0):
     raise ValueError(f"l1_factor must be a number > 0; got {l1_factor!r}")
 sets = data.profile_datasets(profile)
-dt = float(profiles.load(profile)["dt"])
+dt = profiles.load(profile).dt
 n_ex = min(reproduce.EXERCISE_MODELS, int(E))  # models per exercise run: members 0..n_ex-1 of the chapter's ensembles
 l1_cfg = configs.make_config("l1", variant)
 x_n, y_n = stepper.normalizers(variant, sets.train, sets.test, dt)  # what the variant rolls out with

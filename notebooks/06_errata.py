@@ -34,11 +34,12 @@ from myst_nb import glue
 from alukit.training import config as configs
 from alukit.book import figures
 from alukit.evaluation import metrics
+from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
-HTML(reproduce.banner(profile, reproduce.VARIANTS))
+HTML(banner(profile, reproduce.VARIANTS))
 
 # %% tags=["hide-input"]
 faithful, corrected = res["faithful"].training, res["corrected"].training
@@ -468,9 +469,10 @@ print(f"{dims}: {n_weights} weights, {n_biases} biases -> {trainable:.2f} % stil
 # %%
 from alukit.process import data
 from alukit.evaluation import metrics, stepper
+from alukit import profiles
 
 sets = data.profile_datasets(profile)
-dt = float(reproduce.profile_values(profile)["dt"])
+dt = profiles.load(profile).dt
 horizons = list(res["faithful"].horizons)
 x_train, y_train = stepper.normalizers("corrected", sets.train, sets.test, dt)  # the statistics the models trained with
 x_test, _ = stepper.normalizers("faithful", sets.train, sets.test, dt)

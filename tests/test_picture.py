@@ -1,12 +1,14 @@
 import pandas as pd
 import pytest
 
+from alukit import profiles
+from alukit.book.banner import picture_note
 from alukit.studies import paper, picture, reproduce
 
 
 def test_the_papers_own_table_2_shows_the_picture():
     assert picture.check(paper.table2())["holds"].all()
-    assert picture.note(paper.table2(), "paper") == ""
+    assert picture_note(paper.table2(), "paper") == ""
 
 
 def test_failures_are_named_with_their_numbers_and_reasons():
@@ -17,10 +19,10 @@ def test_failures_are_named_with_their_numbers_and_reasons():
     res = picture.check(t).set_index("statement")
     assert res.loc["least", "failing"] == ["mp+l1"] and res.loc["most", "failing"] == ["dsr"]
     assert res.loc["early", "failing"] == ["dense"]
-    text = picture.note(t, "quick")
+    text = picture_note(t, "quick")
     assert "Magnitude pruning + L1 (60.0 % at 2500 ΔT)" in text and "first prune" in text
     assert "DSR (10.0 % at 2500 ΔT)" in text and "keeps training its weights under the mask" in text
-    committed = pd.read_csv(reproduce.results_dir("paper", "faithful") / "table2.csv", index_col="config")
+    committed = pd.read_csv(reproduce.study(profiles.load("paper"), "faithful").file("table2.csv"), index_col="config")
     assert f"the paper profile: {committed.loc['dsr', '2500']:.1f} % at 2500 ΔT" in text
     assert "Dense (40.0 % at 1000 ΔT)" in text and "full learning rate" in text
 
@@ -34,5 +36,5 @@ def test_a_degenerate_swa_is_named(tmp_path):
     short = tmp_path / "short.yaml"
     short.write_text("profile: short\nseed: 0\nn_train: 2\nn_val: 1\nn_test: 2\nn_steps: 100\ndt: 10.0\nmodels: 1\n"
                      "train_epoch_scale: 0.05\n")
-    assert "equals its twin" in picture.note(paper.table2(), short)
-    assert "equals its twin" not in picture.note(paper.table2(), "paper")
+    assert "equals its twin" in picture_note(paper.table2(), short)
+    assert "equals its twin" not in picture_note(paper.table2(), "paper")

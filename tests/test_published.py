@@ -20,6 +20,7 @@ from torch import nn
 
 from alukit import __main__ as cli
 from alukit.studies import paper, published, reproduce
+from alukit.studies.study import StudyError
 
 WIDTH = 6  # hidden units of the test networks (two hidden layers)
 
@@ -261,7 +262,7 @@ def test_study_on_a_fake_checkout(tmp_cache, tmp_path):
     assert res.table4.loc["dense", "sparsity"] == 0 and res.table4.loc["dsr", "sparsity"] > 20
     counts = paper.agreement_counts(res.stats, res.table2, tol=0)
     assert counts["entries"] == counts["within"] == 32
-    with pytest.raises(FileNotFoundError, match="python -m alukit published PATH"):
+    with pytest.raises(StudyError, match="python -m alukit published PATH"):
         published.load(profile, tmp_path / "nowhere")
 
 
@@ -280,6 +281,7 @@ def test_cli_refuses_a_bad_path(tmp_path, capsys):
 
 
 def test_committed_published_results_cover_every_configuration():
+    assert published.stale_reason("paper") is None
     res = published.load("paper")
     assert list(res.table2.index) == list(paper.CONFIG_NAMES) and res.horizons == paper.HORIZONS
     prov = res.provenance

@@ -1,4 +1,5 @@
 """The study pipeline end to end on a tiny profile, its cache, and (with the training engine) determinism."""
+import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -7,6 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from alukit import paths, profiles
+from alukit.book.banner import banner
+from alukit.studies.study import StudyError
 from alukit.process import data
 from alukit.evaluation import metrics, stepper
 from alukit.training import nets, sparsity
@@ -20,7 +24,7 @@ def tiny_profile(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text("profile: tiny\nseed: 0\nn_train: 2\nn_val: 1\nn_test: 3\nn_steps: 1000\ndt: 10.0\nmodels: 2\n"
                     "horizons: [100, 500, 1000]\n")
-    return path
+    return profiles.load(path)
 
 
 class FakeTrain:
@@ -69,7 +73,7 @@ class FakeTrain:
 @pytest.fixture
 def fake_train(monkeypatch):
     fake = FakeTrain()
-    monkeypatch.setattr(reproduce, "_train_module", lambda: fake)
+    monkeypatch.setattr(reproduce, "train", fake)
     return fake
 
 
@@ -154,47 +158,51 @@ def test_bad_arguments(tmp_cache, tiny_profile, fake_train):
         reproduce.run("huge", "faithful")
     with pytest.raises(ValueError, match="configs must be a non-empty subset"):
         reproduce.run(tiny_profile, "faithful", ["lasso"])
-    with pytest.raises(FileNotFoundError, match="python -m alukit reproduce"):
+    with pytest.raises(StudyError, match="python -m alukit reproduce"):
         reproduce.load(tiny_profile, "faithful", Path("/nonexistent"))
 
 
 def test_old_or_incomplete_results_fail_with_the_command(tmp_cache, tiny_profile, tmp_path, fake_train):
     out = reproduce.run(tiny_profile, "corrected", CONFIGS[:2], tmp_path / "out", progress=False, n_boot=20)
     (out / "models.npz").unlink()
-    with pytest.raises(FileNotFoundError, match=r"older format .*missing: models.npz.*--variant corrected"):
+    with pytest.raises(StudyError, match=r"models.npz is missing.*--variant corrected"):
         reproduce.load(tiny_profile, "corrected", out)
     prov = json.loads((out / "provenance.json").read_text())
     prov.pop("format")
+    prov["manifest"].pop("models.npz")
     (out / "provenance.json").write_text(json.dumps(prov))
-    with pytest.raises(FileNotFoundError, match="format 1"):
+    with pytest.raises(StudyError, match="format 1"):
         reproduce.load(tiny_profile, "corrected", out)
     for name in ("training.npz", "rollouts.npz"):  # a folder of tables only (reproduce.write_results)
         (out / name).unlink()
+        prov["manifest"].pop(name)
+    (out / "provenance.json").write_text(json.dumps(prov))
     tables = reproduce.load(tiny_profile, "corrected", out, tables_only=True)
     assert list(tables.table2.index) == list(CONFIGS[:2]) and tables.training == {} and tables.models == {}
 
 
 def test_banner_states_the_profile_and_stale_results(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
-    text = reproduce.banner("paper")
+    text = banner("paper")
     assert "Paper profile" in text and "warning" not in text
-    text = reproduce.banner("quick")
+    text = banner("quick")
     assert "Quick profile" in text and "(paper: 40)" in text
-    monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
     reproduce.run(tiny_profile, "faithful", paper.CONFIG_NAMES, progress=False, n_boot=20)
     assert reproduce.stale_reason(tiny_profile, "faithful") is None
-    assert "Stale" not in reproduce.banner(tiny_profile, ["faithful"])
-    monkeypatch.setattr(reproduce, "_VERSION", "other-code")
-    text = reproduce.banner(tiny_profile, ["faithful"])
+    assert "Stale" not in banner(tiny_profile, ["faithful"])
+    monkeypatch.setattr(reproduce, "_EVALUATION_VERSION", "other-code")
+    text = banner(tiny_profile, ["faithful"])
     assert "Stale results" in text and "rollout or metric code changed" in text
-    assert f"python -m alukit reproduce --profile {tiny_profile} --variant faithful" in text
+    assert f"python -m alukit reproduce --profile {tiny_profile.path} --variant faithful" in text
 
 
 @pytest.mark.parametrize("variant", reproduce.VARIANTS)
 def test_committed_paper_results_are_current(variant):
     """The committed paper-profile results match the code: the book never shows stale results from main."""
-    reason = reproduce.stale_reason("paper", variant)
+    paper_profile = profiles.load("paper")
+    reason = reproduce.stale_reason(paper_profile, variant)
     assert reason is None, (f"results/paper-{variant}/: {reason}; run: "
-                            f"{reproduce.refresh_command('paper', variant)} and commit the folder")
+                            f"{reproduce.refresh_command(paper_profile, variant)} and commit the folder")
     reproduce.load("paper", variant)  # every file present, current format
 
 
@@ -204,8 +212,7 @@ def test_rerunning_a_configuration_reproduces_per_seed_numbers(tmp_path, tiny_pr
     from alukit.training import train
 
     epochs = train.resolve("l1", "faithful", "quick")[0].epochs
-    tiny_profile.write_text(tiny_profile.read_text().replace("n_steps: 1000", "n_steps: 300")
-                            .replace("horizons: [100, 500, 1000]", "horizons: [100, 300]"))
+    tiny_profile = dataclasses.replace(tiny_profile, n_steps=300, horizons=(100, 300))
     runs = []
     for k in range(2):
         monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path / f"cache{k}"))  # nothing shared: retrain, re-roll
@@ -237,16 +244,16 @@ def test_figures_draw_from_results(tmp_cache, tiny_profile, tmp_path, fake_train
 
 
 def test_loading_never_computes(tmp_cache, tiny_profile, tmp_path, fake_train, monkeypatch):
-    monkeypatch.setattr(reproduce, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(paths, "RESULTS", tmp_path / "results")
     assert reproduce.stale_reason(tiny_profile, "corrected") == "no results"
-    with pytest.raises(FileNotFoundError, match="run: python -m alukit reproduce"):
-        reproduce.results(tiny_profile, "corrected")
+    with pytest.raises(StudyError, match="run: python -m alukit reproduce"):
+        reproduce.load(tiny_profile, "corrected")
     assert fake_train.calls == 0
     reproduce.run(tiny_profile, "corrected", paper.CONFIG_NAMES, progress=False, n_boot=20)
     calls = fake_train.calls
-    assert reproduce.is_current(tiny_profile, "corrected")
-    assert list(reproduce.results(tiny_profile, "corrected").table2.index) == list(paper.CONFIG_NAMES)
+    assert reproduce.stale_reason(tiny_profile, "corrected") is None
+    assert list(reproduce.load(tiny_profile, "corrected").table2.index) == list(paper.CONFIG_NAMES)
     assert fake_train.calls == calls
-    monkeypatch.setattr(reproduce, "_VERSION", "other-code")
-    assert not reproduce.is_current(tiny_profile, "corrected")
-    reproduce.results(tiny_profile, "corrected")  # stale results still load
+    monkeypatch.setattr(reproduce, "_EVALUATION_VERSION", "other-code")
+    assert reproduce.stale_reason(tiny_profile, "corrected") is not None
+    reproduce.load(tiny_profile, "corrected")  # stale results still load

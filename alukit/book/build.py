@@ -14,7 +14,7 @@ ones); Jupyter Book reads them through Jupytext (``nb_custom_formats`` in
 ``book/_build/.jupyter_cache``), with their default parameters, reading the committed
 ``results/paper-*/``. HTML: ``book/_build/html/``. Because jupyter-cache keys a
 notebook by its code only, this module is also a small Sphinx extension
-(``_config.yml`` lists ``alukit.book.build``): when the results, the package or the profiles
+(:mod:`alukit.book.sphinx`, listed in ``_config.yml``): when the results, the package or the profiles
 change (:func:`inputs_fingerprint`), it empties the execution cache and the Sphinx
 environment before the build, so that no page shows outputs of older inputs.
 
@@ -56,10 +56,12 @@ from pathlib import Path
 
 import yaml
 
-from alukit import profiles
-from alukit import paths
+from alukit import paths, profiles, provenance
 from alukit.cache import read_jsons, write_json, write_text
 from alukit.paths import REPO_ROOT
+from alukit.profiles import Profile
+from alukit.book.sphinx import KERNEL_NAME, inputs_fingerprint, kernel_path
+from alukit.studies import reproduce, sparse_dnn
 
 BOOK_DIR = paths.BOOK
 NOTEBOOK_DIR = paths.NOTEBOOKS
@@ -68,9 +70,7 @@ TOC = paths.TOC
 STAGED_ROOT = paths.STAGED
 TIMES_DIR = paths.RESULTS / "book"
 DEFAULT_PROFILE = "paper"  # the profile whose values the notebooks' parameter cells hold
-KERNEL_NAME = "python3"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_FINGERPRINT = ".alukit-inputs"
 
 
 class BookError(RuntimeError):
@@ -149,9 +149,7 @@ def default_parameters(name: str) -> dict:
 
 def _values(profile, overrides: dict | None = None) -> dict:
     """The values a notebook may receive: the profile's, ``profile`` as given (a name or a path), overrides last."""
-    from alukit.studies.reproduce import profile_values
-
-    return {**profile_values(profile), "profile": str(profile), **(overrides or {})}
+    return {**profiles.load(profile).to_dict(), "profile": str(profile), **(overrides or {})}
 
 
 def is_default(profile, overrides: dict | None = None) -> bool:
@@ -167,24 +165,6 @@ def is_default(profile, overrides: dict | None = None) -> bool:
 
 
 # ---------------------------------------------------------------- papermill (other profiles)
-
-def _kernel_path(scratch: Path) -> Path:
-    """A Jupyter data folder whose ``python3`` kernel is this very interpreter.
-
-    Put first on ``JUPYTER_PATH`` so that a user-wide ``python3`` kernel pointing at
-    another Python cannot take over.
-    """
-    spec = {
-        # log level ERROR: the kernel's own log (not the notebook's output) would otherwise
-        # warn on every run that its local TCP sockets are unencrypted
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"],
-        "display_name": "Python 3 (alukit)",
-        "language": "python",
-    }
-    path = scratch / "jupyter"
-    write_text(path / "kernels" / KERNEL_NAME / "kernel.json", json.dumps(spec, indent=1))
-    return path
-
 
 def _error_message(name: str, exc, failed: Path) -> str:
     ename = getattr(exc, "ename", type(exc).__name__)
@@ -237,7 +217,7 @@ def execute(name: str, params: dict, out_dir: Path) -> dict:
     injected = {k: params[k] for k in declared if k in params}
     result = scratch / f"{name}.ipynb"
     old_path = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(_kernel_path(scratch)), old_path]))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(kernel_path(scratch)), old_path]))
     try:
         papermill.execute_notebook(str(source_nb), str(result), parameters=injected, kernel_name=KERNEL_NAME,
                                    language="python", cwd=str(REPO_ROOT), progress_bar=False, log_output=False)
@@ -258,7 +238,7 @@ def execute(name: str, params: dict, out_dir: Path) -> dict:
 
 def staged_dir(profile) -> Path:
     """Where a non-default profile's book is staged and built: ``build/book-<profile>/``."""
-    return STAGED_ROOT / f"book-{Path(str(profile)).stem}"
+    return STAGED_ROOT / f"book-{profiles.load(profile).name}"
 
 
 def stage(out_dir: Path) -> None:
@@ -375,26 +355,6 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def inputs_fingerprint() -> str:
-    """Hash of what the default book's pages depend on besides the chapters' code.
-
-    The ``results/paper-*/`` folders, the package's modules and the profiles.
-    """
-    h = hashlib.sha256()
-    files = [*sorted((REPO_ROOT / "results").glob(f"{DEFAULT_PROFILE}-*/**/*")),
-             *sorted((REPO_ROOT / "alukit").rglob("*.py")), *sorted((REPO_ROOT / "alukit" / "params").glob("*.yaml"))]
-    for f in files:
-        if f.is_file():
-            h.update(str(f.relative_to(REPO_ROOT)).encode())
-            h.update(f.read_bytes())
-    return h.hexdigest()[:20]
-
-
-def _timings(build_dir: Path) -> dict:
-    path = build_dir / "_build" / "timings.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def _write_timings(build_dir: Path, record: dict) -> None:
     write_json(build_dir / "_build" / "timings.json", record)
 
@@ -482,19 +442,18 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
 def _reproduce(profile) -> float:
     """Write the profile's results that are missing or stale (both variants of the study, and the
     sparse-DNN experiment); returns the seconds it took."""
-    from alukit.studies import reproduce, sparse_dnn
-
+    prof = profiles.load(profile)
     t0 = time.perf_counter()
     for variant in reproduce.VARIANTS:
-        reason = reproduce.stale_reason(profile, variant)
+        reason = reproduce.stale_reason(prof, variant)
         if reason is not None:
-            print(f"results of {Path(str(profile)).stem}-{variant}: {reason}; running "
-                  f"{reproduce.refresh_command(profile, variant)}", flush=True)
-            reproduce.run(profile, variant, progress=False)
-    if not sparse_dnn.is_current(profile):
-        print(f"sparse-DNN results of {Path(str(profile)).stem}: missing or stale; running "
-              f"{sparse_dnn.refresh_command(profile)}", flush=True)
-        sparse_dnn.run(profile, progress=False)
+            print(f"results of {prof.name}-{variant}: {reason}; running "
+                  f"{reproduce.refresh_command(prof, variant)}", flush=True)
+            reproduce.run(prof, variant, progress=False)
+    if not sparse_dnn.is_current(prof):
+        print(f"sparse-DNN results of {prof.name}: missing or stale; running "
+              f"{sparse_dnn.refresh_command(prof)}", flush=True)
+        sparse_dnn.run(prof, progress=False)
     return time.perf_counter() - t0
 
 
@@ -511,7 +470,7 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bo
     names = notebooks()
     selected = _selected(only)
     default = is_default(profile, overrides) and not only and build  # else papermill into a staged copy
-    if make_results and params.get("profile") == DEFAULT_PROFILE:
+    if make_results and profiles.load(profile).name == DEFAULT_PROFILE:
         raise ValueError(f"--reproduce is not for the {DEFAULT_PROFILE} profile: its results are committed and the book "
                          f"never trains; refresh them with: make reproduce")
     out_dir = Path(output).resolve() if output is not None else (BOOK_DIR if default else staged_dir(profile))
@@ -542,36 +501,24 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bo
 
 
 def _cached_training_runs() -> int:
-    from alukit.cache import cache_dir
-
-    return len(list((cache_dir() / "train").glob("*.npz")))
+    return len(list((paths.cache_dir() / "train").glob("*.npz")))
 
 
 def _record(profile, seconds: dict, total: float, cold: bool, cached_runs: int) -> dict:
     """A build's times: seconds per notebook and for the HTML, the total, whether the build folder was empty at
     the start, how many training runs were cached, commit, date and machine."""
-    from datetime import datetime, timezone
-
-    from alukit.book.bench import machine
-    from alukit.studies.reproduce import git_commit
-
-    return {"profile": Path(str(profile)).stem, "total_seconds": round(total, 1),
+    prof = profiles.load(profile)
+    return {"profile": prof.name, "total_seconds": round(total, 1),
             "seconds": {k: round(v, 1) for k, v in seconds.items()}, "empty_build_folder": cold,
-            "training_runs_cached_at_start": cached_runs, "git_commit": git_commit(),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
-            "table2": _table2_shown(profile)}
+            "training_runs_cached_at_start": cached_runs, "git_commit": provenance.git_commit(),
+            "date": provenance.now(), "machine": provenance.machine(), "table2": _table2_shown(prof)}
 
 
-def _table2_shown(profile) -> dict | None:
+def _table2_shown(profile: Profile) -> dict | None:
     """The faithful Table 2 the build showed (``{config: {horizon: %}}``), so that a recorded build of a
     profile whose results are not committed (quick) can still be quoted beside the paper profile's; None
     if the profile's faithful results are missing."""
-    from alukit.studies import reproduce
-
-    try:
-        t2 = reproduce.read_table2(reproduce.results_dir(profile, "faithful"))
-    except ValueError:  # not a profile (a .yaml path that no longer exists)
-        return None
+    t2 = reproduce.read_table2(reproduce.study(profile, "faithful").path)
     if t2 is None:
         return None
     return {c: {str(h): round(float(v), 2) for h, v in row.items()} for c, row in t2.iterrows()}
@@ -580,75 +527,6 @@ def _table2_shown(profile) -> dict | None:
 def recorded() -> dict[str, dict]:
     """The build times recorded with ``--record``, by profile (empty if none)."""
     return read_jsons(TIMES_DIR)
-
-
-# ---------------------------------------------------------------- Sphinx extension
-
-def _unique_scripts(app, pagename, templatename, context, doctree):
-    """``html-page-context`` handler: keep the first of identical ``<script>`` entries."""
-    scripts = context.get("script_files")
-    if not scripts:
-        return
-    seen, unique = set(), []
-    for script in scripts:
-        attributes = getattr(script, "attributes", {}) or {}
-        key = (str(getattr(script, "filename", script) or ""), tuple(sorted((k, str(v)) for k, v in attributes.items())))
-        if key not in seen:
-            seen.add(key)
-            unique.append(script)
-    context["script_files"] = unique
-
-
-def _refresh_when_inputs_change(app, config) -> None:
-    """``config-inited``: if results, package or profiles changed since the last build, forget executed outputs."""
-    if config.nb_execution_mode != "cache":
-        return
-    build = Path(app.outdir).parent
-    stamp = build / _FINGERPRINT
-    fingerprint = inputs_fingerprint()
-    if stamp.is_file() and stamp.read_text() == fingerprint:
-        return
-    cache_path = Path(config.nb_execution_cache_path or build / ".jupyter_cache")
-    shutil.rmtree(cache_path, ignore_errors=True)
-    shutil.rmtree(app.doctreedir, ignore_errors=True)  # the environment: every page is read again
-    write_text(stamp, fingerprint)
-
-
-def _pin_kernel(app, config) -> None:
-    """``config-inited``: Jupyter Book's ``python3`` kernel is this interpreter, logging errors only.
-
-    (ipykernel otherwise logs a warning about unencrypted local sockets for every
-    chapter into the build output.)
-    """
-    if config.nb_execution_mode == "off":
-        return
-    path = _kernel_path(Path(app.outdir).parent)
-    old = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(path), old]))
-
-
-def _execution_times(app, exc) -> None:
-    """``build-finished``: write ``<build>/execution.json``, each notebook's execution seconds and method."""
-    if exc is not None:
-        return
-    from myst_nb.sphinx_ import NbMetadataCollector
-
-    out = {}
-    for docname in sorted(app.env.found_docs):
-        data = NbMetadataCollector.get_exec_data(app.env, docname)
-        if data:
-            out[docname] = {"seconds": round(float(data.get("runtime") or 0.0), 1), "method": data.get("method"),
-                            "succeeded": data.get("succeeded")}
-    write_json(Path(app.outdir).parent / "execution.json", out)
-
-
-def setup(app):
-    """Sphinx extension hook (``_config.yml`` lists ``alukit.book.build`` in ``extra_extensions``)."""
-    app.connect("html-page-context", _unique_scripts)
-    app.connect("config-inited", _refresh_when_inputs_change)
-    app.connect("config-inited", _pin_kernel)
-    app.connect("build-finished", _execution_times)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def main(argv: list[str] | None = None) -> int:

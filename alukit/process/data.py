@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from alukit import cache, profiles
+from alukit import cache
+from alukit.profiles import Profile
 from alukit.process import cell, excitation
 
 MAX_REDRAWS = 20
@@ -123,10 +124,9 @@ def datasets(n_train=40, n_val=40, n_test=40, n_steps=5000, seed=0, dt=10.0) -> 
     return Datasets(*splits)
 
 
-def profile_datasets(profile="quick") -> Datasets:
-    """The data of a run profile (``params/<profile>.yaml``)."""
-    p = profiles.load(profile)
-    return datasets(p.n_train, p.n_val, p.n_test, p.n_steps, p.seed, p.dt)
+def profile_datasets(profile: Profile) -> Datasets:
+    """The data of a run profile: its ``n_train``, ``n_val``, ``n_test`` trajectories of ``n_steps`` samples."""
+    return datasets(profile.n_train, profile.n_val, profile.n_test, profile.n_steps, profile.seed, profile.dt)
 
 
 def derivative_pairs(data, dt=10.0):

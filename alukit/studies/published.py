@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import datetime
 import hashlib
 import pickle
 import subprocess
@@ -51,11 +50,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from alukit import cache, profiles
+from alukit import cache, profiles, provenance
+from alukit.profiles import Profile
 from alukit.process import cell, data
 from alukit.evaluation import metrics, stepper
 from alukit.training import nets
 from alukit.studies import paper, reproduce
+from alukit.studies.study import Expected, Study, StudyError
+from alukit.training import config
 
 AUTHORS_REPOSITORY = "emilhaugstvedt/sparsity"
 N_MODELS = 10
@@ -282,10 +284,30 @@ def released(root, config: str) -> Released:
 
 # ---------------------------------------------------------------- the study
 
-def results_dir(profile: str = "paper") -> Path:
-    """``results/<profile>-published/``."""
-    profiles.profile_path(profile)  # raises ValueError naming the allowed profiles
-    return reproduce.RESULTS_DIR / f"{Path(str(profile)).stem}-published"
+def refresh_command(profile: Profile) -> str:
+    """The command that (re)writes the profile's published-model results."""
+    arg = profile.name if profile.name in profiles.PROFILES else profile.path
+    return f"python -m alukit published PATH --profile {arg} (PATH: a checkout of {AUTHORS_REPOSITORY})"
+
+
+def study(profile: Profile, out_dir: Path | None = None) -> Study:
+    """The results folder ``results/<profile name>-published/`` (or ``out_dir``)."""
+    return Study(f"{profile.name}-published", out_dir, refresh=refresh_command(profile))
+
+
+def evaluation_version() -> str:
+    """Version of the code that reads and scores the released models (recorded, compared by :func:`stale_reason`)."""
+    return cache.code_version(stepper, metrics, reproduce.evaluate, reproduce.rollout_normalizers, _layers_of,
+                              _effective)
+
+
+def stale_reason(profile: Profile | str) -> str | None:
+    """Why the profile's published-model results do not match the current code; None if they do."""
+    profile = profiles.load(profile)
+    return study(profile).stale_reason([
+        Expected("evaluation_version", evaluation_version(), "the model reading, rollout or metric code changed "
+                 "since they were written", version=True),
+        Expected("profile", profile.name, "they were scored on another profile's test set")])
 
 
 def _authors_commit(root: Path) -> str:
@@ -296,17 +318,18 @@ def _authors_commit(root: Path) -> str:
         return "unknown (not a git checkout)"
 
 
-def run(root, profile: str = "paper", out_dir: Path | None = None, configs=paper.CONFIG_NAMES,
-        progress: bool = True, n_boot: int | None = None) -> Path:
-    """Score the released models of ``configs`` on ``profile``'s test set; write ``out_dir`` (default: results_dir)."""
+def run(root, profile: Profile | str, out_dir: Path | None = None, configs=paper.CONFIG_NAMES,
+        progress: bool = True, n_boot: int | None = None, force: bool = False) -> Path:
+    """Score the released models of ``configs`` on ``profile``'s test set; write its :func:`study` folder."""
     root = check_checkout(root)
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
+    profile = profiles.load(profile)
+    folder = study(profile, out_dir)
+    folder.check_target(force)
     unknown = [c for c in configs if c not in FILES]
     if unknown or not configs:
         raise ValueError(f"configs must be a non-empty subset of {', '.join(FILES)}; got {list(configs)}")
-    params = profiles.load(profile)
-    dt = float(params.get("dt", 10.0))
-    horizons = metrics.check_horizons(params.get("horizons", metrics.HORIZONS), params.get("n_steps", 5000))
+    dt = profile.dt
+    horizons = metrics.check_horizons(profile.horizons or metrics.HORIZONS, profile.n_steps)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     seconds = dict.fromkeys(STAGES[:-1], 0.0)
     t = time.perf_counter()
@@ -324,35 +347,24 @@ def run(root, profile: str = "paper", out_dir: Path | None = None, configs=paper
         say(f"{c}: {models.facts['folder']}/{models.facts['stem']}_1..{N_MODELS}, hidden "
             f"{models.facts['dims'][1:-1]}; diverged at {horizons[-1]}: "
             f"{metrics.divergence_percent(ev['errors'])[-1]:.2f} %")
-    provenance = {
-        "profile": str(profile), "variant": "published", "conventions": "faithful", "configs": list(configs),
+    prov = {
+        "profile": profile.name, "variant": "published", "conventions": "faithful", "configs": list(configs),
         "authors_repository": AUTHORS_REPOSITORY, "authors_commit": _authors_commit(root),
         "models": facts, "files": files,
-        "git_commit": reproduce.git_commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": _machine(), "torch": torch.__version__, "seconds": seconds,
-        "evaluation_version": cache.code_version(stepper, metrics, reproduce.evaluate, reproduce.rollout_normalizers,
-                                                 _layers_of, _effective),
+        "git_commit": provenance.git_commit(), "date": provenance.now(),
+        "machine": provenance.machine(), "torch": torch.__version__, "seconds": seconds,
+        "evaluation_version": evaluation_version(),
     }
-    reproduce.write_results(out_dir, errors, sparsity, horizons, provenance, reproduce.N_BOOT if n_boot is None
-                            else n_boot)
-    say(f"results written to {out_dir}")
-    return out_dir
+    reproduce.write_results(folder, errors, sparsity, horizons, prov, reproduce.N_BOOT if n_boot is None
+                            else n_boot, force=force)
+    say(f"results written to {folder.shown()}")
+    return folder.path
 
 
-def _machine() -> dict:
-    from alukit.book.bench import machine
-
-    return machine()
-
-
-def load(profile: str = "paper", out_dir: Path | None = None) -> reproduce.Results:
-    """Read ``results/<profile>-published/`` (FileNotFoundError, with the command that writes it, if absent)."""
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
-    if not (out_dir / "provenance.json").exists():
-        raise FileNotFoundError(f"no results in {out_dir}; run: python -m alukit published PATH "
-                                f"(PATH: a checkout of {AUTHORS_REPOSITORY})")
-    return reproduce.load(profile, "faithful", out_dir, tables_only=True)
+def load(profile: Profile | str = "paper", out_dir: Path | None = None) -> reproduce.Results:
+    """Read the profile's published-model results (checked against their manifest; :class:`StudyError`, with
+    the command that writes them, if absent or damaged)."""
+    return reproduce.read(study(profiles.load(profile), out_dir), tables_only=True)
 
 
 def _shape(dims, zeros: float) -> str:
@@ -383,8 +395,6 @@ def gaps(released_res: reproduce.Results, ours: reproduce.Results, ours_dims: di
     out["ours_inside"] = frame.inside
     out["released_inside"] = (out.ours_low - 1e-9 <= out.released) & (out.released <= out.ours_high + 1e-9)
     if ours_dims is None:
-        from alukit.training import config
-
         ours_dims = {c: config.make_config(c, ours.provenance["variant"]).dims for c, _ in out.index}
     reasons = []
     for (c, _), row in out.iterrows():
@@ -408,13 +418,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path, help=f"a local checkout of {AUTHORS_REPOSITORY}")
     parser.add_argument("--profile", default="paper", help="quick | paper | path to a params YAML (default paper)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default results/<profile>-published)")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty --out folder alukit did not write")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
         t = time.perf_counter()
-        out = run(args.path, args.profile, args.out, progress=not args.quiet)
-    except (ValueError, OSError, pickle.UnpicklingError) as exc:
+        prof = profiles.load(args.profile)
+        out = run(args.path, prof, args.out, progress=not args.quiet, force=args.force)
+    except (ValueError, OSError, pickle.UnpicklingError, StudyError) as exc:
         parser.error(str(exc))
-    print(load(args.profile, out).table2.to_string())
+    print(load(prof, out).table2.to_string())
     print(f"({time.perf_counter() - t:.1f} s)", file=sys.stderr)
     return 0

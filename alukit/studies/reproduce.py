@@ -27,10 +27,8 @@ measures errors in test-set standard deviations (what the published code did);
 from __future__ import annotations
 
 import argparse
-import datetime
 import hashlib
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,14 +36,22 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import torch
 
-from alukit import cache, paths, profiles
-from alukit.studies import conclusions, paper, sparse_dnn
-from alukit.process import data
+from alukit import cache, profiles, provenance
 from alukit.evaluation import metrics, stepper
-from alukit.paths import REPO_ROOT
+from alukit.process import data
+from alukit.profiles import Profile
+from alukit.studies import conclusions, paper
+from alukit.studies.study import Expected, Study, StudyError
+from alukit.training import train
+from alukit.training.config import make_config
 
-RESULTS_DIR = paths.RESULTS
+__all__ = ["run", "load", "Results", "study", "stale_reason", "evaluate", "tables", "bootstrap_stats",
+           "write_results", "configuration_hash", "evaluation_version", "expected", "refresh_command", "exercise_configs", "probe_configs",
+           "stacked_model", "example_rollouts", "read_table2", "read", "main", "VARIANTS", "FILES", "FORMAT", "N_BOOT",
+           "EXAMPLE_CONFIGS", "INSPECTED_CONFIGS", "EXAMPLE_TRAJECTORY", "EXERCISE_MODELS", "STAGES"]
+
 VARIANTS = stepper.VARIANTS
 STAGES = ("data", "training", "rollouts", "metrics")
 N_BOOT = 2000
@@ -99,23 +105,28 @@ FILES = {
 }
 
 
-def _check(profile, variant):
-    profiles.profile_path(profile)  # raises ValueError naming the allowed profiles
+
+def _check_variant(variant: str) -> None:
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(map(repr, VARIANTS))}; got {variant!r}")
 
 
-def _train_module():
-    """:mod:`alukit.training.train`, imported on first use (the tests put a fake trainer here)."""
-    from alukit.training import train
-
-    return train
+def _profile_arg(prof: Profile) -> str:
+    """How a command line names the profile: its name for the package's own, else its file."""
+    return prof.name if prof.name in profiles.PROFILES else prof.path
 
 
-def results_dir(profile: str, variant: str) -> Path:
-    """``results/<profile>-<variant>/``."""
-    _check(profile, variant)
-    return RESULTS_DIR / f"{Path(str(profile)).stem}-{variant}"
+def refresh_command(profile: Profile, variant: str | None = None) -> str:
+    """The command that (re)writes a profile's results: one variant, or both (``make reproduce``)."""
+    if variant is None and profile.name in profiles.PROFILES:
+        return f"make reproduce PROFILE={profile.name}"
+    return f"python -m alukit reproduce --profile {_profile_arg(profile)} --variant {variant or 'both'}"
+
+
+def study(profile: Profile, variant: str, out_dir: Path | None = None) -> Study:
+    """The results folder of a profile's variant: ``results/<profile name>-<variant>/`` (or ``out_dir``)."""
+    _check_variant(variant)
+    return Study(f"{profile.name}-{variant}", out_dir, refresh=refresh_command(profile, variant))
 
 
 def rollout_normalizers(result, variant: str, sets: data.Datasets, dt: float):
@@ -134,14 +145,15 @@ def _weights_hash(mlp: stepper.StackedMLP) -> str:
     return h.hexdigest()[:20]
 
 
-_VERSION = None
+_EVALUATION_VERSION = None
 
 
-def _version() -> str:
-    global _VERSION
-    if _VERSION is None:
-        _VERSION = cache.code_version(stepper, metrics, evaluate, rollout_normalizers)
-    return _VERSION
+def evaluation_version() -> str:
+    """Version of the evaluation code (rollouts and metric) the folders record."""
+    global _EVALUATION_VERSION
+    if _EVALUATION_VERSION is None:
+        _EVALUATION_VERSION = cache.code_version(stepper, metrics, evaluate, rollout_normalizers)
+    return _EVALUATION_VERSION
 
 
 def evaluate(result, variant: str, sets: data.Datasets, dt: float = 10.0, horizons=metrics.HORIZONS) -> dict:
@@ -162,7 +174,7 @@ def evaluate(result, variant: str, sets: data.Datasets, dt: float = 10.0, horizo
     norms = np.concatenate([x_norm.mean, x_norm.std, y_norm.mean, y_norm.std])
     key = cache.key("rollout", weights=_weights_hash(mlp), norms=hashlib.sha256(norms.tobytes()).hexdigest()[:20],
                     dt=float(dt), test=hashlib.sha256(sets.test.tobytes()).hexdigest()[:20], horizons=horizons,
-                    version=_version())
+                    version=evaluation_version())
 
     def compute():
         pred = stepper.rollout(mlp, sets.test, x_norm, y_norm, dt)
@@ -211,37 +223,37 @@ def bootstrap_stats(errors: dict[str, np.ndarray], horizons=metrics.HORIZONS, n_
     return pd.DataFrame(rows)
 
 
-# ---------------------------------------------------------------- provenance
 
-def git_commit() -> str:
-    """``HEAD``'s commit, ``-dirty`` if tracked files outside ``results/`` differ from it; ``unknown`` without git."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
-                               cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()  # code only
-        return commit + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+# ---------------------------------------------------------------- the study
 
-
-# profile keys that no result of the study depends on (chapter 1, the sparse-DNN chapter)
-NOT_STUDY_KEYS = ("process_trajectories", *sparse_dnn.PROFILE_KEYS)
-
-
-def configuration_hash(profile: str, variant: str, configs=paper.CONFIG_NAMES) -> str:
-    """Hash of what determines the results: the profile's parameters (less those of other chapters,
-    :data:`NOT_STUDY_KEYS`), the variant and each configuration's training hash."""
-    _check(profile, variant)
-    train = _train_module()
-    resolved = {c: train.resolve(c, variant, profile) for c in configs}  # (Config, params, models)
-    study = {k: v for k, v in profile_values(profile).items() if k not in NOT_STUDY_KEYS}
-    parts = {"profile": study, "variant": variant,
+def configuration_hash(profile: Profile, variant: str, configs=paper.CONFIG_NAMES) -> str:
+    """Hash of what determines the results: the profile's study keys (:meth:`Profile.study_values`), the
+    variant and each configuration's training hash."""
+    resolved = {c: train.resolve(c, variant, profile) for c in configs}  # (Config, profile, models)
+    parts = {"profile": profile.study_values(), "variant": variant,
              "configs": {c: [train.config_hash(cfg), n] for c, (cfg, _, n) in resolved.items()}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
-# ---------------------------------------------------------------- the study
+def expected(profile: Profile, variant: str) -> list[Expected]:
+    """What a current folder of the profile's variant records (:meth:`Study.stale_reason`)."""
+    return [
+        Expected("format", FORMAT, f"written in another results format (this code reads format {FORMAT})"),
+        Expected("configs", list(paper.CONFIG_NAMES), "not all 16 configurations were run"),
+        Expected("evaluation_version", evaluation_version(), "the rollout or metric code changed since they were "
+                 "written", version=True),
+        Expected("training_version", train.CODE_VERSION, "the training code changed since they were written",
+                 version=True),
+        Expected("configuration_hash", configuration_hash(profile, variant),
+                 "the profile or a configuration changed since they were written"),
+    ]
+
+
+def stale_reason(profile: Profile | str, variant: str = "faithful") -> str | None:
+    """Why the profile's variant's results do not match the current code and configuration; None if they do."""
+    profile = profiles.load(profile)
+    return study(profile, variant).stale_reason(expected(profile, variant))
+
 
 class Results(NamedTuple):
     """What ``results/<profile>-<variant>/`` holds, loaded (see :data:`FILES`).
@@ -290,105 +302,136 @@ def _read_table3(path: Path) -> pd.DataFrame:
     return flat
 
 
-def run(profile: str = "quick", variant: str = "faithful", configs=paper.CONFIG_NAMES, out_dir: Path | None = None,
-        progress: bool = True, n_boot: int | None = None) -> Path:
-    """Run every stage for ``configs`` and write ``out_dir`` (default :func:`results_dir`); returns ``out_dir``.
+def _write_table3(t3: pd.DataFrame, path: Path):
+    flat = t3.copy()
+    flat.columns = [f"{h}_{s}" for h, s in t3.columns]
+    cache.write_text(path, flat.to_csv())
 
-    ``n_boot``: bootstrap resamples per interval (default :data:`N_BOOT`).
-    """
-    _check(profile, variant)
-    n_boot = N_BOOT if n_boot is None else n_boot
-    unknown = [c for c in configs if c not in paper.CONFIG_NAMES]
-    if unknown or not configs:
-        raise ValueError(f"configs must be a non-empty subset of {', '.join(paper.CONFIG_NAMES)}; got {list(configs)}")
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile, variant)
-    train = _train_module()
-    params = profile_values(profile)
-    dt = float(params.get("dt", 10.0))
-    horizons = metrics.check_horizons(params.get("horizons", metrics.HORIZONS), params.get("n_steps", 5000))
-    seconds = dict.fromkeys(STAGES, 0.0)
-    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
 
-    t = time.perf_counter()
-    sets = data.profile_datasets(profile)
-    seconds["data"] = time.perf_counter() - t
-    say(f"data: {sets.train.shape[0]}/{sets.val.shape[0]}/{sets.test.shape[0]} trajectories "
-        f"({seconds['data']:.1f} s)")
+def _read_table3(path: Path) -> pd.DataFrame:
+    flat = pd.read_csv(path, index_col="config")
+    pairs = [c.split("_") for c in flat.columns]
+    flat.columns = pd.MultiIndex.from_tuples([(int(h), s) for h, s in pairs], names=["horizon", "stat"])
+    return flat
+
+
+def read_table2(out_dir: Path) -> pd.DataFrame | None:
+    """A results folder's ``table2.csv`` (index ``config``, integer horizon columns); None if absent."""
+    path = Path(out_dir) / "table2.csv"
+    if not path.is_file():
+        return None
+    t2 = pd.read_csv(path, index_col="config")
+    t2.columns = [int(c) for c in t2.columns]
+    return t2
+
+
+def _train_and_evaluate(profile: Profile, variant: str, configs, sets, horizons, say, progress: bool) -> dict:
+    """Train every configuration (and the exercise and probe runs), roll each out; arrays and seconds."""
+    seconds = {"training": 0.0, "rollouts": 0.0}
     t = time.perf_counter()
     trained = train.train_all(profile, variant, progress=progress, names=tuple(configs))  # 2 processes on 2 cores
     extra = {name: train.train(cfg, variant, profile, models=n, progress=progress)
              for name, (cfg, n) in {**exercise_configs(variant), **probe_configs(variant)}.items()}
     seconds["training"] = time.perf_counter() - t
     errors, sparsity, examples = {}, {}, {}
+    t = time.perf_counter()
     for c in configs:
-        t = time.perf_counter()
-        ev = evaluate(trained[c], variant, sets, dt, horizons)
-        seconds["rollouts"] += time.perf_counter() - t
+        ev = evaluate(trained[c], variant, sets, profile.dt, horizons)
         errors[c], sparsity[c] = ev["errors"], ev["sparsity"]
         if c in EXAMPLE_CONFIGS:
             examples[f"{c}/pred"], examples[f"{c}/sigma"] = ev["example"], ev["sigma"]
         say(f"{c}: trained ({trained[c].seconds:.0f} s), rolled out; "
             f"diverged at {horizons[-1]}: {metrics.divergence_percent(ev['errors'])[-1]:.1f} %")
-    t = time.perf_counter()
-    extra_errors = {name: evaluate(r, variant, sets, dt, horizons)["errors"] for name, r in extra.items()}
-    seconds["rollouts"] += time.perf_counter() - t
+    extra_errors = {name: evaluate(r, variant, sets, profile.dt, horizons)["errors"] for name, r in extra.items()}
+    seconds["rollouts"] = time.perf_counter() - t
+    return dict(trained=trained, extra=extra, errors=errors, sparsity=sparsity, examples=examples,
+                extra_errors=extra_errors, seconds=seconds)
 
-    logs, skipped = training_arrays({**trained, **extra})
-    cache.save_npz(out_dir / "training.npz", **logs)
-    cache.save_npz(out_dir / "rollouts.npz", true=sets.test[EXAMPLE_TRAJECTORY], trajectory=np.array(EXAMPLE_TRAJECTORY),
-                   dt=np.array(dt), **examples)
-    cache.save_npz(out_dir / "models.npz", **model_arrays({**trained, **extra}, INSPECTED_CONFIGS + tuple(extra)))
-    cache.write_text(out_dir / "README.md", folder_readme(profile, variant))
-    provenance = {
-        "profile": str(profile), "variant": variant, "configs": list(configs),
-        "git_commit": git_commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": _machine(), "torch": _torch_version(),
+
+def _provenance(profile: Profile, variant: str, configs, out: dict, seconds: dict) -> dict:
+    runs = [*out["trained"].values(), *out["extra"].values()]
+    return {
+        "profile": profile.name, "variant": variant, "configs": list(configs),
+        "git_commit": provenance.git_commit(), "date": provenance.now(),
+        "machine": provenance.machine(), "torch": torch.__version__,
         "seconds": seconds,
         "configuration_hash": configuration_hash(profile, variant, configs),
-        "evaluation_version": _version(),
+        "evaluation_version": evaluation_version(),
         "training_version": train.CODE_VERSION,
         # each distinct run's own training time, from its record (also when it was cached before this command)
-        "training_run_seconds": round(sum({getattr(r, "key", id(r)): r.seconds
-                                           for r in [*trained.values(), *extra.values()]}.values()), 1),
-        "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager" for r in trained.values()}),
-        "training_workers": sorted({r.extra.get("workers") or 1 for r in trained.values()}),
+        "training_run_seconds": round(sum({getattr(r, "key", id(r)): r.seconds for r in runs}.values()), 1),
+        "training_engine": sorted({"compiled" if r.extra.get("compiled") else "eager"
+                                   for r in out["trained"].values()}),
+        "training_workers": sorted({r.extra.get("workers") or 1 for r in out["trained"].values()}),
         "format": FORMAT,
-        "log_keys_not_saved": skipped,
     }
-    write_results(out_dir, errors, sparsity, horizons, provenance, n_boot,  # provenance.json last: a finished folder
-                  extra_errors=extra_errors)
-    say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
-    return out_dir
 
 
-def write_results(out_dir: Path, errors: dict[str, np.ndarray], sparsity: dict[str, np.ndarray], horizons,
-                  provenance: dict, n_boot: int = N_BOOT, extra_errors: dict[str, np.ndarray] | None = None) -> None:
-    """Compute Tables 2–4, the bootstrap intervals and the verdicts, and write them with ``provenance.json``.
+def run(profile: Profile | str, variant: str = "faithful", configs=paper.CONFIG_NAMES, out_dir: Path | None = None,
+        progress: bool = True, n_boot: int | None = None, force: bool = False) -> Path:
+    """Run every stage for ``configs`` and write the variant's :class:`Study` folder (or ``out_dir``); returns it.
 
-    ``errors``: configuration → per-state errors ``(H, E, n, 8)``; ``sparsity``:
-    configuration → ``(E,)`` % of weights exactly zero. Writes the CSV files,
-    ``errors.npz`` (with ``extra_errors``, runs outside the tables, as ``extra/<name>``) and,
-    last, ``provenance.json`` (``provenance`` with
-    ``seconds["metrics"]``, the time this took, and ``n_boot`` added). A folder with
-    only these files (no ``training.npz`` etc.) is read with ``load(..., tables_only=True)``.
+    ``n_boot``: bootstrap resamples per interval (default :data:`N_BOOT`). The target is checked before any
+    work (:meth:`Study.check_target`; ``force`` replaces a folder alukit did not write).
+    """
+    profile = profiles.load(profile)
+    n_boot = N_BOOT if n_boot is None else n_boot
+    unknown = [c for c in configs if c not in paper.CONFIG_NAMES]
+    if unknown or not configs:
+        raise ValueError(f"configs must be a non-empty subset of {', '.join(paper.CONFIG_NAMES)}; got {list(configs)}")
+    folder = study(profile, variant, out_dir)
+    folder.check_target(force)
+    horizons = metrics.check_horizons(profile.horizons or metrics.HORIZONS, profile.n_steps)
+    say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
+    t = time.perf_counter()
+    sets = data.profile_datasets(profile)
+    seconds = {"data": time.perf_counter() - t}
+    say(f"data: {sets.train.shape[0]}/{sets.val.shape[0]}/{sets.test.shape[0]} trajectories ({seconds['data']:.1f} s)")
+    out = _train_and_evaluate(profile, variant, configs, sets, horizons, say, progress)
+    seconds.update(out["seconds"])
+    logs, skipped = training_arrays({**out["trained"], **out["extra"]})
+    models = model_arrays({**out["trained"], **out["extra"]}, INSPECTED_CONFIGS + tuple(out["extra"]))
+    files = {
+        "training.npz": lambda p: cache.save_npz(p, **logs),
+        "rollouts.npz": lambda p: cache.save_npz(p, true=sets.test[EXAMPLE_TRAJECTORY],
+                                                 trajectory=np.array(EXAMPLE_TRAJECTORY), dt=np.array(profile.dt),
+                                                 **out["examples"]),
+        "models.npz": lambda p: cache.save_npz(p, **models),
+        "README.md": lambda p: cache.write_text(p, folder_readme(profile, variant)),
+    }
+    prov = {**_provenance(profile, variant, configs, out, seconds), "log_keys_not_saved": skipped}
+    write_results(folder, out["errors"], out["sparsity"], horizons, prov, n_boot, extra_errors=out["extra_errors"],
+                  files=files, force=force)
+    say(f"results written to {folder.shown()} ({sum(seconds.values()):.0f} s)")
+    return folder.path
+
+
+def write_results(folder: Study, errors: dict[str, np.ndarray], sparsity: dict[str, np.ndarray], horizons,
+                  provenance: dict, n_boot: int = N_BOOT, extra_errors: dict[str, np.ndarray] | None = None,
+                  files: dict | None = None, force: bool = False) -> Path:
+    """Compute Tables 2–4, the bootstrap intervals and the verdicts, and write them, ``files`` and the provenance
+    into ``folder`` (:meth:`Study.write`).
+
+    ``errors``: configuration → per-state errors ``(H, E, n, 8)``; ``sparsity``: configuration → ``(E,)`` % of
+    weights exactly zero; ``extra_errors``: runs outside the tables, saved as ``extra/<name>``. ``provenance``
+    gets ``seconds["metrics"]`` and ``n_boot``. A folder with only these files is read with
+    ``load(..., tables_only=True)``.
     """
     t = time.perf_counter()
     t2, t3, t4 = tables(errors, sparsity, horizons)
     stats = bootstrap_stats(errors, horizons, n_boot=n_boot)
     comparisons, summary = conclusions.check(errors, horizons, n_boot=n_boot)
     seconds = {**provenance.get("seconds", {}), "metrics": time.perf_counter() - t}
-
-    cache.write_text(out_dir / "table2.csv", t2.to_csv())
-    _write_table3(t3, out_dir / "table3.csv")
-    cache.write_text(out_dir / "table4.csv", t4.to_csv())
-    cache.write_text(out_dir / "stats.csv", stats.to_csv(index=False))
-    cache.write_text(out_dir / "comparisons.csv", comparisons.to_csv(index=False))
-    cache.write_text(out_dir / "conclusions.csv", summary.to_csv(index=False))
     extra = {f"extra/{name}": e for name, e in (extra_errors or {}).items()}
-    cache.save_npz(out_dir / "errors.npz", horizons=np.array(horizons), **errors, **extra)
+    csv = lambda frame, **kw: (lambda p: cache.write_text(p, frame.to_csv(**kw)))  # noqa: E731
+    tables_files = {
+        "table2.csv": csv(t2), "table3.csv": lambda p: _write_table3(t3, p), "table4.csv": csv(t4),
+        "stats.csv": csv(stats, index=False), "comparisons.csv": csv(comparisons, index=False),
+        "conclusions.csv": csv(summary, index=False),
+        "errors.npz": lambda p: cache.save_npz(p, horizons=np.array(horizons), **errors, **extra),
+    }
     provenance = {**provenance, "seconds": {k: round(v, 3) for k, v in seconds.items()}, "n_boot": n_boot}
-    cache.write_json(out_dir / "provenance.json", provenance, indent=2)
+    return folder.write({**tables_files, **(files or {})}, provenance, force=force)
 
 
 def training_arrays(trained: dict) -> tuple[dict[str, np.ndarray], list[str]]:
@@ -440,37 +483,18 @@ def model_arrays(trained: dict, configs=INSPECTED_CONFIGS) -> dict[str, np.ndarr
     return out
 
 
-def folder_readme(profile, variant: str) -> str:
+def folder_readme(profile: Profile, variant: str) -> str:
     """The ``README.md`` written into a results folder: what made it and every file (:data:`FILES`)."""
-    name = Path(str(profile)).stem
-    lines = [f"# results/{name}-{variant}/", "",
-             f"Written by `{refresh_command(profile, variant)}` (`alukit/reproduce.py`); do not edit by hand.",
-             f"The book's chapters read these files with `alukit.studies.reproduce.load({name!r}, {variant!r})`; "
+    lines = [f"# results/{profile.name}-{variant}/", "",
+             f"Written by `{refresh_command(profile, variant)}` (`alukit/studies/reproduce.py`); do not edit by "
+             "hand: `provenance.json` holds the SHA-256 of every file, checked when the folder is read.",
+             f"The book's chapters read these files with `alukit.load({profile.name!r}, {variant!r})`; "
              "nothing in the book trains or rolls out networks. Configurations are named as in "
              "`alukit.studies.paper.CONFIG_NAMES` (`dense`, `l1+swa`, `mp+l1`, ...); E models per configuration, "
              "L layers; horizons in samples of `dt` seconds. Arrays are plain `.npz` (no pickle): "
              "`numpy.load(path, allow_pickle=False)`.", "", "| File | Contents |", "|---|---|"]
     lines += [f"| `{f}` | {text} |" for f, text in FILES.items()]
     return "\n".join(lines + [f"| `README.md` | This file (results format {FORMAT}). |", ""])
-
-
-def refresh_command(profile, variant: str | None = None) -> str:
-    """The command that (re)writes a profile's results: one variant, or both (``make reproduce``)."""
-    if variant is None and str(profile) in profiles.PROFILES:
-        return f"make reproduce PROFILE={profile}"
-    return f"python -m alukit reproduce --profile {profile} --variant {variant or 'both'}"
-
-
-def _machine() -> dict:
-    from alukit.book.bench import machine
-
-    return machine()
-
-
-def _torch_version() -> str:
-    import torch
-
-    return torch.__version__
 
 
 def _nested(arrays: dict[str, np.ndarray]) -> dict:
@@ -485,89 +509,47 @@ def _nested(arrays: dict[str, np.ndarray]) -> dict:
     return out
 
 
-def load(profile: str = "quick", variant: str = "faithful", out_dir: Path | None = None, *,
+def load(profile: Profile | str = "quick", variant: str = "faithful", out_dir: Path | None = None, *,
          tables_only: bool = False) -> Results:
-    """Read ``results/<profile>-<variant>/``; never computes anything.
+    """Read the profile's variant's results folder (or ``out_dir``); never computes anything.
 
-    Raises ``FileNotFoundError`` naming the missing files and the command that writes
-    them if the folder is absent, incomplete or in an older :data:`FORMAT`.
-    ``tables_only``: read the tables, errors and provenance only (any format; the
-    ``training``, ``rollouts`` and ``models`` fields are then empty): the README's
-    tables, and folders that hold nothing else (:func:`write_results`).
+    ``profile``: a :class:`Profile`, or a name or YAML path (loaded here, once). The folder's files are checked
+    against its manifest first. Raises :class:`StudyError` naming the command that writes the folder if it is
+    absent, damaged or in another :data:`FORMAT`. ``tables_only``: read the tables, errors and provenance
+    only (the ``training``, ``rollouts`` and ``models`` fields are then empty).
     """
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile, variant)
-    command = refresh_command(profile, variant)
-    prov_path = out_dir / "provenance.json"
-    if not prov_path.exists():
-        raise FileNotFoundError(f"no results in {_shown(out_dir)}; run: {command}")
-    provenance = json.loads(prov_path.read_text())
-    missing = [f for f in FILES if not (out_dir / f).exists() and not (tables_only and f.endswith(".npz")
-                                                                          and f != "errors.npz")]
-    if missing or (provenance.get("format") != FORMAT and not tables_only):
-        raise FileNotFoundError(
-            f"{_shown(out_dir)} was written in an older format (format {provenance.get('format', 1)}, this code reads "
-            f"format {FORMAT}; missing: {', '.join(missing) or 'none'}); run: {command}")
-    arrays = cache.load_npz(out_dir / "errors.npz")
+    profile = profiles.load(profile)
+    return read(study(profile, variant, out_dir), tables_only=tables_only)
+
+
+def read(folder: Study, *, tables_only: bool = False) -> Results:
+    """A results folder of this study's format (:data:`FILES`), checked against its manifest first."""
+    prov = folder.verify()
+    if prov.get("format") != FORMAT and not tables_only:
+        raise StudyError(f"{folder.shown()} was written in results format {prov.get('format', 1)}; this code reads "
+                         f"format {FORMAT}; run: {folder.refresh}")
+    arrays = cache.load_npz(folder.file("errors.npz"))
     horizons = tuple(int(h) for h in arrays.pop("horizons"))
     res = Results(
-        table2=read_table2(out_dir), table3=_read_table3(out_dir / "table3.csv"),
-        table4=pd.read_csv(out_dir / "table4.csv", index_col="config"),
-        stats=pd.read_csv(out_dir / "stats.csv"), comparisons=pd.read_csv(out_dir / "comparisons.csv"),
-        conclusions=pd.read_csv(out_dir / "conclusions.csv"),
+        table2=read_table2(folder.path), table3=_read_table3(folder.file("table3.csv")),
+        table4=pd.read_csv(folder.file("table4.csv"), index_col="config"),
+        stats=pd.read_csv(folder.file("stats.csv")), comparisons=pd.read_csv(folder.file("comparisons.csv")),
+        conclusions=pd.read_csv(folder.file("conclusions.csv")),
         errors={c: arrays[c] for c in paper.CONFIG_NAMES if c in arrays}, horizons=horizons,
-        provenance=provenance, training={}, rollouts={}, models={},
+        provenance=prov, training={}, rollouts={}, models={},
         extra_errors={k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("extra/")},
     )
     if tables_only:
         return res
-    rollouts = cache.load_npz(out_dir / "rollouts.npz")
+    rollouts = cache.load_npz(folder.file("rollouts.npz"))
     examples = _nested({k: v for k, v in rollouts.items() if "/" in k})
     return res._replace(
-        training=_nested(cache.load_npz(out_dir / "training.npz")),
+        training=_nested(cache.load_npz(folder.file("training.npz"))),
         rollouts={"true": rollouts["true"], "trajectory": int(rollouts["trajectory"]), "dt": float(rollouts["dt"]),
                   "pred": {c: v["pred"] for c, v in examples.items()},
                   "sigma": {c: v["sigma"] for c, v in examples.items()}},
-        models=_nested(cache.load_npz(out_dir / "models.npz")),
+        models=_nested(cache.load_npz(folder.file("models.npz"))),
     )
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the repository when inside it (no machine-specific prefix in the book)."""
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT)) + "/"
-    except ValueError:
-        return str(path)
-
-
-results = load  # the notebooks' name for it: results are read, never computed
-
-
-def stale_reason(profile: str = "quick", variant: str = "faithful") -> str | None:
-    """Why ``results/<profile>-<variant>/`` does not match the current code and configuration; None if it does.
-
-    Compared: the format, all 16 configurations, the configuration hash, the
-    evaluation code (stepper, metrics) and the training code versions.
-    """
-    prov = results_dir(profile, variant) / "provenance.json"
-    if not prov.exists():
-        return "no results"
-    p = json.loads(prov.read_text())
-    if p.get("format") != FORMAT:
-        return f"written in results format {p.get('format', 1)}, this code reads format {FORMAT}"
-    if p.get("configs") != list(paper.CONFIG_NAMES):
-        return "not all 16 configurations were run"
-    if p.get("evaluation_version") != _version():
-        return "the rollout or metric code changed since they were written"
-    if p.get("training_version") != _train_module().CODE_VERSION:
-        return "the training code changed since they were written"
-    if p.get("configuration_hash") != configuration_hash(profile, variant):
-        return "the profile or a configuration changed since they were written"
-    return None
-
-
-def is_current(profile: str = "quick", variant: str = "faithful") -> bool:
-    """True if ``results/<profile>-<variant>/`` matches the current code and configuration (:func:`stale_reason`)."""
-    return stale_reason(profile, variant) is None
 
 
 def example_rollouts(config: str, profile: str = "quick", variant: str = "faithful", res: Results | None = None):
@@ -586,8 +568,6 @@ def exercise_configs(variant: str) -> dict:
     """``{name: (Config, models)}``: the extra runs the chapters' exercises read from the results
     (``training.npz``, ``models.npz``), e.g. ``"l1x10"``: the L1 configuration with λ ×
     :data:`EXERCISE_L1_FACTOR`, members 0..:data:`EXERCISE_MODELS` − 1 (the chapter's L1 seeds)."""
-    from alukit.training.config import make_config
-
     base = make_config("l1", variant)
     name = f"l1x{EXERCISE_L1_FACTOR:g}"
     return {name: (make_config("l1", variant, l1=base.l1 * EXERCISE_L1_FACTOR), EXERCISE_MODELS)}
@@ -602,8 +582,6 @@ def probe_configs(variant: str) -> dict:
     its mask, as its released models' weights suggest (:mod:`alukit.training.config`); chapter 6
     sets both readings beside the released models.
     """
-    from alukit.training.config import make_config
-
     if variant != "faithful":
         return {}
     return {"dsr-frozen": (make_config("dsr", variant, freeze=True), EXERCISE_MODELS)}
@@ -619,88 +597,36 @@ def stacked_model(res: Results, config: str) -> stepper.StackedMLP:
                               [arrays.get(f"bias{i}") for i in range(n_layers)])
 
 
-def profile_values(profile) -> dict:
-    """A profile's parameters as a plain dict (:meth:`alukit.profiles.Profile.to_dict`)."""
-    return profiles.load(profile).to_dict()
-
-
-def _admonition(kind: str, title: str, body: str, more: str = "") -> str:
-    """An admonition box: ``title``, the paragraph ``body`` and further HTML ``more``."""
-    return f'<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p>{more}</div>'
-
-
-def banner(profile: str, variants=()) -> str:
-    """HTML banner of a chapter: which profile it shows and, for each variant read, whether its results are current.
-
-    The paper profile gets a short note; a reduced profile a warning on its fidelity; a
-    variant whose results are stale (:func:`stale_reason`) a warning naming the command
-    that refreshes them.
-    """
-    p = profile_values(profile)
-    name = p.get("profile", Path(str(profile)).stem)
-    folders = ", ".join(f"<code>results/{Path(str(profile)).stem}-{v}/</code>" for v in variants)
-    read = f" Its results are read from {folders}." if variants else ""
-    if name == "paper":
-        parts = [_admonition("note", "Paper profile", "This chapter was built with the <code>paper</code> profile "
-                             f"(<code>params/paper.yaml</code>): the papers' data sizes and models.{read}")]
-    else:
-        paper_p = profile_values("paper")
-        facts = [f"{p.get(k, '?')} {what} (paper: {paper_p.get(k, '?')})" for k, what in
-                 (("n_train", "training trajectories"), ("n_test", "test trajectories"),
-                  ("models", "models per configuration"))]
-        if "epochs" in p or "train_epoch_scale" in p:
-            facts.append(f"{p.get('train_epoch_scale', 1.0):g} × the paper's epochs" if "epochs" not in p
-                         else f"{p['epochs']} epochs (paper: 100–200)")
-        parts = [_admonition("warning", f"{str(name).capitalize()} profile",
-                             f"This chapter was built with the <code>{name}</code> profile: {', '.join(facts)}. It "
-                             "runs the same code as the paper profile on far less data and compute, so its numbers "
-                             "are indicative only: percentages move in steps of "
-                             f"{100 / (p.get('models', 1) * p.get('n_test', 1)):.2g} points and intervals are wide. "
-                             f"The book's default build (<code>make book</code>) shows the paper profile.{read}",
-                             _picture_note(profile))]
-    for v in variants:
-        reason = stale_reason(profile, v)
-        if reason is not None:
-            parts.append(_admonition("danger", "Stale results",
-                                     f"<code>results/{Path(str(profile)).stem}-{v}/</code> does not match the current "
-                                     f"code: {reason}. The numbers below are those of the committed run. Refresh "
-                                     f"them with <code>{refresh_command(profile)}</code> (or "
-                                     f"<code>{refresh_command(profile, v)}</code>), then rebuild the book."))
-    return "\n".join(parts)
-
-
-def _picture_note(profile) -> str:
-    """:func:`alukit.studies.picture.note` on the profile's faithful Table 2, if it has been written ('' otherwise)."""
-    from alukit.studies import picture
-
-    t2 = read_table2(results_dir(profile, "faithful"))
-    if t2 is None or not set(paper.CONFIG_NAMES) <= set(t2.index):
-        return ""
-    try:
-        return picture.note(t2, profile)
-    except ValueError:  # a profile without the 1000 and 2500 ΔT horizons the picture is judged at
-        return ""
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alukit reproduce", description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="quick", help="quick | paper | path to a params YAML (default quick)")
+    parser.add_argument("--profile", default="quick", help="quick | paper | path to a profile YAML (default quick)")
     parser.add_argument("--variant", default="faithful", choices=(*VARIANTS, "both"),
                         help="faithful (default), corrected, or both one after the other")
     parser.add_argument("--configs", default=",".join(paper.CONFIG_NAMES),
                         help="comma-separated configuration names (default: all 16)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default results/<profile>-<variant>)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default results/<profile name>-<variant>)")
+    parser.add_argument("--force", action="store_true", help="replace a non-empty --out folder alukit did not write")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     variants = VARIANTS if args.variant == "both" else (args.variant,)
     if args.out is not None and len(variants) > 1:
         parser.error("--out needs a single --variant")
+    try:
+        prof = profiles.load(args.profile)
+        folders = [study(prof, v, args.out) for v in variants]
+        for folder in folders:
+            folder.check_target(args.force)
+    except (ValueError, StudyError) as exc:
+        parser.error(str(exc))
+    if prof.name == "paper" and args.out is None:
+        print("rewriting the committed paper results: " + ", ".join(f.shown() for f in folders), file=sys.stderr)
     for variant in variants:
         try:
-            out = run(args.profile, variant, [c for c in args.configs.split(",") if c], args.out,
-                      progress=not args.quiet)
-        except ValueError as exc:
+            out = run(prof, variant, [c for c in args.configs.split(",") if c], args.out, progress=not args.quiet,
+                      force=args.force)
+        except (ValueError, StudyError) as exc:
             parser.error(str(exc))
-        print(f"{variant}: {_shown(out)}")
-        print(load(args.profile, variant, out).table2.to_string())
+        print(f"{variant}: {study(prof, variant, out).shown()}")
+        print(load(prof, variant, out).table2.to_string())
     return 0

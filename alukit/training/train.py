@@ -97,7 +97,7 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
         torch.set_num_threads(int(os.environ.get("ALUKIT_THREADS", "1")))
     try:
         out = fit(cfg, z, y, seeds, progress=progress, compile=compiled,
-                  desc=f"{cfg.name} [{cfg.variant}, {prof.profile}]")
+                  desc=f"{cfg.name} [{cfg.variant}, {prof.name}]")
     finally:
         torch.set_num_threads(threads)
     zt, yt = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
