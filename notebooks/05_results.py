@@ -586,7 +586,7 @@ sets = data.profile_datasets(profile)
 dt = profiles.load(profile).dt
 n_ex = min(reproduce.EXERCISE_MODELS, int(E))  # models per exercise run: members 0..n_ex-1 of the chapter's ensembles
 l1_cfg = configs.make_config("l1", variant)
-x_n, y_n = stepper.normalizers(variant, sets.train, sets.test, dt)  # what the variant rolls out with
+x_n, y_n = reproduce.profile_normalizers(profiles.load(profile), variant, sets)  # what the variant rolls out with
 sigma = np.asarray(x_n.std[:8], np.float64)  # the variant's error unit
 strong_name = f"l1x{l1_factor:g}"
 if strong_name in res.models:  # the factor `python -m alukit reproduce` ran: read from the results
@@ -655,7 +655,7 @@ lambda_table.round(4)
 # models, zero the half of each layer's weights with the smallest magnitude (one shot,
 # after training) and roll the pruned models out. Compare its divergence with L1 and
 # with magnitude pruning + L1. Use `reproduce.stacked_model(res, "l1")` (the trained
-# models), `stepper.rollout`, `stepper.normalizers` and `metrics.state_errors`; write
+# models), `stepper.rollout`, `reproduce.profile_normalizers` and `metrics.state_errors`; write
 # the code in a new cell after this one.
 # ````
 

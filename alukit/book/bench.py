@@ -19,6 +19,8 @@ import torch
 from alukit import paths
 from alukit.cache import read_jsons, write_json
 
+__all__ = ["available", "machine", "best_of", "report", "saved", "main"]
+
 BENCH_DIR = paths.BENCH
 SAVED_DIR = paths.RESULTS / "bench"
 _save_to: Path | None = None  # set by main() for --save

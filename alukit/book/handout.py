@@ -21,7 +21,10 @@ import re
 import sys
 from pathlib import Path
 
+from alukit.book import build as book
 from alukit.cache import write_text
+
+__all__ = ["SOLUTION_MARKERS", "strip_solutions", "handout", "write", "main"]
 
 _START = re.compile(r"^\s*(```+|:::+)\s*\{solution-start\}", re.M)
 _END = re.compile(r"^\s*(```+|:::+)\s*\{solution-end\}", re.M)
@@ -65,17 +68,15 @@ def strip_solutions(nb):
 
 def handout(name: str):
     """The handout notebook of chapter ``name`` (``notebooks/NAME.py``), solutions removed."""
-    import jupytext
+    import jupytext  # the book extra
     import nbformat
 
-    from alukit.book.build import KERNEL_NAME, NOTEBOOK_DIR
-
-    src = NOTEBOOK_DIR / f"{name}.py"
+    src = book.NOTEBOOK_DIR / f"{name}.py"
     if not src.is_file():
         raise ValueError(f"no notebook notebooks/{name}.py")
     nb = strip_solutions(jupytext.read(src))
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(NOTE))
-    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": book.KERNEL_NAME, "display_name": "Python 3", "language": "python"}
     nb.metadata.setdefault("language_info", {"name": "python"})
     nb.metadata.pop("jupytext", None)
     return nb
@@ -83,9 +84,7 @@ def handout(name: str):
 
 def write(out_dir: Path, names: list[str] | None = None) -> list[Path]:
     """Write the handouts of ``names`` (default: every notebook chapter of ``_toc.yml``) into ``out_dir``."""
-    import nbformat
-
-    from alukit.book import build as book
+    import nbformat  # the book extra
 
     chapters = book.notebooks()
     names = list(chapters if names is None else names)

@@ -37,6 +37,8 @@ from alukit.training.config import VARIANTS  # noqa: F401  (the study variants; 
 from alukit.process.data import Normalizer, derivative_pairs
 from alukit.training.nets import Ensemble
 
+__all__ = ["N_STATES", "WIDE", "normalizers", "true_model", "StackedMLP", "rollout"]
+
 N_STATES = cell.N_STATES
 N_FEATURES = cell.N_STATES + cell.N_INPUTS
 BLOWUP = 1e8
@@ -275,26 +277,35 @@ def rollout(model, data, x_norm, y_norm, dt=10.0, horizon=None, device=None, dty
     scale = tensor(dt * sy / sx[:S])  # a
     shift = tensor(dt * my / sx[:S])  # b
     features, increment = _increment(model, E, n, scale, shift, dtype, device)
+    features[..., :S].copy_(tensor((data[:, 0, :S] - mx[:S]) / sx[:S]).expand(E, n, S))
+    with torch.inference_mode(), _threads(threads or _default_threads(model)):
+        out = _march(features, u, increment, T)
+        out = out.mul_(tensor(sx[:S])).add_(tensor(mx[:S]))
+    return out.cpu().numpy()
+
+
+def _march(features: torch.Tensor, u: torch.Tensor, increment, T: int) -> torch.Tensor:
+    """The Euler loop: ``T`` normalised states ``(E, n, T, 8)`` from the state held in ``features[..., :8]``
+    ``(E, n, 13)``, with inputs ``u`` ``(n, T, 5)``; dead rollouts NaN from their blow-up on (:func:`_mark_dead`)."""
+    S = N_STATES
+    E, n = features.shape[:2]
     z = features[..., :S]  # the state lives inside the model's input buffer
-    z.copy_(tensor((data[:, 0, :S] - mx[:S]) / sx[:S]).expand(E, n, S))
-    out = torch.empty((E, n, T, S), dtype=dtype, device=device)
+    out = torch.empty((E, n, T, S), dtype=features.dtype, device=features.device)
     # per-step views made once: indexing inside the loop costs as much as the arithmetic
     records, inputs, steps = out.unbind(2), features[..., S:N_FEATURES], u.unbind(1)
-    flag_step = torch.full((E, n), T, dtype=torch.long, device=device)
-    with torch.inference_mode(), _threads(threads or _default_threads(model)):
-        for t in range(T):
-            records[t].copy_(z)
-            if t % CHECK_EVERY == CHECK_EVERY - 1:  # after recording: the bad value stays in `out`
-                dead = ~(z.abs() <= BLOWUP).all(-1)
-                if bool(dead.any()):
-                    flag_step[dead & (flag_step == T)] = t
-                    z[dead] = 0.0
-            if t + 1 == T:
-                break
-            inputs.copy_(steps[t])
-            z.add_(increment(features))
-        out = _mark_dead(out, flag_step).mul_(tensor(sx[:S])).add_(tensor(mx[:S]))
-    return out.cpu().numpy()
+    flag_step = torch.full((E, n), T, dtype=torch.long, device=features.device)
+    for t in range(T):
+        records[t].copy_(z)
+        if t % CHECK_EVERY == CHECK_EVERY - 1:  # after recording: the bad value stays in `out`
+            dead = ~(z.abs() <= BLOWUP).all(-1)
+            if bool(dead.any()):
+                flag_step[dead & (flag_step == T)] = t
+                z[dead] = 0.0
+        if t + 1 == T:
+            break
+        inputs.copy_(steps[t])
+        z.add_(increment(features))
+    return _mark_dead(out, flag_step)
 
 
 def _increment(model, E: int, n: int, scale, shift, dtype, device):

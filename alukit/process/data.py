@@ -16,6 +16,9 @@ from alukit import cache
 from alukit.profiles import Profile
 from alukit.process import cell, excitation
 
+__all__ = ["generators", "simulate", "Datasets", "SPLITS", "datasets", "profile_datasets", "derivative_pairs",
+           "Normalizer"]
+
 MAX_REDRAWS = 20
 
 

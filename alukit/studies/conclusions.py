@@ -22,6 +22,8 @@ import pandas as pd
 
 from alukit.evaluation import metrics
 
+__all__ = ["Comparison", "Conclusion", "CONCLUSIONS", "check"]
+
 VERDICTS = ("holds", "does not hold", "inconclusive")
 
 

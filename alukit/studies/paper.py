@@ -25,6 +25,10 @@ import pandas as pd
 from alukit.training.config import CONFIG_NAMES  # noqa: F401  (the table rows, in the paper's order)
 from alukit.evaluation.metrics import HORIZONS, diverged  # HORIZONS: the table columns, rollout horizons in steps
 
+__all__ = ["label", "LABELS", "TABLE2_TEXT", "TABLE3_TEXT", "TABLE4_TEXT", "ARTEFACTS", "VALUES", "TEXT_DIMS",
+           "table2", "table2_artefacts", "table3", "table4", "compare", "agreement", "agreement_counts", "RESAMPLE",
+           "ChanceAgreement", "agreement_by_chance"]
+
 _BASE = {"dense": "Dense", "l1": "L1", "str": "Soft thresholding", "mp": "Magnitude pruning", "dsr": "DSR"}
 
 
@@ -275,6 +279,25 @@ def agreement_by_chance(errors, horizons, resample: str = "both", tol: float = 5
     what sampling alone allows, to within a few points per entry (``tests/test_paper.py``
     checks this on synthetic studies whose fresh draws can be scored).
     """
+    cols, configs = _check_chance(errors, horizons, resample, tol, n_sim, n_boot, level)
+    horizons = [int(h) for h in horizons]
+    rng = np.random.default_rng(seed)
+    q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
+    probs, inside_n, within_n = {}, np.zeros(n_sim, int), np.zeros(n_sim, int)
+    for c in configs:
+        div = diverged(np.asarray(errors[c])[cols]).astype(float)  # (H, E, n)
+        inside, within = _simulate_pairs(div, rng, resample, n_sim, n_boot, q, tol)
+        inside_n += inside.sum(0)
+        within_n += within.sum(0)
+        for j, col in enumerate(cols):
+            probs[(c, horizons[col])] = {"inside": inside[j].mean(), "within": within[j].mean()}
+    entries = pd.DataFrame.from_dict(probs, orient="index")
+    entries.index = entries.index.set_names(["config", "horizon"])
+    return ChanceAgreement(entries, pd.DataFrame({"inside": inside_n, "within": within_n}))
+
+
+def _check_chance(errors, horizons, resample, tol, n_sim, n_boot, level) -> tuple[list[int], list[str]]:
+    """:func:`agreement_by_chance`'s arguments checked: the Table 2 horizons' columns and configurations."""
     if resample not in RESAMPLE:
         raise ValueError(f"resample must be one of {', '.join(map(repr, RESAMPLE))}; got {resample!r}")
     for name, value in (("n_sim", n_sim), ("n_boot", n_boot)):
@@ -294,34 +317,28 @@ def agreement_by_chance(errors, horizons, resample: str = "both", tol: float = 5
         if np.ndim(errors[c]) != 4 or len(errors[c]) != len(horizons):
             raise ValueError(f"errors[{c!r}] must be (H, E, n, 8) with H = {len(horizons)} horizons; "
                              f"got shape {np.shape(errors[c])}")
-    rng = np.random.default_rng(seed)
-    q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
+    return cols, configs
+
+
+def _simulate_pairs(div: np.ndarray, rng, resample: str, n_sim: int, n_boot: int, q, tol: float):
+    """``(inside, within)`` bool ``(H, n_sim)``: for one configuration's diverged flags ``div`` ``(H, E, n)``,
+    ``n_sim`` pairs of simulated studies scored as :func:`agreement_by_chance` says."""
     eps = 1e-9  # interval ends are percentiles of multiples of 100 / (E n): exact up to rounding
-    probs, inside_n, within_n = {}, np.zeros(n_sim, int), np.zeros(n_sim, int)
-    for c in configs:
-        div = diverged(np.asarray(errors[c])[cols]).astype(float)  # (H, E, n)
-        _, E, n = div.shape
-        pick_m, pick_t = rng.integers(0, E, (2, n_sim, E)), rng.integers(0, n, (2, n_sim, n))
-        if resample == "models":
-            pick_t = np.broadcast_to(np.arange(n), pick_t.shape)
-        theirs = 100 * div[:, pick_m[0][:, :, None], pick_t[0][:, None, :]].mean((2, 3)).T  # (S, H)
-        inside, within = [], []
-        for lo_s in range(0, n_sim, 200):  # 200 simulations at a time bound the memory
-            sl = slice(lo_s, min(lo_s + 200, n_sim))
-            ours = div[:, pick_m[1][sl][:, :, None], pick_t[1][sl][:, None, :]]  # (H, s, E, n)
-            s = ours.shape[1]
-            wm = _resample_counts(rng, E, (s, n_boot))  # (s, B, E): ours' bootstrap, as metrics.bootstrap
-            wt = _resample_counts(rng, n, (s, n_boot))
-            boot = 100 * np.einsum("hsmb,sbm->hsb", ours @ wt.transpose(0, 2, 1), wm) / (E * n)
-            lo, hi = np.percentile(boot, q, axis=-1)  # (H, s) each
-            est, ref = 100 * ours.mean((2, 3)), theirs[sl].T
-            inside.append((lo - eps <= ref) & (ref <= hi + eps))
-            within.append(np.abs(est - ref) <= tol + eps)
-        inside, within = np.concatenate(inside, 1), np.concatenate(within, 1)  # (H, S)
-        inside_n += inside.sum(0)
-        within_n += within.sum(0)
-        for j, col in enumerate(cols):
-            probs[(c, horizons[col])] = {"inside": inside[j].mean(), "within": within[j].mean()}
-    entries = pd.DataFrame.from_dict(probs, orient="index")
-    entries.index = entries.index.set_names(["config", "horizon"])
-    return ChanceAgreement(entries, pd.DataFrame({"inside": inside_n, "within": within_n}))
+    _, E, n = div.shape
+    pick_m, pick_t = rng.integers(0, E, (2, n_sim, E)), rng.integers(0, n, (2, n_sim, n))
+    if resample == "models":
+        pick_t = np.broadcast_to(np.arange(n), pick_t.shape)
+    theirs = 100 * div[:, pick_m[0][:, :, None], pick_t[0][:, None, :]].mean((2, 3)).T  # (S, H)
+    inside, within = [], []
+    for lo_s in range(0, n_sim, 200):  # 200 simulations at a time bound the memory
+        sl = slice(lo_s, min(lo_s + 200, n_sim))
+        ours = div[:, pick_m[1][sl][:, :, None], pick_t[1][sl][:, None, :]]  # (H, s, E, n)
+        s = ours.shape[1]
+        wm = _resample_counts(rng, E, (s, n_boot))  # (s, B, E): ours' bootstrap, as metrics.bootstrap
+        wt = _resample_counts(rng, n, (s, n_boot))
+        boot = 100 * np.einsum("hsmb,sbm->hsb", ours @ wt.transpose(0, 2, 1), wm) / (E * n)
+        lo, hi = np.percentile(boot, q, axis=-1)  # (H, s) each
+        est, ref = 100 * ours.mean((2, 3)), theirs[sl].T
+        inside.append((lo - eps <= ref) & (ref <= hi + eps))
+        within.append(np.abs(est - ref) <= tol + eps)
+    return np.concatenate(inside, 1), np.concatenate(within, 1)

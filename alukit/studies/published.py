@@ -59,6 +59,10 @@ from alukit.studies import paper, reproduce
 from alukit.studies.study import Expected, Study, StudyError
 from alukit.training import config
 
+__all__ = ["N_MODELS", "MODELS_DIR", "FILES", "STAGES", "RefusedGlobal", "StandIn", "RestrictedUnpickler",
+           "load_pickle", "Released", "check_checkout", "released", "refresh_command", "study", "evaluation_version",
+           "stale_reason", "run", "load", "gaps", "main"]
+
 AUTHORS_REPOSITORY = "emilhaugstvedt/sparsity"
 N_MODELS = 10
 MODELS_DIR = "models/alu"

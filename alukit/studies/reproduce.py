@@ -32,6 +32,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
@@ -47,7 +48,7 @@ from alukit.studies.study import Expected, Study, StudyError
 from alukit.training import train
 from alukit.training.config import make_config
 
-__all__ = ["run", "load", "Results", "study", "stale_reason", "evaluate", "tables", "bootstrap_stats",
+__all__ = ["run", "load", "Results", "study", "stale_reason", "evaluate", "rollout_normalizers", "profile_normalizers", "tables", "bootstrap_stats",
            "write_results", "configuration_hash", "evaluation_version", "expected", "refresh_command", "exercise_configs", "probe_configs",
            "stacked_model", "example_rollouts", "read_table2", "read", "main", "VARIANTS", "FILES", "FORMAT", "N_BOOT",
            "EXAMPLE_CONFIGS", "INSPECTED_CONFIGS", "EXAMPLE_TRAJECTORY", "EXERCISE_MODELS", "STAGES"]
@@ -130,10 +131,20 @@ def study(profile: Profile, variant: str, out_dir: Path | None = None) -> Study:
 
 
 def rollout_normalizers(result, variant: str, sets: data.Datasets, dt: float):
-    """The ``(x_norm, y_norm)`` a variant rolls out with: test-set statistics (faithful) or the model's own (corrected)."""
+    """The ``(x_norm, y_norm)`` a variant rolls out ``result`` with: test-set statistics (faithful, as the published
+    code did) or the model's own training statistics (corrected)."""
+    _check_variant(variant)
     if variant == "faithful":
         return stepper.normalizers("faithful", sets.train, sets.test, dt)
     return result.x_norm, result.y_norm
+
+
+def profile_normalizers(profile: Profile, variant: str, sets: data.Datasets):
+    """:func:`rollout_normalizers` for any model trained on the profile's training set (the chapters' models read
+    from a results folder, which keeps no normalisers): its training statistics come from
+    :func:`alukit.training.train.training_data`."""
+    _, _, x_norm, y_norm, _ = train.training_data(profile)
+    return rollout_normalizers(SimpleNamespace(x_norm=x_norm, y_norm=y_norm), variant, sets, profile.dt)
 
 
 def _weights_hash(mlp: stepper.StackedMLP) -> str:
