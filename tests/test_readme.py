@@ -16,9 +16,8 @@ def test_both_generated_parts_are_current():
 def _copies(tmp_path):
     """Copies of README.md and results/README.md whose generated parts say only 'stale'."""
     out = []
-    for path in (readme.README, readme.RESULTS_README):
+    for path, copy in ((readme.README, tmp_path / "README.md"), (readme.RESULTS_README, tmp_path / "results" / "README.md")):
         head, _, tail = readme._split(path.read_text(encoding="utf-8"))
-        copy = tmp_path / path.parent.name / path.name
         copy.parent.mkdir(exist_ok=True)
         copy.write_text(head + readme.START + "\n| stale | 1 |\n" + readme.END + tail, encoding="utf-8")
         out.append(copy)
