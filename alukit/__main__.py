@@ -3,7 +3,7 @@
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
 (speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``published PATH``
 (the authors' released models scored by our pipeline), ``sparse-dnn`` (the first paper's findings),
-``readme`` (the README's results section), ``handout DIR`` (student notebooks).
+``readme`` (the generated parts of README.md and results/README.md), ``handout DIR`` (student notebooks).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ COMMANDS = {
     "reproduce": ("alukit.studies.reproduce", "the full study: data, training, rollouts, tables"),
     "published": ("alukit.studies.published", "score the authors' released models (checkout at PATH) on our test set"),
     "sparse-dnn": ("alukit.studies.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
-    "readme": ("alukit.book.readme", "write the README's results section from results/paper-faithful"),
+    "readme": ("alukit.book.readme", "write the generated parts of README.md and results/README.md"),
     "handout": ("alukit.book.handout", "write the chapters as student notebooks, solutions removed"),
 }
 

@@ -1,29 +1,70 @@
-"""The README's generated results section matches the committed results it quotes."""
+"""The generated parts of README.md and results/README.md match the committed results they quote."""
+import shutil
+
+import pandas as pd
 import pytest
 
 from alukit.book import readme
-
-def test_readme_results_section_is_current():
-    assert readme.update(check=True), "README.md's results section is out of date; run: python -m alukit readme"
+from alukit.studies import paper, reproduce
 
 
-def test_update_rewrites_only_the_section(tmp_path):
-    text = readme.README.read_text(encoding="utf-8")
-    head, _, tail = readme._split(text)
-    stale = tmp_path / "README.md"
-    stale.write_text(head + readme.START + "\n| stale | 1 |\n" + readme.END + tail, encoding="utf-8")
-    assert not readme.update(stale, check=True)
-    assert "stale" in stale.read_text(encoding="utf-8")  # --check writes nothing
-    assert not readme.update(stale)
-    assert stale.read_text(encoding="utf-8") == text
-    assert readme.update(stale, check=True)
+def test_both_generated_parts_are_current():
+    stale = readme.update(check=True)
+    assert not stale, f"out of date: {', '.join(map(str, stale))}; run: python -m alukit readme"
 
 
-def test_markers_are_required(tmp_path):
+def _copies(tmp_path):
+    """Copies of README.md and results/README.md whose generated parts say only 'stale'."""
+    out = []
+    for path, copy in ((readme.README, tmp_path / "README.md"), (readme.RESULTS_README, tmp_path / "results" / "README.md")):
+        head, _, tail = readme._split(path.read_text(encoding="utf-8"))
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text(head + readme.START + "\n| stale | 1 |\n" + readme.END + tail, encoding="utf-8")
+        out.append(copy)
+    return out
+
+
+def test_update_rewrites_only_the_generated_parts_of_both_files(tmp_path):
+    ours, results = _copies(tmp_path)
+    assert readme.update(check=True, readme=ours, results_readme=results) == [ours, results]
+    assert "stale" in ours.read_text(encoding="utf-8") and "stale" in results.read_text(encoding="utf-8")  # --check
+    assert readme.update(readme=ours, results_readme=results) == [ours, results]
+    assert ours.read_text(encoding="utf-8") == readme.README.read_text(encoding="utf-8")
+    assert results.read_text(encoding="utf-8") == readme.RESULTS_README.read_text(encoding="utf-8")
+    assert readme.update(check=True, readme=ours, results_readme=results) == []
+
+
+def test_markers_are_required_in_both_files(tmp_path):
     bad = tmp_path / "README.md"
     bad.write_text("# no markers\n", encoding="utf-8")
+    good = tmp_path / "results" / "README.md"
+    good.parent.mkdir()
+    shutil.copy(readme.RESULTS_README, good)
+    with pytest.raises(ValueError, match="README.md must contain the markers"):
+        readme.update(readme=bad, results_readme=good)
     with pytest.raises(ValueError, match="must contain the markers"):
-        readme.update(bad)
+        readme.update(readme=good, results_readme=bad)
+    assert good.read_text(encoding="utf-8") == readme.RESULTS_README.read_text(encoding="utf-8")  # nothing written
+
+
+def _generated(path) -> str:
+    return readme._split(path.read_text(encoding="utf-8"))[1]
+
+
+def test_headline_quotes_the_committed_verdicts_and_the_tables_go_to_results_readme():
+    headline, tables = _generated(readme.README), _generated(readme.RESULTS_README)
+    for variant in reproduce.VARIANTS:
+        conclusions = pd.read_csv(reproduce.results_dir("paper", variant) / "conclusions.csv")
+        assert len(conclusions) == 5
+        for row in conclusions.itertuples():
+            cell = f"**{row.verdict}** ({row.holding} of {row.comparisons} comparisons hold"
+            line = next(line for line in headline.splitlines() if line.startswith(f"| {row.claim} |"))
+            assert cell in line.split(" | ")[1 + reproduce.VARIANTS.index(variant)], (variant, row.conclusion)
+    assert "| Model type |" not in headline and "Benchmarks" not in headline
+    for label in paper.LABELS.values():
+        assert f"| {label} |" in tables
+    assert "Benchmarks" in tables and "Book builds" in tables
+    assert len(readme.README.read_text(encoding="utf-8").splitlines()) <= 120
 
 
 def test_saved_benchmark_reaches_the_readme_table(tmp_path, monkeypatch, capsys):

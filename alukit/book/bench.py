@@ -4,7 +4,7 @@ Each script times our code and the plain reference approach in one run and print
 both times and their ratio (``--json``: one JSON object with ``ours_seconds``,
 ``reference_seconds``, ``ratio`` and ``measured``). ``--save`` (anywhere among the
 options) also writes that object to ``results/bench/NAME.json``, where
-``python -m alukit readme`` reads it for the README.
+``python -m alukit readme`` reads it for results/README.md.
 """
 from __future__ import annotations
 

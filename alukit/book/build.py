@@ -34,7 +34,7 @@ results are committed and never made by a book build.
 Each build writes its times (seconds per notebook, HTML, total) to
 ``<build>/_build/timings.json``, an ignored file. ``--record`` builds from an empty build
 folder and also writes them to ``results/book/<profile>.json``, the committed
-measurement the README quotes (``python -m alukit readme``); no other build changes a
+measurement the READMEs quote (``python -m alukit readme``); no other build changes a
 tracked file.
 
 ``--only NAME`` with ``-p KEY VALUE`` (repeatable) overrides a parameter that the

@@ -637,7 +637,7 @@ def _minutes(seconds: float) -> str:
 
 
 def readme_lines(profile: str = "paper", out_dir: Path | None = None) -> list[str]:
-    """Markdown lines for the README's generated section from the committed run's provenance (none if absent)."""
+    """Markdown lines for results/README.md's generated part from the committed run's provenance (none if absent)."""
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
     path = out_dir / "provenance.json"
     if not path.exists():
