@@ -32,9 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alukit import paths
+from alukit import cache, paths, profiles
 from alukit.book import bench, build as book
-from alukit import cache
 from alukit.studies import paper, published, reproduce, sparse_dnn
 
 __all__ = ["README", "RESULTS_README", "START", "END", "render_headline", "render_tables", "update", "main"]
@@ -128,7 +127,7 @@ def _agreement(profile: str, res) -> dict | None:
     ``"chance": {"inside": "a–b", "within": "a–b"}}`` (the mean counts of an exact re-run by sampling alone,
     over :data:`alukit.studies.paper.RESAMPLE`); None without ``results/<profile>-published/``.
     """
-    if not (published.results_dir(profile) / "provenance.json").exists():
+    if not published.study(profiles.load(profile)).exists:
         return None
     pub = published.load(profile)
     counts = {"released models": paper.agreement_counts(pub.stats), "ours": paper.agreement_counts(res.stats)}
@@ -236,7 +235,7 @@ def _published_line(profile: str, agreement: dict | None) -> list[str]:
 def _other_variant(profile: str, variant: str):
     """``(name, Results)`` of the profile's other variant if its results are committed, else None."""
     other = next(v for v in reproduce.VARIANTS if v != variant)
-    if not (reproduce.results_dir(profile, other) / "provenance.json").exists():
+    if not reproduce.study(profiles.load(profile), other).exists:
         return None
     return other, reproduce.load(profile, other, tables_only=True)
 
@@ -285,7 +284,7 @@ def _quick_table2(records: dict[str, dict]) -> list[str]:
     """The faithful Table 2 of each recorded non-paper build beside the paper profile's and the paper's."""
     lines = []
     printed = paper.table2("computed")
-    ours = reproduce.read_table2(reproduce.results_dir("paper", "faithful"))
+    ours = reproduce.read_table2(reproduce.study(profiles.load("paper"), "faithful").path)
     if ours is None:
         return lines
     for profile, r in records.items():
