@@ -3,16 +3,24 @@
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
 (speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``published PATH``
 (the authors' released models scored by our pipeline), ``sparse-dnn`` (the first paper's findings),
-``readme`` (the generated parts of README.md and results/README.md), ``handout DIR`` (student notebooks).
+``readme`` (the README's generated sections), ``handout DIR`` (student notebooks),
+``verify-equivalence OLD_COMMIT`` (carry committed results across a behaviour-preserving change).
+
+A mistake of the user's (a bad argument, profile, environment variable or output folder) is reported in
+one line and exits 2; a failure of the work exits 1; Ctrl-C exits 130. ``ALUKIT_DEBUG=1`` shows the
+traceback instead.
 """
 from __future__ import annotations
 
 import importlib
 import sys
 
+from alukit import settings
+from alukit.studies.study import StudyError
+
 COMMANDS = {
     "book": ("alukit.book.build", "build the book: execute notebooks with papermill, then jupyter-book"),
-    "bench": ("alukit.book.bench", "run a speed benchmark from bench/ (simulate, train, rollout)"),
+    "bench": ("alukit.book.bench", "run a speed benchmark from bench/ (simulate, train, rollout, ...)"),
     "train": ("alukit.training.train", "train one configuration as a batched ensemble"),
     "reproduce": ("alukit.studies.reproduce", "the full study: data, training, rollouts, tables"),
     "published": ("alukit.studies.published", "score the authors' released models (checkout at PATH) on our test set"),
@@ -20,19 +28,47 @@ COMMANDS = {
     "readme": ("alukit.book.readme", "write the generated parts of README.md and results/README.md"),
     "handout": ("alukit.book.handout", "write the chapters as student notebooks, solutions removed"),
 }
+USAGE_EXIT, FAILURE_EXIT, INTERRUPT_EXIT = 2, 1, 130
+
+
+def _usage() -> str:
+    lines = [f"  {name:<19} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "usage: python -m alukit <command> [options]\n\ncommands:\n" + "\n".join(lines)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 600 else text[:597] + "..."
+
+
+def _run(module: str, argv: list[str]) -> int:
+    try:
+        settings.check()
+        return int(importlib.import_module(module).main(argv) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return INTERRUPT_EXIT
+    except (ValueError, StudyError) as exc:  # the user's input: a bad argument, profile, setting or folder
+        if settings.debug():
+            raise
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return USAGE_EXIT
+    except (RuntimeError, OSError) as exc:
+        if settings.debug():
+            raise
+        print(f"failed: {_one_line(exc)}", file=sys.stderr)
+        return FAILURE_EXIT
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
-        lines = [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
-        print("usage: python -m alukit <command> [options]\n\ncommands:\n" + "\n".join(lines))
-        if argv and argv[0] not in {"-h", "--help"}:
-            print(f"\nerror: unknown command {argv[0]!r}; allowed: {', '.join(COMMANDS)}", file=sys.stderr)
-            return 2
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(_usage())
         return 0
-    module = importlib.import_module(COMMANDS[argv[0]][0])
-    return int(module.main(argv[1:]) or 0)
+    if argv[0] not in COMMANDS:
+        print(f"{_usage()}\n\nerror: unknown command {argv[0][:60]!r}; allowed: {', '.join(COMMANDS)}", file=sys.stderr)
+        return USAGE_EXIT
+    return _run(COMMANDS[argv[0]][0], argv[1:])
 
 
 if __name__ == "__main__":

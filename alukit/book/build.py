@@ -43,7 +43,6 @@ refused, naming the declared ones): :func:`parameter_overrides`.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -56,12 +55,13 @@ from pathlib import Path
 
 import yaml
 
-from alukit import paths, profiles, provenance
+from alukit import folders, paths, profiles, provenance
 from alukit.cache import read_jsons, write_json, write_text
 from alukit.paths import REPO_ROOT
 from alukit.profiles import Profile
 from alukit.book.sphinx import KERNEL_NAME, inputs_fingerprint, kernel_path
 from alukit.studies import reproduce, sparse_dnn
+from alukit.commandline import Parser
 
 __all__ = ["NOTEBOOK_DIR", "BookError", "toc_files", "notebooks", "link_chapters", "default_parameters", "is_default",
            "execute", "staged_dir", "stage", "build_html", "declared_parameters", "parameter_overrides", "run",
@@ -283,6 +283,7 @@ def build_html(book_dir: Path = BOOK_DIR) -> Path:
                     and not (failed and "found in glue data" in ln)]  # missing glue: a consequence of a failed chapter
         detail = "\n".join([*failed, *problems[-20:]]) or "\n".join(lines[-20:])
         raise BookError(f"jupyter-book build {_shown(book_dir)} failed (warnings are errors):\n{detail}")
+    folders.claim(book_dir / "_build", "book", force=True)  # marks the build folder as this command's
     return book_dir / "_build" / "html" / "index.html"
 
 
@@ -365,8 +366,8 @@ def _write_timings(build_dir: Path, record: dict) -> None:
 
 # ---------------------------------------------------------------- the command
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+def _parser() -> Parser:
+    p = Parser(
         prog="python -m alukit book",
         description="Build the HTML book: jupyter-book executes the chapters (paper profile), or papermill "
                     "executes them with another profile's values into a staged copy.",
@@ -385,6 +386,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="DIR", type=Path,
                    help="stage and build the book in DIR (default: book/ for the default book, "
                         "build/book-<profile>/ for papermill builds)")
+    p.add_argument("--force", action="store_true",
+                   help="with --output: build into a folder this command did not make (its files may be replaced)")
     p.add_argument("--record", action="store_true",
                    help="build from an empty build folder and write the times to results/book/<profile>.json")
     p.add_argument("--reproduce", action="store_true",
@@ -461,14 +464,23 @@ def _reproduce(profile) -> float:
     return time.perf_counter() - t0
 
 
+def _output_dir(profile, output: Path | None, default: bool, force: bool) -> Path:
+    """Where the book is built: ``book/`` (the default book), ``build/book-<profile>/`` (staged, ours), or
+    ``output``, claimed (:func:`alukit.folders.claim`: never a folder this command did not make, unless ``force``)."""
+    if output is None:
+        return BOOK_DIR if default else folders.claim(staged_dir(profile), "book", force=True)
+    return folders.claim(Path(output), "book", force).resolve()
+
+
 def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bool = True, output: Path | None = None,
-        record: bool = False, overrides: dict | None = None, make_results: bool = False) -> Path | None:
+        record: bool = False, overrides: dict | None = None, make_results: bool = False,
+        force: bool = False) -> Path | None:
     """Validate everything, execute the notebooks, build the book; see the module docstring.
 
     ``overrides``: parameter values that replace the profile's (always a papermill build).
     ``make_results``: first run :func:`alukit.studies.reproduce.run` for the profile's missing or
-    stale results (refused for the paper profile). Returns the path of ``index.html``
-    (None with ``build=False``).
+    stale results (refused for the paper profile). ``force``: build into an ``output`` folder this command
+    did not make. Returns the path of ``index.html`` (None with ``build=False``).
     """
     params = _values(profile, overrides)  # ValueError naming the allowed profiles
     names = notebooks()
@@ -477,8 +489,8 @@ def run(profile: str = DEFAULT_PROFILE, only: list[str] | None = None, build: bo
     if make_results and profiles.load(profile).name == DEFAULT_PROFILE:
         raise ValueError(f"--reproduce is not for the {DEFAULT_PROFILE} profile: its results are committed and the book "
                          f"never trains; refresh them with: make reproduce")
-    out_dir = Path(output).resolve() if output is not None else (BOOK_DIR if default else staged_dir(profile))
-    if record:
+    out_dir = _output_dir(profile, output, default, force)
+    if record and (out_dir == BOOK_DIR or folders.owned(out_dir / "_build", "book")):
         shutil.rmtree(out_dir / "_build", ignore_errors=True)
     cold = not (out_dir / "_build").exists()
     cached_runs = _cached_training_runs()
@@ -535,13 +547,9 @@ def recorded() -> dict[str, dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        overrides = parameter_overrides(list(args.only or []), [tuple(kv) for kv in args.parameter])
-        run(args.profile, args.only, not args.no_build, args.output, args.record, overrides=overrides or None,
-            make_results=args.reproduce)
-    except (ValueError, BookError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    overrides = parameter_overrides(list(args.only or []), [tuple(kv) for kv in args.parameter])
+    run(args.profile, args.only, not args.no_build, args.output, args.record, overrides=overrides or None,
+        make_results=args.reproduce, force=args.force)
     return 0
 
 

@@ -16,13 +16,13 @@ through it, so a handout runs from any folder where the package is installed.
 """
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
+from alukit import folders
 from alukit.book import build as book
 from alukit.cache import write_text
+from alukit.commandline import Parser
 
 __all__ = ["SOLUTION_MARKERS", "strip_solutions", "handout", "write", "main"]
 
@@ -82,8 +82,12 @@ def handout(name: str):
     return nb
 
 
-def write(out_dir: Path, names: list[str] | None = None) -> list[Path]:
-    """Write the handouts of ``names`` (default: every notebook chapter of ``_toc.yml``) into ``out_dir``."""
+def write(out_dir: Path, names: list[str] | None = None, force: bool = False) -> list[Path]:
+    """Write the handouts of ``names`` (default: every notebook chapter of ``_toc.yml``) into ``out_dir``.
+
+    ``out_dir`` must be new, empty or an earlier handout folder (:func:`alukit.folders.claim`); a notebook
+    edited there since it was written (a student's work) is never overwritten unless ``force``.
+    """
     import nbformat  # the book extra
 
     chapters = book.notebooks()
@@ -91,25 +95,27 @@ def write(out_dir: Path, names: list[str] | None = None) -> list[Path]:
     unknown = [n for n in names if n not in chapters]
     if unknown or not names:
         raise ValueError(f"chapters must be notebooks listed in _toc.yml ({', '.join(chapters)}); got {', '.join(unknown) or 'none'}")
-    out_dir = Path(out_dir)
-    paths = []
+    out_dir = folders.claim(Path(out_dir), "handout", force)
+    changed = folders.edited(out_dir, "handout", [f"{n}.ipynb" for n in names])
+    if changed and not force:
+        raise folders.FolderError(f"{out_dir} holds notebooks edited since they were handed out "
+                                  f"({', '.join(changed)}); write into a new folder (or pass --force to replace them)")
+    written = []
     for name in names:
         nb = handout(name)
         nbformat.validate(nb)
-        paths.append(write_text(out_dir / f"{name}.ipynb", nbformat.writes(nb)))
-    return paths
+        written.append(write_text(out_dir / f"{name}.ipynb", nbformat.writes(nb)))
+    folders.record(out_dir, "handout", written)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alukit handout", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m alukit handout", description=__doc__.splitlines()[0])
     parser.add_argument("dir", type=Path, help="folder to write the handout notebooks into")
     parser.add_argument("--only", metavar="NAME", action="append", help="only this chapter (repeatable)")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a folder alukit did not make, replacing edited notebooks")
     args = parser.parse_args(argv)
-    try:
-        paths = write(args.dir, args.only)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for p in paths:
+    for p in write(args.dir, args.only, args.force):
         print(p)
     return 0

@@ -26,7 +26,6 @@ results it comes from.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import pandas as pd
 from alukit import cache, paths, profiles
 from alukit.book import bench, build as book
 from alukit.studies import paper, published, reproduce, sparse_dnn
+from alukit.commandline import Parser
 
 __all__ = ["README", "RESULTS_README", "START", "END", "render_headline", "render_tables", "update", "main"]
 
@@ -344,7 +344,7 @@ def _shown(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alukit readme", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python -m alukit readme", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if README.md or results/README.md is out of date; write nothing")
     parser.add_argument("--profile", default="paper", choices=("quick", "paper"))

@@ -34,7 +34,6 @@ zeros where the mask is off, no bias). ReLU between layers, linear output.
 """
 from __future__ import annotations
 
-import argparse
 import collections
 import hashlib
 import pickle
@@ -58,6 +57,7 @@ from alukit.training import nets
 from alukit.studies import paper, reproduce
 from alukit.studies.study import Expected, Study, StudyError
 from alukit.training import config
+from alukit.commandline import Parser
 
 __all__ = ["N_MODELS", "MODELS_DIR", "FILES", "STAGES", "RefusedGlobal", "StandIn", "RestrictedUnpickler",
            "load_pickle", "Released", "check_checkout", "released", "refresh_command", "study", "evaluation_version",
@@ -418,19 +418,19 @@ def gaps(released_res: reproduce.Results, ours: reproduce.Results, ours_dims: di
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alukit published", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m alukit published", description=__doc__.splitlines()[0])
     parser.add_argument("path", type=Path, help=f"a local checkout of {AUTHORS_REPOSITORY}")
     parser.add_argument("--profile", default="paper", help="quick | paper | path to a params YAML (default paper)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default results/<profile>-published)")
     parser.add_argument("--force", action="store_true", help="replace a non-empty --out folder alukit did not write")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    t = time.perf_counter()
+    prof = profiles.load(args.profile)
     try:
-        t = time.perf_counter()
-        prof = profiles.load(args.profile)
         out = run(args.path, prof, args.out, progress=not args.quiet, force=args.force)
-    except (ValueError, OSError, pickle.UnpicklingError, StudyError) as exc:
-        parser.error(str(exc))
+    except pickle.UnpicklingError as exc:  # a malformed or refused model file: the message names it
+        raise ValueError(str(exc)) from None
     print(load(prof, out).table2.to_string())
     print(f"({time.perf_counter() - t:.1f} s)", file=sys.stderr)
     return 0

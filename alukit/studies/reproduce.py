@@ -26,7 +26,6 @@ measures errors in test-set standard deviations (what the published code did);
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import sys
@@ -47,6 +46,7 @@ from alukit.studies import conclusions, paper
 from alukit.studies.study import Expected, Study, StudyError
 from alukit.training import train
 from alukit.training.config import make_config
+from alukit.commandline import Parser
 
 __all__ = ["run", "load", "Results", "study", "stale_reason", "evaluate", "rollout_normalizers", "profile_normalizers", "tables", "bootstrap_stats",
            "write_results", "configuration_hash", "evaluation_version", "expected", "refresh_command", "exercise_configs", "probe_configs",
@@ -609,7 +609,7 @@ def stacked_model(res: Results, config: str) -> stepper.StackedMLP:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m alukit reproduce", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m alukit reproduce", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick", help="quick | paper | path to a profile YAML (default quick)")
     parser.add_argument("--variant", default="faithful", choices=(*VARIANTS, "both"),
                         help="faithful (default), corrected, or both one after the other")
@@ -623,21 +623,15 @@ def main(argv: list[str] | None = None) -> int:
     variants = VARIANTS if args.variant == "both" else (args.variant,)
     if args.out is not None and len(variants) > 1:
         parser.error("--out needs a single --variant")
-    try:
-        prof = profiles.load(args.profile)
-        folders = [study(prof, v, args.out) for v in variants]
-        for folder in folders:
-            folder.check_target(args.force)
-    except (ValueError, StudyError) as exc:
-        parser.error(str(exc))
+    prof = profiles.load(args.profile)
+    configs = [c for c in args.configs.split(",") if c]
+    folders = [study(prof, v, args.out) for v in variants]
+    for folder in folders:  # refused before any work
+        folder.check_target(args.force)
     if prof.name == "paper" and args.out is None:
         print("rewriting the committed paper results: " + ", ".join(f.shown() for f in folders), file=sys.stderr)
     for variant in variants:
-        try:
-            out = run(prof, variant, [c for c in args.configs.split(",") if c], args.out, progress=not args.quiet,
-                      force=args.force)
-        except (ValueError, StudyError) as exc:
-            parser.error(str(exc))
+        out = run(prof, variant, configs, args.out, progress=not args.quiet, force=args.force)
         print(f"{variant}: {study(prof, variant, out).shown()}")
         print(load(prof, variant, out).table2.to_string())
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from alukit import cache, paths
+from alukit.folders import refused_target
 
 __all__ = ["Study", "StudyError", "Expected", "accepted_versions"]
 
@@ -64,22 +65,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _refused_target(path: Path) -> str | None:
-    """Why ``path`` may never be a results folder (None if it may)."""
-    resolved = path.expanduser().resolve()
-    if str(path) in ("", "."):
-        return "an empty path"
-    if resolved == Path(resolved.anchor):
-        return "the file system's root"
-    if resolved == Path.home().resolve():
-        return "your home folder"
-    if paths.REPO_ROOT is not None and resolved == paths.REPO_ROOT.resolve():
-        return "the repository's root"
-    if resolved.exists() and not resolved.is_dir():
-        return "a file, not a folder"
-    return None
 
 
 class Study:
@@ -160,17 +145,12 @@ class Study:
 
     def check_target(self, force: bool = False) -> None:
         """Refuse, before any work, a target alukit must not write: see :meth:`write`."""
-        why = _refused_target(self.path)
+        why = refused_target(self.path)
         if why:
             raise StudyError(f"refusing to write results into {self.path} ({why}); choose an empty or new folder")
         if self.path.is_dir() and any(self.path.iterdir()) and not self._is_ours() and not force:
             raise StudyError(f"{self.path} holds files alukit did not write; choose an empty or new folder "
                              "(or pass --force to replace its contents)")
-        parent = self.path.expanduser().resolve().parent
-        while not parent.exists():
-            parent = parent.parent
-        if not os.access(parent, os.W_OK):
-            raise StudyError(f"cannot write results into {self.path}: {parent} is read-only")
 
     def _siblings(self, kind: str) -> list[Path]:
         return sorted(self.path.parent.glob(f".{self.path.name}.{kind}-*"))
