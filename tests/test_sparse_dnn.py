@@ -3,8 +3,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
-from alukit.process import cell
+from alukit.process import cell, data
+from alukit.training import engine
+from alukit.training.config import make_config
 from alukit.evaluation import interpret, metrics
 from alukit.studies import sparse_dnn as S
 from alukit.__main__ import main as cli
@@ -47,7 +50,7 @@ def tiny(tmp_path, tmp_cache, monkeypatch):
 def test_cli_refuses_bad_arguments_by_name(args, message, capsys, tmp_cache):
     assert cli(["sparse-dnn", *args]) == 2
     assert message in capsys.readouterr().err
-    assert not (tmp_cache / "sparse-dnn").exists()  # refused before any work
+    assert not list(tmp_cache.glob("**/*.npz"))  # refused before any data is made or run trained
 
 
 def test_setup_reads_the_profile_keys():
@@ -119,6 +122,33 @@ def test_model_scores_on_planted_influences():
     assert sc["u1_u3_fp"][1] == (~cell.DEPENDENCIES[:, [8, 10]]).sum()
 
 
+def test_training_is_engine_fit_on_the_first_trajectories_of_the_pool(tmp_path, tmp_cache, monkeypatch, one_thread):
+    """Each kind × size trains engine.fit on the first `size` pool trajectories, z-scored with their own
+    statistics, members seeded from the "sparse-dnn" group, the profile's epochs not rescaled."""
+    monkeypatch.setenv("ALUKIT_COMPILE", "0")
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY.replace("sparse_dnn_epochs: 1", "sparse_dnn_epochs: 2") + "train_epoch_scale: 0.5\n")
+    s = S.setup(path)
+    run = S.train_runs(s, workers=1, progress=False)[("sparse", 5)]
+    traj = data.datasets(10, 1, 2, 5000, 1, 10.0).train[:5]  # the first 5 of a pool of 10
+    feats = traj[:, :-1].reshape(-1, 13)
+    targs = ((traj[:, 1:, :8] - traj[:, :-1, :8]) / 10.0).reshape(-1, 8)
+    samples = traj.reshape(-1, 13)  # the feature statistics count every sample, the last ones too
+    x_mean, x_std = samples.mean(0), samples.std(0, ddof=1)
+    y_mean, y_std = targs.mean(0), targs.std(0, ddof=1)
+    for got, want in ((run.x_norm.mean, x_mean), (run.x_norm.std, x_std), (run.y_norm.mean, y_mean),
+                      (run.y_norm.std, y_std)):
+        np.testing.assert_array_equal(got, want)
+    cfg = make_config("l1", hidden=(20,) * 4, l1=1e-4, l1_input=1e-4, batch_size=128, epochs=2, lr=1e-3,
+                      lr_gamma=1.0, seed_group="sparse-dnn")
+    out = engine.fit(cfg, (feats - x_mean) / x_std, (targs - y_mean) / y_std,
+                     engine.member_seeds(1, "sparse-dnn", 2), progress=False, compile=False)
+    assert run.log["loss"].shape == (2, 2)
+    np.testing.assert_array_equal(run.log["loss"], out["loss"])
+    for i, layer in enumerate(run.ensemble.layers):
+        assert torch.equal(layer.weight, out["final"][f"W{i}"]) and torch.equal(layer.bias, out["final"][f"b{i}"])
+
+
 def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
     assert cli(["sparse-dnn", "--profile", str(tiny), "--json", "--workers", "1", "--quiet", "--out", str(out)]) == 0
@@ -135,8 +165,10 @@ def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys, mo
     assert res.influence["path_sparse_10"].shape == (2, 8, 13)
     assert res.errors["dense_5"].shape == (3, 2, 2, 8)
     assert res.provenance["training_runs_cached_at_start"] == 0 and res.provenance["seconds"]["training"] > 0
+    trained = S.train_runs(S.setup(tiny), workers=1, progress=False)
+    assert all(r.cached for r in trained.values())  # the run above trained them
     np.testing.assert_allclose(res.influence["path_dense_5"], interpret.influence(
-        S.stepper.StackedMLP.from_ensemble(_ensemble(S.train_run("dense", 5, S.setup(tiny))))))
+        S.stepper.StackedMLP.from_ensemble(trained[("dense", 5)].ensemble)))
     assert S.is_current(tiny, out) and not S.is_current(tiny, tmp_path / "none")
     run = S.run
     monkeypatch.setattr(S, "run", lambda *a, **k: pytest.fail("the chapter's results are only read"))
@@ -181,19 +213,6 @@ def _draw_figures(res):
     assert len(figures.rollouts_vs_size(res.summary, "divergence").axes) == len(S.WINDOWS)
     assert len(figures.consistency_vs_size(res.summary, S.RELEASED_MODEL_CORRELATION).axes) == 2
     plt.close("all")
-
-
-def _ensemble(run):
-    from alukit.training import nets
-
-    ens = nets.Ensemble((13, 20, 20, 20, 20, 8), run["W0"].shape[0])
-    import torch
-
-    with torch.no_grad():
-        for i, lay in enumerate(ens.layers):
-            lay.weight.copy_(torch.as_tensor(run[f"W{i}"]))
-            lay.bias.copy_(torch.as_tensor(run[f"b{i}"]))
-    return ens
 
 
 def test_load_without_results_names_the_command(tmp_path, monkeypatch):

@@ -294,6 +294,37 @@ def test_train_all_quick_shape(env):
     assert abs(float(res["dsr+swa"].sparsity.mean()) - 0.1) < 0.05
 
 
+def test_train_many_trains_each_run_once_as_given(env, tmp_path, monkeypatch):
+    """Jobs keep their config's epochs and the profile's first train_trajectories; one run key trains once."""
+    import dataclasses
+
+    from alukit import profiles
+    from alukit.process import data
+
+    monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path / "cache"))
+    prof = profiles.load(env / "tiny.yaml")  # train_epoch_scale 0.03: not applied to a job's config
+    first = dataclasses.replace(prof, train_trajectories=1)
+    cfg = C.make_config("l1", "corrected", epochs=3)
+    jobs = [(cfg, first, 2), (cfg, prof, 2), (cfg, first, 2), (C.make_config("l1+swa", "corrected", epochs=3), first, 2)]
+    got = T.train_many(jobs, workers=1, progress=False)
+    assert [r.epochs for r in got] == [3] * 4 and got[0].log["loss"].shape == (2, 3)
+    assert not any(r.cached for r in got)  # all trained by this call
+    assert got[0].key == got[2].key == got[3].key != got[1].key  # the SWA twin shares the run
+    assert len(list((tmp_path / "cache" / "train").glob("*.npz"))) == 2
+    pool = data.datasets(2, 1, 1, 126, 3, 10.0).train
+    np.testing.assert_array_equal(got[0].x_norm.mean, pool[:1].reshape(-1, 13).mean(0))
+    np.testing.assert_array_equal(got[1].x_norm.mean, pool.reshape(-1, 13).mean(0))
+    again = T.train_many(jobs[:2], progress=False)
+    assert all(r.cached for r in again) and [r.key for r in again] == [r.key for r in got[:2]]
+    assert torch.equal(again[0].ensemble.weights()[0], got[0].ensemble.weights()[0])
+    with pytest.raises(ValueError, match="a job's config must be a Config"):
+        T.train_many([("l1", prof, 2)])
+    with pytest.raises(ValueError, match="a job must be a"):
+        T.train_many([(cfg, prof)])
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        T.train_many(jobs, workers=0)
+
+
 def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
     """torch.compile rounds differently from eager: the run key says which engine trained."""
     cfg, _, n = T.resolve("dense", "faithful", "paper")

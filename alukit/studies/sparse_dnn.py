@@ -11,7 +11,8 @@ either way:
   epochs; *dense*: λ = 0; *sparse*: ℓ1 on the weights, λ on the hidden and output
   layers and λ_in on the input layer (default both :data:`L1` = 10⁻⁴). Trained on
   the existing batched-ensemble engine (:func:`alukit.training.engine.fit`), ``models`` members
-  per kind and training-set size, all kinds and sizes from the same member seeds.
+  per kind and training-set size (through :func:`alukit.training.train.train`), all kinds
+  and sizes from the same member seeds.
   Deviation: the engine initialises biases like ``nn.Linear`` (uniform ±1/√fan_in),
   not at zero as the group's setup does;
 * training sets: the first 5, 10, 20 or 40 trajectories of one training pool (nested);
@@ -29,9 +30,9 @@ hold, does not hold if any does not, and is inconclusive otherwise. Intervals
 resample models (scores, consistency; pairs of one model with itself are left out) or
 models and test trajectories (rollouts, :func:`alukit.evaluation.metrics.bootstrap`).
 
-Stages: data (cached by :mod:`alukit.process.data`), training (each kind × size one cached
-run, content-addressed under ``<cache>/sparse-dnn/``; uncached runs on 2 worker
-processes on a CPU), rollouts and metrics. Output ``results/<profile>-sparse-dnn/``:
+Stages: data (cached by :mod:`alukit.process.data`), training (each kind × size one run of
+:func:`alukit.training.train.train_many`, cached under ``<cache>/train/`` like every
+training run; uncached runs on 2 worker processes on a CPU), rollouts and metrics. Output ``results/<profile>-sparse-dnn/``:
 ``scores.csv`` (per model), ``summary.csv`` (estimates with intervals),
 ``comparisons.csv``, ``verdicts.csv``, ``summary.json`` (what ``--json`` prints),
 ``influence.npz``, ``errors.npz`` and ``provenance.json`` (with seconds per stage).
@@ -44,7 +45,6 @@ import datetime
 import hashlib
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -58,7 +58,9 @@ import torch
 from alukit import cache, paths, profiles
 from alukit.process import cell, data
 from alukit.evaluation import interpret, metrics, stepper
-from alukit.training.config import config_hash, make_config
+from alukit.training import train
+from alukit.training.config import make_config
+from alukit.training.runs import TrainResult
 
 KINDS = ("dense", "sparse")
 SIZES = (5, 10, 20, 40)
@@ -162,87 +164,22 @@ def datasets(s: Setup) -> data.Datasets:
 
 # ---------------------------------------------------------------- training
 
-def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bool]:
-    """Cache file of one run (configuration, member seeds, training data, engine code and kernel) and
-    whether its kernel is compiled."""
-    from alukit.training import engine, runs
-
-    cfg = config(kind, s)
-    traj = np.ascontiguousarray(pool[:size])
-    compiled = engine.want_compile(None, math.ceil(size * (traj.shape[1] - 1) / cfg.batch_size) * cfg.epochs,
-                                   engine.default_device())
-    seeds = engine.member_seeds(s.seed, SEED_GROUP, s.models)
-    key = cache.key("sparse-dnn", run=config_hash(cfg, run=True), seeds=seeds,
-                    data=hashlib.sha256(traj.tobytes()).hexdigest()[:20], code=runs.CODE_VERSION,
-                    engine="compiled" if compiled else "eager")
-    return cache.cache_dir() / "sparse-dnn" / f"{key}.npz", compiled
+def training_profile(s: Setup, size: int) -> profiles.Profile:
+    """The profile a kind × size trains on: the first ``size`` trajectories of the training pool of
+    :func:`datasets` (``max(s.sizes)`` trajectories), normalised with their own statistics, members
+    seeded from ``s.seed`` (:func:`alukit.training.train.training_data`)."""
+    return profiles.Profile(profile=s.profile, seed=s.seed, n_train=max(s.sizes), n_val=1, n_test=s.n_test,
+                            n_steps=s.n_steps, dt=s.dt, models=s.models, train_trajectories=size)
 
 
-def train_run(kind: str, size: int, s: Setup, progress: bool = False) -> dict:
-    """Train (or load) one kind × size as one batched ensemble of ``s.models`` members.
+def train_runs(s: Setup, workers: int | None = None, progress: bool = True) -> dict[tuple[str, int], TrainResult]:
+    """Every kind × size → its :class:`~alukit.training.runs.TrainResult` (``s.models`` members).
 
-    The first ``size`` trajectories of the pool, normalised with their own statistics, train
-    ``config(kind, s)`` on :func:`alukit.training.engine.fit`. Returns arrays: ``W0..W4``
-    ``(E, n_in, n_out)``, ``b0..b4`` ``(E, 1, n_out)`` (float32), ``loss`` ``(E, epochs)`` (training
-    MSE, normalised units), ``x_mean``, ``x_std`` ``(13,)``, ``y_mean``, ``y_std`` ``(8,)`` (the
-    training set's normalisation), ``seconds``, ``compiled``, ``cached``.
+    One :func:`alukit.training.train.train_many` call: cached runs are loaded, the others train on
+    ``workers`` processes (default :func:`alukit.training.train.default_workers`), largest sets first.
     """
-    from alukit.training import engine
-
-    pool = datasets(s).train
-    path, compiled = _run_key(kind, size, s, pool)
-    if path.exists():
-        return {**cache.load_npz(path), "cached": np.array(True)}
-    traj = np.ascontiguousarray(pool[:size])
-    x_norm, y_norm = stepper.normalizers("corrected", traj, traj, s.dt)  # training-set statistics
-    feats, targs = data.derivative_pairs(traj, s.dt)
-    out = engine.fit(config(kind, s), x_norm.transform(feats), y_norm.transform(targs),
-                    engine.member_seeds(s.seed, SEED_GROUP, s.models), progress=progress, compile=compiled,
-                    desc=f"sparse-dnn {kind}, {size} trajectories")
-    arrays = {k: v.numpy() for k, v in out["final"].items()}
-    arrays.update(loss=out["loss"], seconds=np.array(out["seconds"]), compiled=np.array(out["compiled"]),
-                  x_mean=x_norm.mean, x_std=x_norm.std, y_mean=y_norm.mean, y_std=y_norm.std)
-    cache.save_npz(path, **arrays)
-    return {**arrays, "cached": np.array(False)}
-
-
-def _worker(kind: str, size: int, s: Setup, progress: bool) -> float:
-    torch.set_num_threads(1)
-    return float(train_run(kind, size, s, progress)["seconds"])
-
-
-def _workers(workers: int | None) -> int:
-    """Training processes: ``workers``, else 1 on CUDA and 2 on a CPU with >= 2 cores."""
-    return workers if workers is not None else (1 if torch.cuda.is_available() else min(2, os.cpu_count() or 1))
-
-
-def train_runs(s: Setup, workers: int | None = None, progress: bool = True) -> dict:
-    """Every kind × size → :func:`train_run`'s arrays; uncached runs on ``workers`` processes.
-
-    Default: 2 processes (one torch thread each) on a CPU with ≥ 2 cores, largest sets first.
-    """
-    pool = datasets(s).train  # simulated (and cached) once, before any worker starts
-    todo = [(k, n) for n in sorted(s.sizes, reverse=True) for k in KINDS if not _run_key(k, n, s, pool)[0].exists()]
-    workers = _workers(workers)
-    if workers > 1 and len(todo) > 1:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as ex:
-            for fut in [ex.submit(_worker, k, n, s, progress) for k, n in todo]:
-                fut.result()
-    else:
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            for k, n in todo:
-                train_run(k, n, s, progress)
-        finally:
-            torch.set_num_threads(threads)
-    runs = {(k, n): train_run(k, n, s) for n in s.sizes for k in KINDS}
-    for k, n in todo:
-        runs[(k, n)]["cached"] = np.array(False)
-    return runs
+    jobs = {(k, n): (config(k, s), training_profile(s, n), s.models) for n in s.sizes for k in KINDS}
+    return dict(zip(jobs, train.train_many(jobs.values(), workers=workers, progress=progress)))
 
 
 # ---------------------------------------------------------------- evaluation
@@ -269,10 +206,10 @@ def window_errors(pred, true, sigma, windows=WINDOWS) -> np.ndarray:
     return np.where(np.isfinite(out), out, metrics.NAN_VALUE)
 
 
-def _stacked(runs: list[dict]) -> stepper.StackedMLP:
-    n_layers = len(HIDDEN) + 1
-    return stepper.StackedMLP([torch.as_tensor(np.concatenate([r[f"W{i}"] for r in runs])) for i in range(n_layers)],
-                              [torch.as_tensor(np.concatenate([r[f"b{i}"] for r in runs])) for i in range(n_layers)])
+def _stacked(runs: list[TrainResult]) -> stepper.StackedMLP:
+    layers = [r.ensemble.layers for r in runs]
+    return stepper.StackedMLP([torch.cat([lay[i].weight for lay in layers]) for i in range(len(HIDDEN) + 1)],
+                              [torch.cat([lay[i].bias for lay in layers]) for i in range(len(HIDDEN) + 1)])
 
 
 def evaluate_size(runs: dict, size: int, s: Setup, test: np.ndarray) -> dict:
@@ -282,8 +219,7 @@ def evaluate_size(runs: dict, size: int, s: Setup, test: np.ndarray) -> dict:
     """
     pair = [runs[(k, size)] for k in KINDS]
     mlp = _stacked(pair)
-    x_norm = data.Normalizer(pair[0]["x_mean"], pair[0]["x_std"])
-    y_norm = data.Normalizer(pair[0]["y_mean"], pair[0]["y_std"])
+    x_norm, y_norm = pair[0].x_norm, pair[0].y_norm
     pred = stepper.rollout(mlp, test, x_norm, y_norm, s.dt)
     errors = window_errors(pred, test, x_norm.std[: cell.N_STATES])
     feats = x_norm.transform(test[:, ::JACOBIAN_STRIDE].reshape(-1, test.shape[-1]))
@@ -549,18 +485,18 @@ def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payl
                                                 for k in KINDS for part in ("path", "jacobian")})
     cache.save_npz(out_dir / "errors.npz", windows=np.array(WINDOWS),
                    **{f"{k}_{n}": evals[n][k]["errors"].astype(np.float32) for n in s.sizes for k in KINDS})
-    cache.save_npz(out_dir / "loss.npz", **{f"{k}_{n}": runs[(k, n)]["loss"].astype(np.float32)
+    cache.save_npz(out_dir / "loss.npz", **{f"{k}_{n}": runs[(k, n)].log["loss"].astype(np.float32)
                                            for n in s.sizes for k in KINDS})
     provenance = {
         "profile": s.profile, "setup": asdict(s), "git_commit": git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "training_cpu_seconds": round(cpu, 3),  # all processes: wall time on busy cores overstates the cost
-        "training_runs_cached_at_start": int(sum(bool(r["cached"]) for r in runs.values())),
-        "training_seconds_per_run": {f"{k}/{n}": round(float(runs[(k, n)]["seconds"]), 3)
+        "training_runs_cached_at_start": int(sum(r.cached for r in runs.values())),
+        "training_seconds_per_run": {f"{k}/{n}": round(runs[(k, n)].seconds, 3)
                                      for n in s.sizes for k in KINDS},
-        "compiled": {f"{k}/{n}": bool(runs[(k, n)]["compiled"]) for n in s.sizes for k in KINDS},
-        "workers": _workers(workers),
+        "compiled": {f"{k}/{n}": bool(runs[(k, n)].extra["compiled"]) for n in s.sizes for k in KINDS},
+        "workers": train.default_workers() if workers is None else workers,
         "training_version": CODE_VERSION, "evaluation_version": _evaluation_version(), "n_boot": n_boot,
         "threshold": interpret.THRESHOLD,
     }

@@ -9,8 +9,10 @@ Public API
     content-addressed (configuration + training data + code version, :mod:`alukit.training.runs`);
     a cached run is loaded, never retrained. ``epochs`` overrides the profile's epoch
     count, every schedule scaling with it.
-``train_all(profile="quick", variant="faithful")`` → ``{name: TrainResult}`` for all 16,
-    uncached runs in a process pool.
+``train_many(jobs, workers=None)`` → ``[TrainResult]``: runs given as ``(Config, profile, models)``
+    (a Config trained as it is), deduplicated by run key, uncached ones in one process pool.
+``train_all(profile="quick", variant="faithful")`` → ``{name: TrainResult}`` for all 16 (through
+    ``train_many``).
 CLI: ``python -m alukit train CONFIG [--variant V] [--profile P] [--models N] [--epochs N] [--json]``.
 
 The training itself is :func:`alukit.training.engine.fit` (one batched ensemble per configuration).
@@ -18,8 +20,10 @@ The training itself is :func:`alukit.training.engine.fit` (one batched ensemble 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
 import hashlib
 import json
+import multiprocessing as mp
 import os
 import sys
 
@@ -30,8 +34,9 @@ from alukit import profiles
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
 from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
 from alukit.training.runs import CODE_VERSION, TrainResult, load, paths, run_key, save
+from alukit.training.sparsity import METHODS
 
-__all__ = ["train", "train_all", "resolve", "training_data", "default_workers", "main", "TrainResult",
+__all__ = ["train", "train_many", "train_all", "resolve", "training_data", "default_workers", "main", "TrainResult",
            "CODE_VERSION", "config_hash"]
 
 
@@ -97,7 +102,8 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
         torch.set_num_threads(int(os.environ.get("ALUKIT_THREADS", "1")))
     try:
         out = fit(cfg, z, y, seeds, progress=progress, compile=compiled,
-                  desc=f"{cfg.name} [{cfg.variant}, {prof.name}]")
+                  desc=f"{cfg.name} [{cfg.variant}, {prof.name}"
+                       + ("]" if prof.train_trajectories is None else f", {prof.train_trajectories} trajectories]"))
     finally:
         torch.set_num_threads(threads)
     zt, yt = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
@@ -107,46 +113,90 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     return load(key, cfg, cached=False)
 
 
-def _worker(name: str, variant: str, prof: profiles.Profile, progress: bool, workers: int) -> float:
+def _job(job) -> tuple[Config, profiles.Profile, int]:
+    """A :func:`train_many` job, checked: ``(config, Profile, models)`` with the config's epochs kept."""
+    try:
+        cfg, prof, n_models = job
+    except (TypeError, ValueError):
+        raise ValueError(f"a job must be a (config, profile, models) triple; got {job!r}") from None
+    if not isinstance(cfg, Config):
+        raise ValueError(f"a job's config must be a Config (resolve() makes one from a name); got {cfg!r}")
+    return resolve(cfg, cfg.variant, prof, n_models, epochs=cfg.epochs)
+
+
+def _train_job(job: tuple[Config, profiles.Profile, int], progress: bool, workers: int) -> float:
+    """Train (or load) one checked job; its training seconds."""
+    cfg, prof, n_models = job
+    return train(cfg, cfg.variant, prof, n_models, cfg.epochs, progress=progress, workers=workers).seconds
+
+
+def _worker(job: tuple[Config, profiles.Profile, int], progress: bool, workers: int) -> float:
     torch.set_num_threads(1)
-    return train(name, variant, prof, progress=progress, workers=workers).seconds
+    return _train_job(job, progress, workers)
+
+
+def _pool(jobs: list, workers: int, progress: bool) -> None:
+    """Train checked ``jobs``, started in this order, on ``workers`` spawned processes (in this
+    process when ``workers`` or the number of jobs is 1)."""
+    if workers > 1 and len(jobs) > 1:
+        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            for fut in [pool.submit(_worker, job, progress, workers) for job in jobs]:
+                fut.result()
+    else:
+        for job in jobs:
+            _train_job(job, progress, 1)
 
 
 def default_workers() -> int:
-    """Processes :func:`train_all` uses by default: 2 on CPU if the machine has ≥ 2 cores, 1 on CUDA."""
+    """Processes :func:`train_many` uses by default: 2 on CPU if the machine has ≥ 2 cores, 1 on CUDA."""
     return 1 if default_device().type == "cuda" else min(2, os.cpu_count() or 1)
+
+
+def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> list[TrainResult]:
+    """Train (or load) ``jobs`` → one :class:`TrainResult` per job, in order.
+
+    A job is ``(config, profile, models)``: ``config`` a :class:`Config` trained as it is (its
+    epochs are kept, the profile's ``train_epoch_scale`` is not applied; :func:`resolve` makes
+    one from a name), ``profile`` a name, path or Profile (the data: the first
+    ``train_trajectories`` of its ``n_train`` training trajectories), ``models`` members.
+    Jobs with one run key train once; uncached runs go to ``workers`` processes (default
+    :func:`default_workers`, one torch thread each), the longest first. A result's ``cached``
+    is False where this call trained its run.
+    """
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
+        raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    jobs = [_job(job) for job in jobs]
+    samples: dict[profiles.Profile, tuple[int, str]] = {}
+    for _, prof, _ in jobs:  # make (and cache) the data once per profile, before any worker starts
+        if prof not in samples:
+            z, _, _, _, digest = training_data(prof)
+            samples[prof] = (len(z), digest)
+    keys = [run_key(cfg, n_models, prof.seed, samples[prof][1], _compiled(cfg, samples[prof][0], None))
+            for cfg, prof, n_models in jobs]
+    todo: dict[str, int] = {}  # uncached run key → its first job
+    for i, key in enumerate(keys):
+        if key not in todo and not all(p.exists() for p in paths(key)):
+            todo[key] = i
+
+    def cost(i: int) -> tuple[int, int]:  # mini-batches × members, then the method's relative cost
+        cfg, prof, n_models = jobs[i]
+        return -(-samples[prof][0] // cfg.batch_size) * cfg.epochs * n_models, METHODS[cfg.method].cost
+
+    order = sorted(todo.values(), key=cost, reverse=True)
+    _pool([jobs[i] for i in order], default_workers() if workers is None else workers, progress)
+    return [load(key, cfg, cached=key not in todo) for key, (cfg, _, _) in zip(keys, jobs)]
 
 
 def train_all(profile="quick", variant: str = "faithful", *, workers: int | None = None, progress: bool = True,
               names=CONFIG_NAMES) -> dict[str, TrainResult]:
     """Train (or load) every configuration in ``names`` → ``{name: TrainResult}``.
 
-    Uncached runs go to ``workers`` processes (default :func:`default_workers`, one torch
-    thread each), longest first; corrected SWA twins share one run.
+    The profile's runs (:func:`resolve`) through :func:`train_many`: uncached runs on ``workers``
+    processes (default :func:`default_workers`), longest first; corrected SWA twins share one run.
     """
-    from alukit.training.sparsity import METHODS
-
     prof = profiles.load(profile)
-    configs = {name: resolve(name, variant, prof) for name in names}
-    z, _, _, _, digest = training_data(prof)  # make (and cache) the data once, before any worker starts
-    todo: dict[str, str] = {}
-    for name, (cfg, _, n_models) in configs.items():
-        key = run_key(cfg, n_models, prof.seed, digest, _compiled(cfg, len(z), None))
-        if not all(p.exists() for p in paths(key)) and key not in todo.values():
-            todo[name] = key
-    workers = default_workers() if workers is None else workers
-    order = sorted(todo, key=lambda nm: -METHODS[configs[nm][0].method].cost)
-    if workers > 1 and len(order) > 1:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            for fut in [pool.submit(_worker, nm, variant, prof, progress, workers) for nm in order]:
-                fut.result()
-    else:
-        for nm in order:
-            train(nm, variant, prof, progress=progress)
-    return {name: train(name, variant, prof, progress=False) for name in names}
+    jobs = [resolve(name, variant, prof) for name in names]
+    return dict(zip(names, train_many(jobs, workers=workers, progress=progress)))
 
 
 # -- command line ----------------------------------------------------------------------
