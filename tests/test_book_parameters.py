@@ -1,6 +1,7 @@
 """``python -m alukit book --only NAME -p KEY VALUE``: overrides checked against the parameters cell."""
 import pytest
 
+from alukit.__main__ import main as cli
 from alukit.book import build as book
 
 
@@ -22,6 +23,7 @@ def test_unknown_names_are_refused_with_the_allowed_ones():
 
 
 def test_the_command_line_refuses_before_executing(capsys):
-    assert book.main(["--only", "05_results", "-p", "l1_lambda", "1", "--no-build"]) == 1
+    assert cli(["book", "--only", "05_results", "-p", "l1_lambda", "1", "--no-build"]) == 2
     err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "l1_lambda" in err and "l1_factor" in err and "profile" in err

@@ -11,7 +11,7 @@ import alukit
 PACKAGE = Path(alukit.__file__).parent
 # lowest first; a module may import from its own layer (without a cycle) and from the layers below
 LAYERS = ("base", "process", "training", "evaluation", "studies", "book", "cli")
-BASE = {"paths", "cache", "profiles", "provenance", "codeversion"}
+BASE = {"paths", "cache", "profiles", "provenance", "codeversion", "folders", "settings", "commandline"}
 MAX_FUNCTION_LINES = 60
 
 

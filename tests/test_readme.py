@@ -4,6 +4,7 @@ import shutil
 import pandas as pd
 import pytest
 
+from alukit import profiles
 from alukit.book import readme
 from alukit.studies import paper, reproduce
 
@@ -54,7 +55,7 @@ def _generated(path) -> str:
 def test_headline_quotes_the_committed_verdicts_and_the_tables_go_to_results_readme():
     headline, tables = _generated(readme.README), _generated(readme.RESULTS_README)
     for variant in reproduce.VARIANTS:
-        conclusions = pd.read_csv(reproduce.results_dir("paper", variant) / "conclusions.csv")
+        conclusions = pd.read_csv(reproduce.study(profiles.load("paper"), variant).file("conclusions.csv"))
         assert len(conclusions) == 5
         for row in conclusions.itertuples():
             cell = f"**{row.verdict}** ({row.holding} of {row.comparisons} comparisons hold"
@@ -86,7 +87,7 @@ def test_recorded_book_build_reaches_the_readme_table(tmp_path, monkeypatch):
 
     monkeypatch.setattr(book, "TIMES_DIR", tmp_path)
     for record in (book._record("quick", {"01_process": 3.2, "html": 61.0}, 125.4, True, 0),
-                   book._record(tmp_path / "paper.yaml", {"01_process": 5.0, "html": 70.0}, 4000.0, False, 32)):
+                   book._record("paper", {"01_process": 5.0, "html": 70.0}, 4000.0, False, 32)):
         book.write_json(tmp_path / f"{record['profile']}.json", record)
     records = book.recorded()
     assert list(records) == ["paper", "quick"] and records["quick"]["total_seconds"] == 125.4

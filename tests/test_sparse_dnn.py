@@ -3,6 +3,8 @@ import json
 
 import numpy as np
 import pytest
+
+from alukit.studies.study import StudyError
 import torch
 
 from alukit.process import cell, data
@@ -20,10 +22,11 @@ n_test: 1
 n_steps: 5000
 dt: 10.0
 models: 1
-sparse_dnn_sizes: [5, 10]
-sparse_dnn_models: 2
-sparse_dnn_epochs: 1
-sparse_dnn_test_trajectories: 2
+sparse_dnn:
+  sizes: [5, 10]
+  models: 2
+  epochs: 1
+  test_trajectories: 2
 """
 
 
@@ -45,7 +48,7 @@ def tiny(tmp_path, tmp_cache, monkeypatch):
     (["--l1", "nan"], "l1 must be a number in (0, 1)"),
     (["--l1-input", "2"], "l1_input must be a number in (0, 1)"),
     (["--profile", "nosuch"], "profile must be one of quick, paper"),
-    (["--workers", "0"], "workers must be a positive integer"),
+    (["--workers", "0"], "workers must be an integer in [1, 64]"),
 ])
 def test_cli_refuses_bad_arguments_by_name(args, message, capsys, tmp_cache):
     assert cli(["sparse-dnn", *args]) == 2
@@ -69,13 +72,13 @@ def test_setup_reads_the_profile_keys():
         S.config("l2", paper)
 
 
-def test_setup_refuses_a_profile_without_the_keys(tmp_path):
+def test_setup_takes_the_defaults_of_a_profile_without_the_section(tmp_path):
     path = tmp_path / "old.yaml"
-    path.write_text(TINY.split("sparse_dnn_sizes")[0])
-    with pytest.raises(ValueError, match="lacks the sparse-dnn keys"):
-        S.setup(path)
-    path.write_text(TINY.replace("sparse_dnn_models: 2", "sparse_dnn_models: 1"))
-    with pytest.raises(ValueError, match="sparse_dnn_models must be an integer >= 2"):
+    path.write_text(TINY.split("sparse_dnn:")[0])
+    s = S.setup(path)
+    assert (s.sizes, s.models, s.epochs, s.n_test) == ((5, 10, 20, 40), 10, 100, 100)
+    path.write_text(TINY.replace("  models: 2", "  models: 1"))
+    with pytest.raises(ValueError, match=r"sparse_dnn.models must be an integer in \[2, 10000\]"):
         S.setup(path)
 
 
@@ -127,7 +130,7 @@ def test_training_is_engine_fit_on_the_first_trajectories_of_the_pool(tmp_path, 
     statistics, members seeded from the "sparse-dnn" group, the profile's epochs not rescaled."""
     monkeypatch.setenv("ALUKIT_COMPILE", "0")
     path = tmp_path / "tiny.yaml"
-    path.write_text(TINY.replace("sparse_dnn_epochs: 1", "sparse_dnn_epochs: 2") + "train_epoch_scale: 0.5\n")
+    path.write_text(TINY.replace("  epochs: 1", "  epochs: 2") + "train_epoch_scale: 0.5\n")
     s = S.setup(path)
     run = S.train_runs(s, workers=1, progress=False)[("sparse", 5)]
     traj = data.datasets(10, 1, 2, 5000, 1, 10.0).train[:5]  # the first 5 of a pool of 10
@@ -172,10 +175,10 @@ def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys, mo
     assert S.is_current(tiny, out) and not S.is_current(tiny, tmp_path / "none")
     run = S.run
     monkeypatch.setattr(S, "run", lambda *a, **k: pytest.fail("the chapter's results are only read"))
-    with pytest.raises(FileNotFoundError, match="python -m alukit sparse-dnn --profile tiny"):
-        S.results(tiny, tmp_path / "again")
+    with pytest.raises(StudyError, match="python -m alukit sparse-dnn --profile .*tiny.yaml"):
+        S.load(tiny, tmp_path / "again")
     run(tiny, out_dir=tmp_path / "again", progress=False)  # every run cached: only rolled out and scored
-    again = S.results(tiny, tmp_path / "again")
+    again = S.load(tiny, tmp_path / "again")
     assert again.provenance["training_runs_cached_at_start"] == 4
     np.testing.assert_array_equal(again.scores.to_numpy(), res.scores.to_numpy())
     assert res.verdicts.finding.tolist() == [f.key for f in S.FINDINGS]
@@ -189,6 +192,7 @@ def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys, mo
     est, lo, hi = S.lookup(res.summary, 5, "dense", "f1")
     assert lo <= est <= hi and S.interval_text(est, lo, hi).startswith(f"{est:.2f} [")
     assert "Tiny profile" in S.banner(res.provenance["setup"])
+    assert "&lt;b&gt;" in S.banner({**res.provenance["setup"], "profile": "<b>"}, current=False)
     assert S.banner({**res.provenance["setup"], "profile": "paper"}) == ""
     readme = S.readme_lines(tiny, out)
     assert "from an empty cache" in readme[1] and "interpretability **" in readme[1]
@@ -216,8 +220,6 @@ def _draw_figures(res):
 
 
 def test_load_without_results_names_the_command(tmp_path, monkeypatch):
-    with pytest.raises(FileNotFoundError, match="python -m alukit sparse-dnn --profile paper"):
-        S.load("paper", tmp_path / "none")
     monkeypatch.setattr(S, "run", lambda *a, **k: pytest.fail("the paper profile is never trained by the chapter"))
-    with pytest.raises(FileNotFoundError, match="python -m alukit sparse-dnn --profile paper"):
-        S.results("paper", tmp_path / "none")
+    with pytest.raises(StudyError, match="python -m alukit sparse-dnn --profile paper"):
+        S.load("paper", tmp_path / "none")

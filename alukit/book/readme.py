@@ -111,7 +111,7 @@ def _verdict(row) -> str:
 
 def _sparse_dnn_findings(profile: str) -> list[str]:
     """The first paper's findings, verdicts and counts (``<profile>-sparse-dnn/verdicts.csv``; none if absent)."""
-    path = sparse_dnn.results_dir(profile) / "verdicts.csv"
+    path = sparse_dnn.study(profiles.load(profile)).file("verdicts.csv")
     if not path.exists():
         return []
     verdicts = pd.read_csv(path)

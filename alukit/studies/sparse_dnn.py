@@ -40,11 +40,11 @@ The book only reads them (:func:`load`).
 """
 from __future__ import annotations
 
-import argparse
-import datetime
 import hashlib
+import html
 import json
 import math
+import resource
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -55,12 +55,22 @@ import numpy as np
 import pandas as pd
 import torch
 
-from alukit import cache, paths, profiles
+from alukit import cache, profiles, provenance
+from alukit.commandline import Parser
+from alukit.profiles import Profile
+from alukit.studies.study import Expected, Study
 from alukit.process import cell, data
 from alukit.evaluation import interpret, metrics, stepper
 from alukit.training import train
 from alukit.training.config import make_config
 from alukit.training.runs import TrainResult
+
+__all__ = ["KINDS", "WINDOWS", "HIDDEN", "LR", "BATCH_SIZE", "JACOBIAN_STRIDE", "RELEASED_MODEL_CORRELATION",
+           "window_label", "Setup", "setup", "config", "datasets", "training_profile", "train_runs", "window_errors",
+           "evaluate_size", "model_scores", "mean_stat", "pair_stat", "boot", "boot_difference", "summarise",
+           "Finding", "verdict", "compare", "to_json", "refresh_command", "study", "evaluation_version", "run",
+           "Results", "load", "stale_reason", "is_current", "readme_lines", "lookup", "interval_text", "table",
+           "banner", "main"]
 
 KINDS = ("dense", "sparse")
 SIZES = (5, 10, 20, 40)
@@ -72,12 +82,9 @@ BATCH_SIZE = 128
 SEED_GROUP = "sparse-dnn"
 JACOBIAN_STRIDE = 100  # every 100th sample of every test trajectory enters the mean |Jacobian|
 N_BOOT = 2000
-RESULTS_DIR = paths.RESULTS
 # The group's measurement on the released models of a related paper: mean pairwise
 # correlation of the path-product matrices (low, high). A point of comparison, not a target.
 RELEASED_MODEL_CORRELATION = {"sparse": (0.89, 0.94), "dense": (0.81, 0.85)}
-# the profile's keys for this experiment (params/<profile>.yaml), read only by setup()
-PROFILE_KEYS = ("sparse_dnn_sizes", "sparse_dnn_models", "sparse_dnn_epochs", "sparse_dnn_test_trajectories")
 
 
 def window_label(window) -> str:
@@ -113,18 +120,15 @@ def _check_lambda(name: str, value) -> float:
     return float(value)
 
 
-def setup(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = None) -> Setup:
-    """The experiment's set-up from ``params/<profile>.yaml`` (keys :data:`PROFILE_KEYS`), checked.
+def setup(profile: Profile | str = "quick", sizes=None, l1: float = L1, l1_input: float | None = None) -> Setup:
+    """The experiment's set-up from the profile's ``sparse_dnn`` section (:class:`alukit.profiles.SparseDNN`).
 
-    ``sizes`` (default the profile's ``sparse_dnn_sizes``): a subset of :data:`SIZES`;
-    ``l1``, ``l1_input`` (default ``l1``): the sparse kind's ℓ1 factors, in (0, 1).
-    Raises ``ValueError`` naming the bad value before any work starts.
+    ``sizes`` (default the section's): a subset of :data:`SIZES`; ``l1``, ``l1_input`` (default ``l1``): the
+    sparse kind's ℓ1 factors, in (0, 1). Raises ``ValueError`` naming the bad value before any work starts.
     """
     prof = profiles.load(profile)
-    missing = [k for k in PROFILE_KEYS if k not in prof]
-    if missing:
-        raise ValueError(f"profile {profile!r} lacks the sparse-dnn keys {missing}")
-    sizes = prof["sparse_dnn_sizes"] if sizes is None else sizes
+    section = prof.sparse_dnn
+    sizes = section.sizes if sizes is None else sizes
     try:
         sizes = tuple(sizes)
     except TypeError:
@@ -132,19 +136,14 @@ def setup(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = 
     if not sizes or any(not _is_int(s) or s not in SIZES for s in sizes) or len(set(sizes)) != len(sizes):
         raise ValueError(f"sizes must be distinct training-set sizes from {', '.join(map(str, SIZES))} "
                          f"(trajectories); got {list(sizes)!r}")
-    models, epochs, n_test = (prof[k] for k in PROFILE_KEYS[1:])
-    for name, v, low in (("sparse_dnn_models", models, 2), ("sparse_dnn_epochs", epochs, 1),
-                         ("sparse_dnn_test_trajectories", n_test, 1)):
-        if not _is_int(v) or v < low:
-            raise ValueError(f"profile {profile!r}: {name} must be an integer >= {low}; got {v!r}")
-    if prof["n_steps"] < WINDOWS[-1][1]:
-        raise ValueError(f"profile {profile!r}: n_steps must be >= {WINDOWS[-1][1]} for the windows; "
-                         f"got {prof['n_steps']}")
+    if prof.n_steps < WINDOWS[-1][1]:
+        raise ValueError(f"profile {prof.name!r}: n_steps must be >= {WINDOWS[-1][1]} for the windows; "
+                         f"got {prof.n_steps}")
     l1 = _check_lambda("l1", l1)
     l1_input = l1 if l1_input is None else _check_lambda("l1_input", l1_input)
-    return Setup(profile=str(prof.get("profile", Path(str(profile)).stem)), seed=int(prof["seed"]),
-                 n_steps=int(prof["n_steps"]), dt=float(prof["dt"]), sizes=tuple(sorted(int(s) for s in sizes)),
-                 models=int(models), epochs=int(epochs), n_test=int(n_test), l1=l1, l1_input=l1_input)
+    return Setup(profile=prof.name, seed=prof.seed, n_steps=prof.n_steps, dt=prof.dt,
+                 sizes=tuple(sorted(int(s) for s in sizes)), models=section.models, epochs=section.epochs,
+                 n_test=section.test_trajectories, l1=l1, l1_input=l1_input)
 
 
 def config(kind: str, s: Setup):
@@ -168,7 +167,7 @@ def training_profile(s: Setup, size: int) -> profiles.Profile:
     """The profile a kind × size trains on: the first ``size`` trajectories of the training pool of
     :func:`datasets` (``max(s.sizes)`` trajectories), normalised with their own statistics, members
     seeded from ``s.seed`` (:func:`alukit.training.train.training_data`)."""
-    return profiles.Profile(profile=s.profile, seed=s.seed, n_train=max(s.sizes), n_val=1, n_test=s.n_test,
+    return Profile(name=s.profile, seed=s.seed, n_train=max(s.sizes), n_val=1, n_test=s.n_test,
                             n_steps=s.n_steps, dt=s.dt, models=s.models, train_trajectories=size)
 
 
@@ -421,13 +420,18 @@ def to_json(summary: pd.DataFrame, verdicts: pd.DataFrame, s: Setup, seconds: di
             "seconds": {k: round(v, 3) for k, v in seconds.items()}}
 
 
-def results_dir(profile) -> Path:
-    """``results/<profile>-sparse-dnn/``."""
-    profiles.profile_path(profile)  # refuses unknown profiles by name
-    return RESULTS_DIR / f"{Path(str(profile)).stem}-sparse-dnn"
+def refresh_command(profile: Profile | str) -> str:
+    """The command that (re)writes a profile's sparse-DNN results."""
+    prof = profiles.load(profile)
+    return f"python -m alukit sparse-dnn --profile {prof.name if prof.name in profiles.PROFILES else prof.path}"
 
 
-def _evaluation_version() -> str:
+def study(profile: Profile, out_dir: Path | None = None) -> Study:
+    """The results folder ``results/<profile name>-sparse-dnn/`` (or ``out_dir``)."""
+    return Study(f"{profile.name}-sparse-dnn", out_dir, refresh=refresh_command(profile))
+
+
+def evaluation_version() -> str:
     """Hash of the evaluation code and its constants (windows, Jacobian subsample, threshold)."""
     code = cache.code_version(interpret, stepper.rollout, metrics, window_errors, evaluate_size, model_scores,
                               summarise, compare)
@@ -435,11 +439,14 @@ def _evaluation_version() -> str:
     return hashlib.sha256(f"{code}/{constants}".encode()).hexdigest()[:16]
 
 
-def run(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = None, out_dir: Path | None = None,
-        workers: int | None = None, progress: bool = True, n_boot: int = N_BOOT) -> Path:
-    """Every stage; writes ``out_dir`` (default :func:`results_dir`) and returns it."""
+def run(profile: Profile | str = "quick", sizes=None, l1: float = L1, l1_input: float | None = None,
+        out_dir: Path | None = None, workers: int | None = None, progress: bool = True, n_boot: int = N_BOOT,
+        force: bool = False) -> Path:
+    """Every stage; writes the profile's :func:`study` folder (or ``out_dir``) and returns its path."""
+    profile = profiles.load(profile)
     s = setup(profile, sizes, l1, l1_input)
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
+    folder = study(profile, out_dir)
+    folder.check_target(force)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     seconds = {}
     t = time.perf_counter()
@@ -458,49 +465,44 @@ def run(profile="quick", sizes=None, l1: float = L1, l1_input: float | None = No
     comparisons, verdicts = compare(evals, scores, pairs, s, n_boot)
     seconds["metrics"] = time.perf_counter() - t
     payload = to_json(summary, verdicts, s, seconds)
-    _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot)
-    say(f"results written to {out_dir} ({sum(seconds.values()):.0f} s)")
-    return out_dir
+    _write(folder, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot,
+           force)
+    say(f"results written to {folder.shown()} ({sum(seconds.values()):.0f} s)")
+    return folder.path
 
 
 def _cpu_seconds() -> float:
     """CPU time (user + system) of this process and its finished children, seconds."""
-    import resource
-
     return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
-def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot):
-    from alukit.training.runs import CODE_VERSION
-    from alukit.book.bench import machine
-    from alukit.studies.reproduce import git_commit
-
-    cache.write_text(out_dir / "scores.csv", scores.to_csv(index=False))
-    cache.write_text(out_dir / "summary.csv", summary.to_csv(index=False))
-    cache.write_text(out_dir / "comparisons.csv", comparisons.to_csv(index=False))
-    cache.write_text(out_dir / "verdicts.csv", verdicts.to_csv(index=False))
-    cache.write_json(out_dir / "summary.json", payload)
-    cache.save_npz(out_dir / "influence.npz", **{f"{part}_{k}_{n}": evals[n][k][part] for n in s.sizes
-                                                for k in KINDS for part in ("path", "jacobian")})
-    cache.save_npz(out_dir / "errors.npz", windows=np.array(WINDOWS),
-                   **{f"{k}_{n}": evals[n][k]["errors"].astype(np.float32) for n in s.sizes for k in KINDS})
-    cache.save_npz(out_dir / "loss.npz", **{f"{k}_{n}": runs[(k, n)].log["loss"].astype(np.float32)
-                                           for n in s.sizes for k in KINDS})
-    provenance = {
-        "profile": s.profile, "setup": asdict(s), "git_commit": git_commit(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(), "seconds": {k: round(v, 3) for k, v in seconds.items()},
+def _write(folder: Study, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers,
+           n_boot, force):
+    csv = lambda frame: (lambda path: cache.write_text(path, frame.to_csv(index=False)))  # noqa: E731
+    each = [(k, n) for n in s.sizes for k in KINDS]
+    files = {
+        "scores.csv": csv(scores), "summary.csv": csv(summary), "comparisons.csv": csv(comparisons),
+        "verdicts.csv": csv(verdicts), "summary.json": lambda path: cache.write_json(path, payload),
+        "influence.npz": lambda path: cache.save_npz(path, **{f"{part}_{k}_{n}": evals[n][k][part] for k, n in each
+                                                              for part in ("path", "jacobian")}),
+        "errors.npz": lambda path: cache.save_npz(path, windows=np.array(WINDOWS), **{
+            f"{k}_{n}": evals[n][k]["errors"].astype(np.float32) for k, n in each}),
+        "loss.npz": lambda path: cache.save_npz(path, **{f"{k}_{n}": runs[(k, n)].log["loss"].astype(np.float32)
+                                                         for k, n in each}),
+    }
+    prov = {
+        "profile": s.profile, "setup": asdict(s), "git_commit": provenance.git_commit(), "date": provenance.now(),
+        "machine": provenance.machine(), "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "training_cpu_seconds": round(cpu, 3),  # all processes: wall time on busy cores overstates the cost
         "training_runs_cached_at_start": int(sum(r.cached for r in runs.values())),
-        "training_seconds_per_run": {f"{k}/{n}": round(runs[(k, n)].seconds, 3)
-                                     for n in s.sizes for k in KINDS},
-        "compiled": {f"{k}/{n}": bool(runs[(k, n)].extra["compiled"]) for n in s.sizes for k in KINDS},
+        "training_seconds_per_run": {f"{k}/{n}": round(runs[(k, n)].seconds, 3) for k, n in each},
+        "compiled": {f"{k}/{n}": bool(runs[(k, n)].extra["compiled"]) for k, n in each},
         "workers": train.default_workers() if workers is None else workers,
-        "training_version": CODE_VERSION, "evaluation_version": _evaluation_version(), "n_boot": n_boot,
+        "training_version": train.CODE_VERSION, "evaluation_version": evaluation_version(), "n_boot": n_boot,
         "threshold": interpret.THRESHOLD,
     }
-    cache.write_json(out_dir / "provenance.json", provenance, indent=2)
+    folder.write(files, prov, force=force)
 
 
 class Results(NamedTuple):
@@ -521,47 +523,34 @@ class Results(NamedTuple):
         return list(self.provenance["setup"]["sizes"])
 
 
-def load(profile="paper", out_dir: Path | None = None) -> Results:
-    """Read the results (``FileNotFoundError`` naming the command that makes them if absent)."""
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
-    if not (out_dir / "provenance.json").exists():
-        raise FileNotFoundError(f"no sparse-DNN results in {out_dir}; make them with: "
-                                f"{refresh_command(Path(str(profile)).stem)}")
-    read = lambda name: pd.read_csv(out_dir / name, keep_default_na=False, na_values=[""])  # noqa: E731
+def load(profile: Profile | str = "paper", out_dir: Path | None = None) -> Results:
+    """Read the profile's results, checked against their manifest (:class:`StudyError` naming the command that
+    makes them if absent or damaged)."""
+    folder = study(profiles.load(profile), out_dir)
+    prov = folder.verify()
+    read = lambda name: pd.read_csv(folder.file(name), keep_default_na=False, na_values=[""])  # noqa: E731
     summary = read("summary.csv")
     summary["window"] = summary["window"].fillna("")
     comparisons = read("comparisons.csv")
     comparisons["window"] = comparisons["window"].fillna("")
     return Results(scores=read("scores.csv"), summary=summary, comparisons=comparisons,
-                   verdicts=read("verdicts.csv"), influence=cache.load_npz(out_dir / "influence.npz"),
-                   errors=cache.load_npz(out_dir / "errors.npz"), loss=cache.load_npz(out_dir / "loss.npz"),
-                   json=json.loads((out_dir / "summary.json").read_text()),
-                   provenance=json.loads((out_dir / "provenance.json").read_text()))
+                   verdicts=read("verdicts.csv"), influence=cache.load_npz(folder.file("influence.npz")),
+                   errors=cache.load_npz(folder.file("errors.npz")), loss=cache.load_npz(folder.file("loss.npz")),
+                   json=json.loads(folder.file("summary.json").read_text()), provenance=prov)
 
 
-def is_current(profile="quick", out_dir: Path | None = None) -> bool:
+def stale_reason(profile: Profile | str = "quick", out_dir: Path | None = None) -> str | None:
+    """Why the profile's results do not match its current set-up, training or evaluation code; None if they do."""
+    prof = profiles.load(profile)
+    return study(prof, out_dir).stale_reason([
+        Expected("setup", json.loads(json.dumps(asdict(setup(prof)))), "the profile's sparse_dnn set-up changed"),
+        Expected("training_version", train.CODE_VERSION, "the training code changed", version=True),
+        Expected("evaluation_version", evaluation_version(), "the evaluation code changed", version=True)])
+
+
+def is_current(profile: Profile | str = "quick", out_dir: Path | None = None) -> bool:
     """True if the results exist for the profile's current set-up, training engine and evaluation code."""
-    from alukit.training import runs
-
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
-    path = out_dir / "provenance.json"
-    if not path.exists():
-        return False
-    p = json.loads(path.read_text())
-    return (p.get("setup") == json.loads(json.dumps(asdict(setup(profile))))
-            and p.get("training_version") == runs.CODE_VERSION
-            and p.get("evaluation_version") == _evaluation_version())
-
-
-def results(profile="paper", out_dir: Path | None = None) -> Results:
-    """The chapter's results, read only (:func:`load`): ``python -m alukit sparse-dnn`` (or
-    ``python -m alukit book --profile P --reproduce``) is what makes them."""
-    return load(profile, out_dir)
-
-
-def refresh_command(profile) -> str:
-    """The command that (re)writes a profile's sparse-DNN results."""
-    return f"python -m alukit sparse-dnn --profile {profile}"
+    return stale_reason(profile, out_dir) is None
 
 
 TARGET = "(target ≤ 10 min) "  # the paper profile's training, on 2 cores
@@ -572,18 +561,18 @@ def _minutes(seconds: float) -> str:
     return f"{minutes} min {sec} s" if minutes else f"{seconds:.1f} s"
 
 
-def readme_lines(profile: str = "paper", out_dir: Path | None = None) -> list[str]:
+def readme_lines(profile: Profile | str = "paper", out_dir: Path | None = None) -> list[str]:
     """Markdown lines for results/README.md's generated part from the committed run's provenance (none if absent)."""
-    out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
-    path = out_dir / "provenance.json"
-    if not path.exists():
+    folder = study(profiles.load(profile), out_dir)
+    if not folder.exists:
         return []
-    p = json.loads(path.read_text())
-    verdicts = pd.read_csv(path.parent / "verdicts.csv")
+    p = folder.provenance()
+    verdicts = pd.read_csv(folder.file("verdicts.csv"))
+    out_dir = folder.path
     s, cached = p["setup"], p["training_runs_cached_at_start"]
     start = "from an empty cache" if cached == 0 else f"{cached} runs cached at the start"
     cpu = f", {_minutes(p['training_cpu_seconds'])} of CPU time" if "training_cpu_seconds" in p else ""
-    return ["", f"Sparse-DNN chapter (`python -m alukit sparse-dnn --profile {profile}`, "
+    return ["", f"Sparse-DNN chapter (`{folder.refresh}`, "
             f"`results/{out_dir.name}/`): training {len(KINDS)} kinds × {len(s['sizes'])} training-set "
             f"sizes × {s['models']} models × {s['epochs']} epochs took **{_minutes(p['seconds']['training'])}** "
             f"{TARGET if s['profile'] == 'paper' else ''}on {p['machine']['cpus']} CPUs with {p['workers']} "
@@ -643,17 +632,19 @@ def table(summary: pd.DataFrame, which: str) -> pd.DataFrame:
 def banner(s: dict, current: bool = True) -> str:
     """HTML notes of the chapter: a non-paper profile's fidelity (none for the paper profile), and
     a warning naming the refresh command when the results are stale for the code (``current`` False).
-    ``s``: the run's set-up dict."""
+    ``s``: the run's set-up dict. Names are escaped."""
+    name = html.escape(str(s["profile"]))
     out = ""
     if not current:
+        command = html.escape(f"python -m alukit sparse-dnn --profile {s['profile']}")
         out += ('<div class="admonition danger"><p class="admonition-title">Stale results</p><p>These results '
-                "were made by other code or settings than the current ones. Refresh them with "
-                f"<code>{refresh_command(s['profile'])}</code>.</p></div>")
+                f"were made by other code or settings than the current ones. Refresh them with <code>{command}</code>."
+                "</p></div>")
     if s["profile"] == "paper":
         return out
     paper = setup("paper")
     return out + ('<div class="admonition warning"><p class="admonition-title">'
-                  f"{s['profile'].capitalize()} profile</p><p>These results come from the <code>{s['profile']}</code> "
+                  f"{name.capitalize()} profile</p><p>These results come from the <code>{name}</code> "
                   f"profile: {s['models']} models per kind and size (paper profile: {paper.models}), {s['epochs']} "
                   f"epochs ({paper.epochs}), {s['n_test']} test trajectories ({paper.n_test}). Same code, far less "
                   "compute: the numbers are indicative only and the intervals wide.</p></div>")
@@ -682,7 +673,7 @@ def _lambda_arg(name: str, text: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m alukit sparse-dnn --profile quick|paper [--json] [--sizes 5,10] [--l1 X] [--l1-input X]``."""
-    ap = argparse.ArgumentParser(prog="python -m alukit sparse-dnn", description=__doc__.splitlines()[0])
+    ap = Parser(prog="python -m alukit sparse-dnn", description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="quick", help="quick | paper | a params YAML (default quick)")
     ap.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     ap.add_argument("--sizes", default=None, help=f"comma-separated subset of {','.join(map(str, SIZES))}")
@@ -690,19 +681,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--l1-input", default=None, help="ℓ1 factor λ_in of the input layer (default λ)")
     ap.add_argument("--workers", type=int, default=None, help="training processes (default 2 on a CPU)")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default results/<profile>-sparse-dnn)")
+    ap.add_argument("--force", action="store_true", help="replace a non-empty --out folder alukit did not write")
     ap.add_argument("--quiet", action="store_true", help="no progress output")
     args = ap.parse_args(argv)
-    try:
-        sizes = None if args.sizes is None else _sizes_arg(args.sizes)
-        l1 = _lambda_arg("l1", args.l1)
-        l1_input = None if args.l1_input is None else _lambda_arg("l1_input", args.l1_input)
-        if args.workers is not None and args.workers < 1:
-            raise ValueError(f"workers must be a positive integer; got {args.workers}")
-        out = run(args.profile, sizes, l1, l1_input, args.out, args.workers, progress=not args.quiet)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    res = load(args.profile, out)
+    prof = profiles.load(args.profile)
+    sizes = None if args.sizes is None else _sizes_arg(args.sizes)
+    l1 = _lambda_arg("l1", args.l1)
+    l1_input = None if args.l1_input is None else _lambda_arg("l1_input", args.l1_input)
+    if args.workers is not None and not 1 <= args.workers <= 64:
+        raise ValueError(f"workers must be an integer in [1, 64]; got {args.workers}")
+    out = run(prof, sizes, l1, l1_input, args.out, args.workers, progress=not args.quiet, force=args.force)
+    res = load(prof, out)
     if args.json:
         print(json.dumps(res.json))
     else:
