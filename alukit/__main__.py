@@ -13,9 +13,10 @@ traceback instead.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
-from alukit import settings
+from alukit import paths, settings
 from alukit.studies.study import StudyError
 
 COMMANDS = {
@@ -41,12 +42,19 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 600 else text[:597] + "..."
 
 
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _run(module: str, argv: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)  # a polite kill stops as Ctrl-C does
     try:
         settings.check()
         return int(importlib.import_module(module).main(argv) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM during training (alukit.training.pool)
+        kept = f": {exc}; they are kept in the cache ({paths.cache_dir()}) and the same command resumes" \
+            if str(exc) else ""
+        print(f"stopped{kept}", file=sys.stderr)
         return INTERRUPT_EXIT
     except (ValueError, StudyError) as exc:  # the user's input: a bad argument, profile, setting or folder
         if settings.debug():

@@ -20,10 +20,8 @@ The training itself is :func:`alukit.training.engine.fit` (one batched ensemble 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import hashlib
 import json
-import multiprocessing as mp
 import os
 import sys
 
@@ -31,6 +29,7 @@ import numpy as np
 import torch
 
 from alukit import profiles
+from alukit.training import pool
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
 from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
 from alukit.training.runs import CODE_VERSION, TrainResult, load, paths, run_key, save
@@ -130,21 +129,24 @@ def _train_job(job: tuple[Config, profiles.Profile, int], progress: bool, worker
     return train(cfg, cfg.variant, prof, n_models, cfg.epochs, progress=progress, workers=workers).seconds
 
 
-def _worker(job: tuple[Config, profiles.Profile, int], progress: bool, workers: int) -> float:
+def _worker(args: tuple) -> float:
+    """One job in a worker process (one torch thread): ``args`` = ``(job, progress, workers)``."""
     torch.set_num_threads(1)
-    return _train_job(job, progress, workers)
+    return _train_job(*args)
 
 
-def _pool(jobs: list, workers: int, progress: bool) -> None:
-    """Train checked ``jobs``, started in this order, on ``workers`` spawned processes (in this
-    process when ``workers`` or the number of jobs is 1)."""
-    if workers > 1 and len(jobs) > 1:
-        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            for fut in [pool.submit(_worker, job, progress, workers) for job in jobs]:
-                fut.result()
-    else:
-        for job in jobs:
-            _train_job(job, progress, 1)
+def _pool(jobs: list, keys: list[str], workers: int, progress: bool) -> None:
+    """Train checked ``jobs`` (run ``keys``), started in this order, on ``workers`` spawned processes (in this
+    process when ``workers`` or the number of jobs is 1). On Ctrl-C or SIGTERM the workers stop at once and
+    :class:`alukit.training.pool.Stopped` says how many runs finished: they are in the cache, and the same
+    command resumes from there."""
+    try:
+        if workers > 1 and len(jobs) > 1:
+            pool.run_all(_worker, [(job, progress, workers) for job in jobs], workers)
+        else:
+            pool.run_all(lambda job: _train_job(job, progress, 1), jobs, 1)
+    except pool.Stopped:
+        raise pool.Stopped(sum(all(p.exists() for p in paths(key)) for key in keys), len(keys)) from None
 
 
 def default_workers() -> int:
@@ -183,7 +185,8 @@ def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> li
         return -(-samples[prof][0] // cfg.batch_size) * cfg.epochs * n_models, METHODS[cfg.method].cost
 
     order = sorted(todo.values(), key=cost, reverse=True)
-    _pool([jobs[i] for i in order], default_workers() if workers is None else workers, progress)
+    _pool([jobs[i] for i in order], [keys[i] for i in order], default_workers() if workers is None else workers,
+          progress)
     return [load(key, cfg, cached=key not in todo) for key, (cfg, _, _) in zip(keys, jobs)]
 
 
