@@ -7,7 +7,7 @@ import torch
 
 from alukit.training import config as C
 from alukit.training import engine as T
-from alukit.training import nets, sparsity
+from alukit.training import sparsity
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
