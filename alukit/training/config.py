@@ -89,16 +89,77 @@ DSR + L1 + SWA  ``l1/swa_model_*``      4 × 128 0.1       —          —     
 The "+swa" rows' state dicts hold no H or Np; their widths and zero fractions
 (0.10; 0.13–0.15 with L1) match the 4 × 128 / 0.1 runs of the committed script,
 whose Np is 150. DSR + L1's λ is 1e-4, the only non-zero value the DSR script
-ever had. The DSR row's weights, unlike the other three rows', were trained
-after reallocation: their RMS is 0.39–0.46 and their largest magnitudes 2–7,
-where frozen Kaiming weights (std √(2/50) = 0.2) would keep RMS ≈ 0.2, as the
-4 × 128 rows' weights do (RMS 0.11–0.13 against √(2/128) = 0.125), so the
-faithful DSR row trains its weights under the mask (``freeze`` False). No
-committed script matches that run (4 × 50, Np 250); its schedule is taken as
-the committed script's.
+ever had. The DSR row's weights, unlike the other three rows', trained for a long
+time: their RMS is 0.39–0.46 and their largest magnitudes 4–7, where frozen
+Kaiming weights (std √(2/50) = 0.2) would keep RMS ≈ 0.2, as the 4 × 128 rows'
+weights do (RMS 0.11–0.13 against √(2/128) = 0.125). Today's faithful DSR row
+therefore trains its weights under the mask (``freeze`` False) on the committed
+script's schedule; the weights show a different run (next section), available
+as :data:`RELEASED_DSR_TRAINING` and not yet the default.
 
-Not established: the DSR row's exact training loop and learning rates (see
-above); whether early stopping cut any non-SWA Dense/L1 run short.
+The released DSR row's training (issue 21)
+------------------------------------------
+Read from the ten ``DSR/0.5/model_*`` files (layer attributes ``m`` non-zeros after the
+last regrowth, ``r`` survivors of the last prune, ``k`` pruned; net ``H``, ``K``, ``Np``)
+and the repository's history. No committed script made them (4 × 50, Np 250).
+
+=================  ===================================================================
+option             evidence
+=================  ===================================================================
+``init``           Outgoing weights of ReLU units that are never active (on 10 000 of
+"uniform01"        this project's training pairs): 82.2 % positive, median 0.278
+                   (n = 225, 34 of 2000 units) — their initial values, since nothing
+                   reaches them. U(0, 1) gives 100 % / 0.5 and He ~50 %; the 4 × 128
+                   rows give 50–51 %, median ≈ 0. The layer code before 2022-12-05
+                   drew init and regrowth with ``torch.rand``; the Nov. 2022 files
+                   ``DSR/0.5/model_0.5_*`` give 86 %, median 0.33.
+trained first      Per-layer RMS of non-zeros 0.615, 0.400, 0.389, 0.447, 0.342, max
+                   |w| 4.3–7.4: long training before the damage.
+frozen             Non-zero |w| < 0.04 (below the last prune's H): 95.9 % of the last
+reallocations      regrowth m − r in the seven H = 0.02 models (N(0, 0.02) puts
+(``freeze``)       95.4 % there), 67.6 % in the three H = 0.04 ones (N(0, 0.04):
+                   68.3 %); their std 0.0166–0.0181 and 0.0205–0.0212 against 0.0176
+                   and 0.0216 for N(0, H) truncated there; mean ≈ 0. Trained weights
+                   would have left that band: nothing learnt after the last
+                   reallocation. ``best_model_N`` equals ``model_N`` bitwise (10/10).
+three              Saved H 0.02 (7) / 0.04 (3), K 270–305 against Np 250: from
+reallocations      H0 = 0.01, 0.01 → 0.02 → 0.04, then halved (K > 275) or kept.
+``dsr_regrow``     The regrown band above is N(0, H) with H after its update (0.02
+"normal"           where the last step halved H, 0.04 where it kept it); the committed
+                   ``grow(K, R, H)`` takes an H it never uses.
+``dsr_apportion``  Σ(m − r) = K − 1..3 in every model, and per layer m − r =
+"floor"            ⌊r_l / R · K⌋ (model 1: r = 240, 1177, 1177, 1206, 180, K = 283 →
+                   17, 83, 83, 85, 12; rounding would give 17, 84, 84, 86, 13): the
+                   published layer's ``int(r / R * K)``; a full layer's excess is lost.
+``dsr_live``       The published layer prunes and counts ``(|w| < H) & (w != 0)`` and
+"nonzero"          ``m`` is its count of non-zeros: a regrown weight is live.
+start              Not in the files: any start after a few tens of epochs fits, as
+``dsr_first``      nothing learns after it. Chosen: after 1-based epoch 101, the end of
+101                the committed DSR script's constant-lr phase (StepLR stepped after
+                   0-based e > 100) and its last reallocation epoch, i.e. as long as
+                   that script trains at lr 1e-3; then its 25-epoch cadence (126,
+                   151). With frozen weights the spacing changes nothing.
+=================  ===================================================================
+
+The 4 × 128 rows, read the same way (``DSR/l1/model_*``, ``DSR/0.1/model_*`` and their
+``swa_model_*``; ``best_*`` equals its twin bitwise in all 40 files): non-zero
+|w| < H/2 = 0.001 — none of 167 / 21 / 134 / 13 non-zeros below H = 0.002 in
+``l1``, ``0.1``, ``l1/swa``, ``0.1/swa`` (a last prune at 0.001, then no training:
+with L1 training, weights would collect near zero); RMS of non-zeros 0.11–0.13 in
+the hidden layers, 0.45–0.51 in the last (He on the output fan: √(2/128) = 0.125,
+√(2/8) = 0.5); dead-unit outgoing weights 50–51 % positive, median ≈ 0 (He-era);
+``swa_model_N`` and ``model_N`` have different zero patterns (separate runs). Zeros:
+``0.1`` 0.100 (M = 46653 − 3..11: the floor rule's few losses), ``l1`` 0.118–0.148
+(M = 46653 − 924..2503; layers 0 and 4 end full, layers 2–3 at 16–25 % zeros: a
+full layer's share of the regrowth is lost, the floor rule). So those rows keep
+their committed-code reading (He init, freeze after the first reallocation, He
+regrowth); the published layer's ``dsr_live`` "nonzero" and ``dsr_apportion``
+"floor" are what their code did: faithful DSR + L1 (quick profile's data, full
+schedule, 2 members) ends at 0.0999 zeros with today's rules and at 0.124 / 0.141
+(layers 2–3 at 17–22 %, layers 0 and 4 full) with those two, as released.
+
+Not established: the DSR row's exact loop and learning rates before the first
+reallocation (see above); whether early stopping cut any non-SWA Dense/L1 run short.
 """
 from __future__ import annotations
 
@@ -154,6 +215,22 @@ _RELEASED_DSR = {
 }
 
 
+# Fields added after runs were cached and results written: at their defaults (today's behaviour)
+# they are left out of Config.to_dict, so every existing configuration keeps its hash.
+_LATER_FIELDS = {"dsr_live": "mask", "dsr_apportion": "round", "init": "he"}
+
+# How the released plain-DSR models (DSR/0.5/model_*) were trained, as their weights show (module
+# docstring, "The released DSR row's training"): U(0, 1) initial weights at the active positions,
+# 101 epochs of training, then three reallocations on frozen weights (after 1-based epochs 101,
+# 126, 151; nothing learns after the first), each pruning non-zero weights with |w| < H and
+# regrowing ⌊R_l/R·K⌋ per layer from N(0, H after its update). Use as
+# make_config("dsr", "faithful", **RELEASED_DSR_TRAINING). Scaled to the quick profile (10 epochs: 5
+# trained, reallocations after 5, 6, 7) it reproduces the H path and the regrown band, but 5 epochs
+# from U(0, 1) (initial MSE ~1e7) leave a training MSE of 4–43: the quick profile under-trains it.
+RELEASED_DSR_TRAINING = dict(init="uniform01", freeze=True, dsr_first=101, dsr_every=25, dsr_last=151,
+                             dsr_regrow="normal", dsr_live="nonzero", dsr_apportion="floor")
+
+
 @dataclass(frozen=True)
 class Config:
     """One training configuration (all fields JSON-serialisable; see module docstring)."""
@@ -190,6 +267,9 @@ class Config:
     dsr_delta: float = 0.1
     dsr_h0: float = 1e-3
     dsr_regrow: str = "kaiming"
+    dsr_live: str = "mask"
+    dsr_apportion: str = "round"
+    init: str = "he"
     swa_fraction: float = 0.25
     swa_mode: str = "faithful"
     swa_lr: float = 1e-4
@@ -220,8 +300,12 @@ class Config:
         return self.epochs - max(1, round(self.swa_fraction * self.epochs))
 
     def to_dict(self) -> dict:
+        """Every field but ``extra``; the fields of :data:`_LATER_FIELDS` only where they differ from their defaults."""
         d = dataclasses.asdict(self)
         d.pop("extra")
+        for name, default in _LATER_FIELDS.items():
+            if d[name] == default:
+                del d[name]
         return d
 
     def scaled(self, epochs: int) -> "Config":
@@ -327,8 +411,14 @@ class Config:
             bad("dsr_last", f"None or an integer >= the first reallocation epoch {first}")
         if not is_num(self.dsr_delta) or not 0 <= self.dsr_delta < 1:
             bad("dsr_delta", "a fraction in [0, 1)")
-        if self.dsr_regrow not in ("kaiming", "zero"):
-            bad("dsr_regrow", "'kaiming' or 'zero'")
+        if self.dsr_regrow not in ("kaiming", "zero", "normal"):
+            bad("dsr_regrow", "'kaiming', 'zero' or 'normal'")
+        if self.dsr_live not in ("mask", "nonzero"):
+            bad("dsr_live", "'mask' or 'nonzero'")
+        if self.dsr_apportion not in ("round", "floor"):
+            bad("dsr_apportion", "'round' or 'floor'")
+        if self.init not in ("he", "uniform01"):
+            bad("init", "'he' or 'uniform01'")
         if not is_num(self.swa_fraction) or not 0 < self.swa_fraction <= 1:
             bad("swa_fraction", "a fraction in (0, 1]")
         if self.swa_mode not in ("faithful", "torch"):

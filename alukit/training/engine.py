@@ -238,7 +238,7 @@ class Trainer:
             raise ValueError(f"z, y must be ({n}, {cfg.n_in}) and ({n}, {cfg.n_out}); "
                              f"got {tuple(self.z.shape)}, {tuple(self.y.shape)}")
         self.n_batches = math.ceil(n / cfg.batch_size)
-        self.ens = nets.init_ensemble(cfg.dims, seeds, cfg.bias, cfg.init_fan)
+        self.ens = nets.init_ensemble(cfg.dims, seeds, cfg.bias, cfg.init_fan, cfg.init)
         self.method.prepare(self.ens)
         self.ens.to(dev)
         self.st = st = TrainState(*_tensors(self.ens, self.method.thresholded, cfg.bias),

@@ -118,22 +118,28 @@ class Ensemble(nn.Module):
         return f"models={self.n_models}, dims={self.dims}, bias={self.has_bias}"
 
 
-def init_ensemble(dims, seeds, bias: bool = True, fan: str = "in") -> Ensemble:
+def init_ensemble(dims, seeds, bias: bool = True, fan: str = "in", init: str = "he") -> Ensemble:
     """An Ensemble with He-normal weights and ``nn.Linear``-style uniform(±1/√n_in) biases.
 
     Member e is drawn from its own ``torch.Generator`` seeded with ``seeds[e]``, so a member
     is the same whatever the ensemble size. ``fan``: ``"in"`` (standard) or ``"out"``
-    (the published STR/DSR code).
+    (the published STR/DSR code). ``init``: ``"he"`` (He normal) or ``"uniform01"``
+    (U(0, 1) weights, ``torch.rand``, as the published DSR layer drew them before 2022-12-05).
     """
     if fan not in ("in", "out"):
         raise ValueError(f"fan must be 'in' or 'out'; got {fan!r}")
+    if init not in ("he", "uniform01"):
+        raise ValueError(f"init must be 'he' or 'uniform01'; got {init!r}")
     seeds = [int(s) for s in seeds]
     ens = Ensemble(dims, len(seeds), bias)
     with torch.no_grad():
         for e, seed in enumerate(seeds):
             g = torch.Generator().manual_seed(seed)
             for layer, (a, b) in zip(ens.layers, zip(ens.dims[:-1], ens.dims[1:])):
-                layer.weight[e] = he_normal((a, b), a if fan == "in" else b, g)
+                if init == "he":
+                    layer.weight[e] = he_normal((a, b), a if fan == "in" else b, g)
+                else:
+                    layer.weight[e] = torch.rand((a, b), generator=g)
                 if layer.bias is not None:
                     layer.bias[e, 0] = (torch.rand(b, generator=g) * 2 - 1) / math.sqrt(a)
     return ens

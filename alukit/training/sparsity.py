@@ -112,16 +112,26 @@ def random_mask(shape, sparsity: float, generator: torch.Generator) -> torch.Ten
     return mask.view(shape)
 
 
-def regrowth_counts(k: int, survivors: list[int], free: list[int]) -> list[int]:
+def regrowth_counts(k: int, survivors: list[int], free: list[int], apportion: str = "round") -> list[int]:
     """How many of ``k`` pruned weights each layer regrows (paper eq. 7, within capacity).
 
-    G_l = round(R_l / ΣR · K) with R_l the layer's surviving weights. A layer cannot
-    regrow more than its ``free`` (zero) positions; what it cannot take goes to the
-    layers with room, in proportion to their survivors, so ΣG = ΣG of eq. 7 whenever
-    the layers have room for it. With no survivors anywhere, K is spread by free room.
+    ``apportion="round"``: G_l = round(R_l / ΣR · K) with R_l the layer's surviving weights. A
+    layer cannot regrow more than its ``free`` (zero) positions; what it cannot take goes to the
+    layers with room, in proportion to their survivors, so ΣG = ΣG of eq. 7 whenever the layers
+    have room for it. With no survivors anywhere, K is spread by free room.
+    ``apportion="floor"``: the published layer's rule, G_l = min(⌊R_l / ΣR · K⌋, free_l), what a
+    full layer cannot take being lost (so ΣG ≤ K); none without survivors (the published layer then
+    regrows what it pruned: :func:`dsr_reallocate_`).
     """
     if len(survivors) != len(free):
         raise ValueError(f"survivors and free must have one entry per layer; got {len(survivors)} and {len(free)}")
+    if apportion not in ("round", "floor"):
+        raise ValueError(f"apportion must be 'round' or 'floor'; got {apportion!r}")
+    if apportion == "floor":
+        total = sum(survivors)
+        if k <= 0 or not total:
+            return [0] * len(free)
+        return [min(int(r / total * k), f) for r, f in zip(survivors, free)]
     basis = survivors if sum(survivors) else free
     total = sum(basis)
     if k <= 0 or not total:
@@ -145,17 +155,47 @@ def regrowth_counts(k: int, survivors: list[int], free: list[int]) -> list[int]:
     return counts
 
 
+def _regrown_values(regrow: str, g: int, fan, h: float, generator: torch.Generator) -> torch.Tensor | None:
+    """``g`` values for regrown weights: He normal (``fan``), N(0, h²) (``"normal"``), None for ``"zero"``."""
+    if regrow == "kaiming":
+        return nets.he_normal(g, fan, generator)
+    if regrow == "normal":
+        return torch.randn(g, generator=generator) * h
+    return None
+
+
+def _prune_member(weights, masks, e: int, thr: float, adam_states, live: str) -> tuple[list[int], list[int]]:
+    """Prune member ``e``'s live weights with ``|w| < thr`` in place; ``(pruned, surviving)`` counts per layer."""
+    k_l, r_l = [], []
+    for i, (w, m) in enumerate(zip(weights, masks)):
+        if live == "nonzero":
+            m[e] = (w[e] != 0).to(m.dtype)
+        active = m[e] != 0
+        cut = active & (w[e].abs() < thr)
+        k_l.append(int(cut.sum()))
+        r_l.append(int(active.sum()) - k_l[-1])
+        m[e][cut] = 0.0
+        w[e][cut] = 0.0
+        if adam_states is not None:
+            for state in adam_states[i]:
+                state[e][cut] = 0.0
+    return k_l, r_l
+
+
 @torch.no_grad()
 def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators, regrow: str,
-                    fans=None, adam_states=None) -> dict:
+                    fans=None, adam_states=None, live: str = "mask", apportion: str = "round") -> dict:
     """One DSR prune-and-regrow phase, in place, for every member.
 
     ``weights``/``masks``: lists over layers of ``(E, a, b)``; ``h``: thresholds ``(E,)`` float64
     (updated in place: doubled when fewer than (1−δ)·Np weights were pruned, halved when more
-    than (1+δ)·Np). Active weights with ``|w| < H`` are pruned; then as many are regrown at
-    random zero positions, G_l per layer (:func:`regrowth_counts`, paper eq. 7), with
-    He-normal values (``regrow="kaiming"``, fan per layer from ``fans``) or at zero (``"zero"``). Adam moments in ``adam_states`` (list of ``(m, v)`` per layer) are reset
-    where weights are pruned and, for ``"zero"``, where they are regrown.
+    than (1+δ)·Np). Live weights with ``|w| < H`` are pruned — live: ``m != 0`` (``live="mask"``)
+    or ``w != 0`` (``"nonzero"``, the published layer's rule; the masks are first set to it).
+    Then G_l per layer are regrown at random dead positions (:func:`regrowth_counts` with
+    ``apportion``, paper eq. 7), with He-normal values (``regrow="kaiming"``, fan per layer from
+    ``fans``), N(0, H²) values with H after its update (``"normal"``) or at zero (``"zero"``).
+    Adam moments in ``adam_states`` (list of ``(m, v)`` per layer) are reset where weights are
+    pruned and, for ``"zero"``, where they are regrown.
     Returns counts ``pruned`` ``(E, L)`` and ``regrown`` ``(E, L)`` and the old and new ``h``.
     """
     n_layers, e_count = len(weights), weights[0].shape[0]
@@ -164,32 +204,26 @@ def dsr_reallocate_(weights, masks, h, *, n_prune: int, delta: float, generators
     h_old = h.clone()
     for e in range(e_count):
         thr = float(h[e])
-        k_l, r_l = [], []
-        for w, m in zip(weights, masks):
-            active = m[e] != 0
-            cut = active & (w[e].abs() < thr)
-            k_l.append(int(cut.sum()))
-            r_l.append(int(active.sum()) - k_l[-1])
-            m[e][cut] = 0.0
-            w[e][cut] = 0.0
-            if adam_states is not None:
-                for state in adam_states[len(k_l) - 1]:
-                    state[e][cut] = 0.0
+        k_l, r_l = _prune_member(weights, masks, e, thr, adam_states, live)
         k = sum(k_l)
         if k < (1 - delta) * n_prune:
             h[e] = thr * 2
         elif k > (1 + delta) * n_prune:
             h[e] = thr / 2
         free = [int((m[e] == 0).sum()) for m in masks]
-        for i, (g, w, m) in enumerate(zip(regrowth_counts(k, r_l, free), weights, masks)):
+        if apportion == "floor" and not sum(r_l):  # the published layer: each regrows what it pruned
+            counts = [min(c, f) for c, f in zip(k_l, free)]
+        else:
+            counts = regrowth_counts(k, r_l, free, apportion)
+        for i, (g, w, m) in enumerate(zip(counts, weights, masks)):
             if g == 0:
                 continue
             zeros = (m[e] == 0).nonzero()
             pick = zeros[torch.randperm(len(zeros), generator=generators[e])[:g].to(zeros.device)]
             rows, cols = pick[:, 0], pick[:, 1]
             m[e][rows, cols] = 1.0
-            if regrow == "kaiming":
-                fresh = nets.he_normal(g, fans[i], generators[e])
+            fresh = _regrown_values(regrow, g, fans[i] if fans else None, float(h[e]), generators[e])
+            if fresh is not None:
                 w[e][rows, cols] = fresh.to(device=w.device, dtype=w.dtype)
             else:
                 w[e][rows, cols] = 0.0
@@ -330,7 +364,8 @@ class DSR(Method):
         if done not in cfg.dsr_epochs or not in_time:
             return False
         dsr_reallocate_(st.Ws, st.masks, st.h, n_prune=cfg.dsr_np, delta=cfg.dsr_delta, generators=st.generators,
-                        regrow=cfg.dsr_regrow, fans=st.fans, adam_states=list(zip(st.mW, st.vW)))
+                        regrow=cfg.dsr_regrow, fans=st.fans, adam_states=list(zip(st.mW, st.vW)),
+                        live=cfg.dsr_live, apportion=cfg.dsr_apportion)
         st.frozen = st.frozen or cfg.freeze
         return True
 
