@@ -317,3 +317,20 @@ def test_gaps_explain_every_difference_over_five_points():
     released_res.stats.loc[released_res.stats.config == "l1", "high"] = 17
     assert published.gaps(released_res, ours, ours_dims).loc[("l1", 100), "reason"] == \
         "ours is inside the released models' interval"
+
+
+def test_oversized_or_damaged_model_files_are_refused_by_name(tmp_path, monkeypatch):
+    big = tmp_path / "big.pickle"
+    torch.save({"w": torch.zeros(16)}, big)
+    monkeypatch.setattr(published, "MAX_FILE_BYTES", 100)
+    with pytest.raises(pickle.UnpicklingError, match="big.pickle: holds .* bytes in one piece"):
+        published.load_pickle(big)
+    monkeypatch.undo()
+    broken = tmp_path / "broken.pickle"
+    broken.write_bytes(big.read_bytes()[: len(big.read_bytes()) // 2])
+    with pytest.raises(pickle.UnpicklingError, match="broken.pickle: not a readable model file"):
+        published.load_pickle(broken)
+    garbage = tmp_path / "garbage.pickle"
+    garbage.write_bytes(b"\x80\x04garbage")
+    with pytest.raises(pickle.UnpicklingError, match="garbage.pickle"):
+        published.load_pickle(garbage)

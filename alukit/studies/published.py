@@ -59,7 +59,7 @@ from alukit.studies.study import Expected, Study, StudyError
 from alukit.training import config
 from alukit.commandline import Parser
 
-__all__ = ["N_MODELS", "MODELS_DIR", "FILES", "STAGES", "RefusedGlobal", "StandIn", "RestrictedUnpickler",
+__all__ = ["N_MODELS", "MODELS_DIR", "MAX_FILE_BYTES", "FILES", "STAGES", "RefusedGlobal", "StandIn", "RestrictedUnpickler",
            "load_pickle", "Released", "check_checkout", "released", "refresh_command", "study", "evaluation_version",
            "stale_reason", "run", "load", "gaps", "main"]
 
@@ -155,6 +155,19 @@ _PICKLE_MODULE.load = lambda file, **kw: RestrictedUnpickler(file, **kw).load()
 _PICKLE_MODULE.__name__ = "alukit_restricted_pickle"
 
 
+MAX_FILE_BYTES = 16 * 2**20  # the largest released model (4 × 128 units) is about 0.4 MB
+
+
+def _check_size(path: Path) -> None:
+    """Refuse a file, or a member of a ``torch.save`` archive, larger than any released model could need."""
+    size = path.stat().st_size
+    members = zipfile.ZipFile(path).infolist() if zipfile.is_zipfile(path) else []
+    big = max([size, *(m.file_size for m in members)])
+    if big > MAX_FILE_BYTES or sum(m.file_size for m in members) > MAX_FILE_BYTES:
+        raise pickle.UnpicklingError(f"{path}: holds {big:,} bytes in one piece; a released model needs at most "
+                                     f"{MAX_FILE_BYTES:,}, so it is not one of them")
+
+
 def load_pickle(path):
     """One released file, loaded without running code from it.
 
@@ -165,6 +178,7 @@ def load_pickle(path):
     Raises :class:`RefusedGlobal` (naming the global and the file) for anything else.
     """
     path = Path(path)
+    _check_size(path)
     try:
         if not zipfile.is_zipfile(path):
             with open(path, "rb") as f:
@@ -175,6 +189,9 @@ def load_pickle(path):
             return torch.load(path, map_location="cpu", weights_only=False, pickle_module=_PICKLE_MODULE)
     except RefusedGlobal as exc:
         raise RefusedGlobal(f"{path}: {exc}") from None
+    except (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, zipfile.BadZipFile) as exc:
+        raise pickle.UnpicklingError(f"{path}: not a readable model file ({type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0][:200] if str(exc) else 'empty'})") from None
 
 
 # ---------------------------------------------------------------- networks from released files
