@@ -166,6 +166,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 
 CONFIG_NAMES: tuple[str, ...] = (
@@ -229,6 +230,15 @@ _LATER_FIELDS = {"dsr_live": "mask", "dsr_apportion": "round", "init": "he"}
 # from U(0, 1) (initial MSE ~1e7) leave a training MSE of 4–43: the quick profile under-trains it.
 RELEASED_DSR_TRAINING = dict(init="uniform01", freeze=True, dsr_first=101, dsr_every=25, dsr_last=151,
                              dsr_regrow="normal", dsr_live="nonzero", dsr_apportion="floor")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v) -> bool:
+    """A real, finite number (not a bool)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 @dataclass(frozen=True)
@@ -352,78 +362,53 @@ class Config:
 
     def validate(self) -> "Config":
         """Raise ``ValueError`` naming the first bad field and what is allowed; return self."""
-
-        def bad(name, allowed):
-            raise ValueError(f"config {self.name!r}: {name} must be {allowed}; got {getattr(self, name)!r}")
-
-        def is_int(v):
-            return isinstance(v, int) and not isinstance(v, bool)
-
-        def is_num(v):
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
-
-        if self.variant not in VARIANTS:
-            bad("variant", f"one of {', '.join(VARIANTS)}")
-        if self.method not in METHODS:
-            bad("method", f"one of {', '.join(METHODS)}")
-        if not is_num(self.l1) or self.l1 < 0:
-            bad("l1", "a number >= 0")
-        if self.l1_input is not None and (not is_num(self.l1_input) or self.l1_input < 0):
-            bad("l1_input", "None or a number >= 0")
-        if not isinstance(self.swa, bool):
-            bad("swa", "True or False")
-        if not self.hidden or not all(is_int(h) and h >= 1 for h in self.hidden):
-            bad("hidden", "a non-empty tuple of positive integers")
-        for name in ("n_in", "n_out", "epochs", "batch_size", "lr_step", "dsr_every", "dsr_np", "swa_anneal_epochs"):
-            if not is_int(getattr(self, name)) or getattr(self, name) < 1:
-                bad(name, "a positive integer")
-        if self.init_fan not in ("in", "out"):
-            bad("init_fan", "'in' or 'out'")
-        for name in ("lr", "eps", "dsr_h0", "swa_lr"):
-            if not is_num(getattr(self, name)) or getattr(self, name) <= 0:
-                bad(name, "a number > 0")
-        if len(self.betas) != 2 or not all(is_num(b) and 0 <= b < 1 for b in self.betas):
-            bad("betas", "two numbers in [0, 1)")
-        if not is_num(self.lr_gamma) or not 0 < self.lr_gamma <= 1:
-            bad("lr_gamma", "a number in (0, 1]")
-        if not is_int(self.lr_from) or not 0 <= self.lr_from < self.epochs:
-            bad("lr_from", f"an integer in [0, epochs={self.epochs})")
-        if not is_num(self.s_init):
-            bad("s_init", "a finite number")
-        if not all(is_int(k) and 1 <= k <= self.epochs for k in self.prune_epochs) or list(self.prune_epochs) != sorted(set(self.prune_epochs)):
-            bad("prune_epochs", f"increasing epochs in [1, epochs={self.epochs}]")
-        if self.method == "mp" and not self.prune_epochs:
-            bad("prune_epochs", "at least one epoch for method 'mp'")
-        if not is_num(self.prune_amount) or not 0 < self.prune_amount < 1:
-            bad("prune_amount", "a fraction in (0, 1)")
-        if self.prune_mode not in ("faithful", "iterative"):
-            bad("prune_mode", "'faithful' or 'iterative'")
-        if not isinstance(self.freeze, bool):
-            bad("freeze", "True or False")
-        if not is_num(self.dsr_sparsity) or not 0 <= self.dsr_sparsity < 1:
-            bad("dsr_sparsity", "a fraction in [0, 1)")
-        if self.method == "dsr" and self.dsr_every > self.epochs:
-            bad("dsr_every", f"at most epochs={self.epochs}")
-        if self.dsr_first is not None and (not is_int(self.dsr_first) or not 1 <= self.dsr_first <= self.epochs):
-            bad("dsr_first", f"None or an integer in [1, epochs={self.epochs}]")
-        first = self.dsr_every if self.dsr_first is None else self.dsr_first
-        if self.dsr_last is not None and (not is_int(self.dsr_last) or self.dsr_last < first):
-            bad("dsr_last", f"None or an integer >= the first reallocation epoch {first}")
-        if not is_num(self.dsr_delta) or not 0 <= self.dsr_delta < 1:
-            bad("dsr_delta", "a fraction in [0, 1)")
-        if self.dsr_regrow not in ("kaiming", "zero", "normal"):
-            bad("dsr_regrow", "'kaiming', 'zero' or 'normal'")
-        if self.dsr_live not in ("mask", "nonzero"):
-            bad("dsr_live", "'mask' or 'nonzero'")
-        if self.dsr_apportion not in ("round", "floor"):
-            bad("dsr_apportion", "'round' or 'floor'")
-        if self.init not in ("he", "uniform01"):
-            bad("init", "'he' or 'uniform01'")
-        if not is_num(self.swa_fraction) or not 0 < self.swa_fraction <= 1:
-            bad("swa_fraction", "a fraction in (0, 1]")
-        if self.swa_mode not in ("faithful", "torch"):
-            bad("swa_mode", "'faithful' or 'torch'")
+        for name, ok, allowed in self._rules():
+            if not ok:
+                raise ValueError(f"config {self.name!r}: {name} must be {allowed}; got {getattr(self, name)!r}")
         return self
+
+    def _rules(self):
+        """``(field, valid, what is allowed)`` for every field, in checking order (a later rule may rely on an
+        earlier field being valid: the generator stops at the first failure)."""
+        yield "variant", self.variant in VARIANTS, f"one of {', '.join(VARIANTS)}"
+        yield "method", self.method in METHODS, f"one of {', '.join(METHODS)}"
+        yield "l1", _is_num(self.l1) and self.l1 >= 0, "a number >= 0"
+        yield "l1_input", self.l1_input is None or (_is_num(self.l1_input) and self.l1_input >= 0), \
+            "None or a number >= 0"
+        yield "swa", isinstance(self.swa, bool), "True or False"
+        yield "hidden", bool(self.hidden) and all(_is_int(h) and h >= 1 for h in self.hidden), \
+            "a non-empty tuple of positive integers"
+        for name in ("n_in", "n_out", "epochs", "batch_size", "lr_step", "dsr_every", "dsr_np", "swa_anneal_epochs"):
+            yield name, _is_int(getattr(self, name)) and getattr(self, name) >= 1, "a positive integer"
+        yield "init_fan", self.init_fan in ("in", "out"), "'in' or 'out'"
+        for name in ("lr", "eps", "dsr_h0", "swa_lr"):
+            yield name, _is_num(getattr(self, name)) and getattr(self, name) > 0, "a number > 0"
+        yield "betas", len(self.betas) == 2 and all(_is_num(b) and 0 <= b < 1 for b in self.betas), \
+            "two numbers in [0, 1)"
+        yield "lr_gamma", _is_num(self.lr_gamma) and 0 < self.lr_gamma <= 1, "a number in (0, 1]"
+        yield "lr_from", _is_int(self.lr_from) and 0 <= self.lr_from < self.epochs, \
+            f"an integer in [0, epochs={self.epochs})"
+        yield "s_init", _is_num(self.s_init), "a finite number"
+        yield "prune_epochs", all(_is_int(k) and 1 <= k <= self.epochs for k in self.prune_epochs) and \
+            list(self.prune_epochs) == sorted(set(self.prune_epochs)), f"increasing epochs in [1, epochs={self.epochs}]"
+        yield "prune_epochs", self.method != "mp" or bool(self.prune_epochs), "at least one epoch for method 'mp'"
+        yield "prune_amount", _is_num(self.prune_amount) and 0 < self.prune_amount < 1, "a fraction in (0, 1)"
+        yield "prune_mode", self.prune_mode in ("faithful", "iterative"), "'faithful' or 'iterative'"
+        yield "freeze", isinstance(self.freeze, bool), "True or False"
+        yield "dsr_sparsity", _is_num(self.dsr_sparsity) and 0 <= self.dsr_sparsity < 1, "a fraction in [0, 1)"
+        yield "dsr_every", self.method != "dsr" or self.dsr_every <= self.epochs, f"at most epochs={self.epochs}"
+        yield "dsr_first", self.dsr_first is None or (_is_int(self.dsr_first) and 1 <= self.dsr_first <= self.epochs), \
+            f"None or an integer in [1, epochs={self.epochs}]"
+        first = self.dsr_every if self.dsr_first is None else self.dsr_first
+        yield "dsr_last", self.dsr_last is None or (_is_int(self.dsr_last) and self.dsr_last >= first), \
+            f"None or an integer >= the first reallocation epoch {first}"
+        yield "dsr_delta", _is_num(self.dsr_delta) and 0 <= self.dsr_delta < 1, "a fraction in [0, 1)"
+        yield "dsr_regrow", self.dsr_regrow in ("kaiming", "zero", "normal"), "'kaiming', 'zero' or 'normal'"
+        yield "dsr_live", self.dsr_live in ("mask", "nonzero"), "'mask' or 'nonzero'"
+        yield "dsr_apportion", self.dsr_apportion in ("round", "floor"), "'round' or 'floor'"
+        yield "init", self.init in ("he", "uniform01"), "'he' or 'uniform01'"
+        yield "swa_fraction", _is_num(self.swa_fraction) and 0 < self.swa_fraction <= 1, "a fraction in (0, 1]"
+        yield "swa_mode", self.swa_mode in ("faithful", "torch"), "'faithful' or 'torch'"
 
 
 def parse_name(name: str) -> tuple[str, bool, bool]:
