@@ -27,6 +27,10 @@ from torch.nn.utils import parametrize, prune
 
 from alukit.training import nets
 
+__all__ = ["soft_threshold", "SoftThreshold", "apply_str", "str_threshold", "faithful_prune_", "iterative_mask",
+           "apply_masks", "random_mask", "regrowth_counts", "dsr_reallocate_", "layer_sparsity", "overall_sparsity",
+           "Method", "Dense", "STR", "MagnitudePruning", "DSR", "METHODS", "method"]
+
 
 # -- STR -----------------------------------------------------------------------
 def soft_threshold(w: torch.Tensor, s: torch.Tensor) -> torch.Tensor:

@@ -18,6 +18,8 @@ import torch
 from torch.optim.lr_scheduler import StepLR
 from torch.optim.swa_utils import SWALR, AveragedModel
 
+__all__ = ["step_lr", "swa_lr", "EqualAverage", "averaged_model"]
+
 
 def _dummy_optimizer(lr: float) -> torch.optim.Optimizer:
     return torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
