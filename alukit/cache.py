@@ -13,6 +13,9 @@ import inspect
 import json
 import os
 import tempfile
+import warnings
+import zipfile
+import zlib
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -96,17 +99,42 @@ def save_npz(path: Path, **arrays) -> Path:
     return atomic_write(path, write)
 
 
+class DamagedFile(OSError):
+    """A file that exists but cannot be read as what it should be (truncated, overwritten, not an npz)."""
+
+
+class CacheWarning(UserWarning):
+    """A damaged cache entry was found and is recomputed."""
+
+
 def load_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` (no pickle)."""
-    with np.load(path, allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
+    """Read every array of an ``.npz`` (never unpickling anything); :class:`DamagedFile` naming ``path`` if it
+    is not a readable npz of plain arrays."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        why = "it holds objects, not plain arrays" if "allow_pickle" in str(exc) else type(exc).__name__
+        raise DamagedFile(f"{path}: damaged or not an array file ({why})") from None
+
+
+def discard(path: Path, why: str) -> None:
+    """Remove a damaged cache file, with a :class:`CacheWarning` naming it (it will be recomputed)."""
+    warnings.warn(f"damaged cache entry {path} ({why}); recomputing it", CacheWarning, stacklevel=3)
+    Path(path).unlink(missing_ok=True)
 
 
 def cached_arrays(name: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Load ``<cache>/<name>.npz`` if present, else ``compute()``, store it and return it."""
+    """Load ``<cache>/<name>.npz`` if present and readable, else ``compute()``, store it and return it (a damaged
+    entry is discarded with a warning and recomputed)."""
     path = cache_dir() / f"{name}.npz"
     if path.exists():
-        return load_npz(path)
+        try:
+            return load_npz(path)
+        except DamagedFile as exc:
+            discard(path, str(exc).split(": ", 1)[-1])
     arrays = compute()
     save_npz(path, **arrays)
     return arrays
