@@ -188,52 +188,62 @@ def _lean_forward(x, fb: FlatBuffers, use_str: bool, has_bias: bool):
         w = fb.Ws[i]
         if use_str:
             t = torch.sigmoid(fb.ss[i])
-            mag = w.abs() - t
+            mag = (w.abs() - t).clamp_min_(0)  # relu_ is clamp_min_(0)
             sign = torch.sign(w)
-            keeps.append((mag > 0, t, sign))
-            w = sign * mag.relu_()
+            keeps.append((torch.sign(mag), t, sign))  # 1.0 where |w| > t, else 0.0: (|w| − t > 0) as a float
+            w = sign * mag
         effs.append(w)
         h = torch.baddbmm(fb.bs[i], h, w) if has_bias else torch.bmm(h, w)
         if i < n_layers - 1:
-            h = h.relu_()
+            h = h.clamp_min_(0)
         hs.append(h)
     return hs, effs, keeps
+
+
+def lean_gradients(x, y, fb: FlatBuffers, acc, use_str: bool, masked: bool, train_w: bool, has_bias: bool) -> None:
+    """Forward, MSE backward, STR's threshold gradient, masks and L1 for all members, into ``fb.G``.
+
+    ``x`` ``(E, B, n_in)``, ``y`` ``(E, B, n_out)``; ``acc`` ``(E,)`` adds the batch's summed squared
+    error. The L1 term ``λ·sign(W)`` is skipped where every λ is 0 (adding ±0 changes no bit that
+    matters: the tests compare every bit). Weight gradients are written only when ``train_w``.
+    """
+    hs, effs, keeps = _lean_forward(x, fb, use_str, has_bias)
+    d = hs[-1] - y
+    acc.add_((d * d).sum((1, 2)))
+    d.mul_(2.0 / (d.shape[1] * d.shape[2]))
+    for i in range(len(fb.Ws) - 1, -1, -1):
+        if train_w:
+            torch.bmm(hs[i].transpose(1, 2), d, out=fb.gWs[i])
+        if has_bias:
+            torch.sum(d, 1, keepdim=True, out=fb.gbs[i])
+        if i > 0:
+            d = torch.bmm(d, effs[i].transpose(1, 2)).mul_(torch.sign(hs[i]))  # ReLU'(h) = sign(h), h ≥ 0
+    if not train_w:
+        return
+    for i, (keep, t, sign) in enumerate(keeps):
+        g = fb.gWs[i].mul_(keep)
+        torch.mul(-(g * sign).sum((1, 2), keepdim=True), t * (1 - t), out=fb.gss[i])
+    gw = fb.G[:fb.n_w]
+    if masked:
+        gw.mul_(fb.masks)
+    if fb.lam is not None:
+        gw.addcmul_(torch.sign(fb.P[:fb.n_w]), fb.lam)
 
 
 def _make_lean_step(use_str: bool, masked: bool, train_w: bool, has_bias: bool, betas, eps: float):
     """The eager mini-batch step on :class:`FlatBuffers`, bit-identical to :func:`_make_step`'s.
 
-    Same arithmetic per element in the same order; gradients are written into ``fb.G``, the L1 term
-    (``λ·sign(W)``) is skipped where every λ is 0, masks are one multiply, and Adam is ten ops over
-    the trained part of the flat buffers with ``√max(v, floor)`` (:func:`_v_floor`). Arguments of the
-    returned ``step``: ``x`` ``(E, B, n_in)``, ``y`` ``(E, B, n_out)``, ``fb``, 0-d tensors
-    ``step_size`` = lr / (1 − β1^t) and ``bc2s`` = √(1 − β2^t), ``acc`` ``(E,)`` (adds the summed squared error).
+    Same arithmetic per element in the same order: :func:`lean_gradients`, then Adam in ten ops over
+    the trained part of the flat buffers (all of it, or the biases alone when ``not train_w``) with
+    ``√max(v, floor)`` (:func:`_v_floor`). Arguments of the returned ``step``: ``x`` ``(E, B, n_in)``,
+    ``y`` ``(E, B, n_out)``, ``fb``, 0-d tensors ``step_size`` = lr / (1 − β1^t) and ``bc2s`` =
+    √(1 − β2^t), ``acc`` ``(E,)`` (adds the summed squared error).
     """
     b1, b2 = betas
     floor = _v_floor(b2, eps)
 
     def step(x, y, fb: FlatBuffers, step_size, bc2s, acc):
-        hs, effs, keeps = _lean_forward(x, fb, use_str, has_bias)
-        d = hs[-1] - y
-        acc.add_((d * d).sum((1, 2)))
-        d.mul_(2.0 / (d.shape[1] * d.shape[2]))
-        for i in range(len(fb.Ws) - 1, -1, -1):
-            if train_w:
-                torch.bmm(hs[i].transpose(1, 2), d, out=fb.gWs[i])
-            if has_bias:
-                torch.sum(d, 1, keepdim=True, out=fb.gbs[i])
-            if i > 0:
-                d = torch.bmm(d, effs[i].transpose(1, 2))
-                d.mul_(hs[i] > 0)
-        if train_w:
-            gw = fb.G[:fb.n_w]
-            for i, (keep, t, sign) in enumerate(keeps):
-                g = fb.gWs[i].mul_(keep)
-                torch.mul(-(g * sign).sum((1, 2), keepdim=True), t * (1 - t), out=fb.gss[i])
-            if masked:
-                gw.mul_(fb.masks)
-            if fb.lam is not None:
-                gw.addcmul_(torch.sign(fb.P[:fb.n_w]), fb.lam)
+        lean_gradients(x, y, fb, acc, use_str, masked, train_w, has_bias)
         lo = 0 if train_w else fb.n_ws
         p, g, m, v = fb.P[lo:], fb.G[lo:], fb.M[lo:], fb.V[lo:]
         m.lerp_(g, 1 - b1)
