@@ -8,13 +8,15 @@ round), and the median over rounds is reported. Implementations:
 * ``old`` — :func:`alukit.engine.kernel` eager: the per-layer reference step;
 * ``lean`` — :func:`alukit.engine.lean_kernel` on :class:`~alukit.engine.FlatBuffers` (bit-identical to ``old``);
 * ``compiled`` — :func:`alukit.engine.kernel` through ``torch.compile`` (what long runs use);
+* ``compiled_lean`` — the lean step through ``torch.compile`` (measured only; not what training uses);
 * ``fused_adam`` — the lean forward/backward, then one ``torch._fused_adam_`` over the flat buffers;
 * ``autograd`` — ``baddbmm`` forward, autograd backward, ``torch.optim.Adam(fused=True)``;
 * ``gemm`` — the step's matrix products alone (forward, weight gradients, back-propagation).
 
 Per implementation: µs per member-step, GFLOP/s (6·B·Σ n_in·n_out FLOPs per member-step, dense count
-also for masked weights), % of a 2048² SGEMM measured in the same run, and ATen ops per step (all
-``aten::`` events in ``torch.profiler``, nested ones included). One torch thread.
+also for masked weights), % of a 2048² SGEMM measured in the same run, and ATen ops per step (``torch.profiler``:
+all ``aten::`` events, nested ones included, and the top-level ones). One torch thread; the
+step runs with subnormals flushed, as training does.
 
 ``python -m alukit bench train_step [--json] [--quick] [--widths 25 50 128] [--models 10 40 80]
 [--repeats 7] [--no-compile] [--save]``
@@ -90,10 +92,11 @@ def _flat(st: dict):
     return fb
 
 
-def _lean(st: dict):
+def _lean(st: dict, compiled: bool = False):
     from alukit import engine
 
-    step, fb = engine.lean_kernel(_flags(bool(st["masks"]))), _flat(st)
+    flags, fb = _flags(bool(st["masks"])), _flat(st)
+    step = torch.compile(engine._make_lean_step(*flags), dynamic=False) if compiled else engine.lean_kernel(flags)
     (ss_, bc), acc = _scalars(), torch.zeros(st["Ws"][0].shape[0])
     return lambda x, y: step(x, y, fb, ss_, bc, acc)
 
@@ -156,18 +159,22 @@ def _impls(st: dict, compile: bool) -> dict:
     out = {"old": _old(st, False), "lean": _lean(st)}
     if compile:
         out["compiled"] = _old(st, True)
+        out["compiled_lean"] = _lean(st, True)
     out.update(fused_adam=_fused_adam(st), autograd=_autograd(st), gemm=_gemm(st))
     return out
 
 
-def _aten_ops(fn, batches) -> float:
-    """ATen ops per step: ``aten::`` events of ``torch.profiler`` over ``len(batches)`` steps, per step."""
+def _aten_ops(fn, batches) -> tuple[float, float]:
+    """ATen ops per step over ``len(batches)`` steps (``torch.profiler``): all ``aten::`` events
+    (nested ones included) and the top-level ones (the ops Python calls)."""
     from torch.profiler import ProfilerActivity, profile
 
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for x, y in batches:
             fn(x, y)
-    return sum(1 for e in prof.events() if e.name.startswith("aten::")) / len(batches)
+    events = [e for e in prof.events() if e.name.startswith("aten::")]
+    top = [e for e in events if e.cpu_parent is None or not e.cpu_parent.name.startswith("aten::")]
+    return len(events) / len(batches), len(top) / len(batches)
 
 
 def _time(fn, batches, steps: int) -> float:
@@ -180,12 +187,12 @@ def _time(fn, batches, steps: int) -> float:
 def measure(width: int, masked: bool, models: int, repeats: int, compile: bool, budget: float) -> dict:
     """One shape: ``{impl: {us_per_member_step, gflops, aten_ops, compile_seconds?}}``."""
     st, batches = _state(width, models, masked), _batches(models)
-    impls, compile_s = _impls(st, compile), None
-    for name, fn in impls.items():  # warm-up (compiles) and step-count calibration
+    impls = _impls(st, compile)
+    compile_s = {}
+    for name, fn in impls.items():  # warm-up (compiles)
         t = time.perf_counter()
         fn(*batches[0])
-        if name == "compiled":
-            compile_s = time.perf_counter() - t
+        compile_s[name] = time.perf_counter() - t
     per = max(_time(impls["old"], batches, 3) / 3, 1e-6)
     steps = max(3, int(budget / per))
     times: dict[str, list] = {name: [] for name in impls}
@@ -196,10 +203,12 @@ def measure(width: int, masked: bool, models: int, repeats: int, compile: bool, 
     out = {}
     for name, fn in impls.items():
         sec = statistics.median(times[name])
-        out[name] = {"us_per_member_step": sec / models * 1e6, "gflops": flops / sec / 1e9,
-                     "aten_ops": _aten_ops(fn, batches[:4])}
-    if compile_s is not None:
-        out["compiled"]["compile_seconds"] = compile_s
+        ops, top = _aten_ops(fn, batches[:4])
+        out[name] = {"us_per_member_step": sec / models * 1e6, "gflops": flops / sec / 1e9, "aten_ops": ops,
+                     "aten_ops_top_level": top}
+    for name in ("compiled", "compiled_lean"):
+        if name in out:
+            out[name]["compile_seconds"] = compile_s[name]
     return out
 
 
@@ -208,7 +217,7 @@ def _summary(rows: list, sgemm: float) -> dict:
     out = {}
     for r in rows:
         shape = f"{'DSR' if r['masked'] else 'dense'} {DEPTH}x{r['width']} E={r['models']}"
-        steps = {k: v["us_per_member_step"] for k, v in r["impls"].items() if k != "gemm"}
+        steps = {k: v["us_per_member_step"] for k, v in r["impls"].items() if k not in ("gemm", "compiled_lean")}
         for v in r["impls"].values():
             v["pct_sgemm"] = 100 * v["gflops"] / sgemm
         out[shape] = {"lean_speedup": steps["old"] / steps["lean"]}
@@ -249,12 +258,12 @@ def run(widths=(25, 50, 128), models=(10, 40, 80), repeats: int = 7, compile: bo
 def _print(result: dict) -> None:
     print(result["measured"])
     print(f"SGEMM 2048²: {result['sgemm_gflops']:.1f} GFLOP/s")
-    print(f"{'shape':<20} {'impl':<11} {'µs/member-step':>15} {'GFLOP/s':>8} {'% SGEMM':>8} {'ATen ops':>9}")
+    print(f"{'shape':<20} {'impl':<13} {'µs/member-step':>15} {'GFLOP/s':>8} {'% SGEMM':>8} {'ATen ops':>9} {'top':>5}")
     for r in result["rows"]:
         shape = f"{'DSR' if r['masked'] else 'dense'} {DEPTH}x{r['width']} E={r['models']}"
         for name, v in r["impls"].items():
-            print(f"{shape:<20} {name:<11} {v['us_per_member_step']:15.1f} {v['gflops']:8.2f} {v['pct_sgemm']:8.1f} "
-                  f"{v['aten_ops']:9.0f}")
+            print(f"{shape:<20} {name:<13} {v['us_per_member_step']:15.1f} {v['gflops']:8.2f} {v['pct_sgemm']:8.1f} "
+                  f"{v['aten_ops']:9.0f} {v['aten_ops_top_level']:5.0f}")
             shape = ""
     for shape, s in result["summary"].items():
         extra = f", compiled / best {s['compiled_over_best']:.2f}" if "compiled_over_best" in s else ""

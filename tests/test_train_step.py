@@ -76,3 +76,22 @@ def test_v_floor_leaves_adams_denominator_unchanged():
     v = torch.tensor([0.0, 1e-45, 1e-40, 1e-38, 1e-37, 1e-36, 5e-36, 1e-30, 1e-20])
     bc2s = torch.tensor((1 - b2) ** 0.5)
     torch.testing.assert_close(v.clamp_min(floor).sqrt() / bc2s + eps, v.sqrt() / bc2s + eps, rtol=0, atol=0)
+
+
+def test_train_step_bench_quick_runs(capsys):
+    """``python -m alukit bench train_step --quick --json``: every implementation, both shapes, a JSON object."""
+    import json
+    import runpy
+
+    from alukit.bench import BENCH_DIR
+
+    module = runpy.run_path(str(BENCH_DIR / "train_step.py"), run_name="alukit_bench")
+    assert module["main"](["--quick", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [(r["width"], r["masked"], r["models"]) for r in result["rows"]] == [(25, False, 10), (25, True, 10)]
+    for row in result["rows"]:
+        assert set(row["impls"]) == {"old", "lean", "fused_adam", "autograd", "gemm"}
+        for v in row["impls"].values():
+            assert v["us_per_member_step"] > 0 and v["gflops"] > 0 and 0 < v["aten_ops_top_level"] <= v["aten_ops"]
+        assert row["impls"]["lean"]["aten_ops"] < row["impls"]["old"]["aten_ops"]
+    assert result["ratio"] > 0 and result["machine"]["torch_threads"] == 1
