@@ -64,9 +64,8 @@ def member_generators(seed: int) -> tuple[torch.Generator, torch.Generator]:
 
 # -- the hot path ------------------------------------------------------------------
 def _make_step(use_str: bool, masked: bool, train_w: bool, has_bias: bool, betas, eps: float):
-    """One mini-batch for all members: forward, MSE backward, L1, Adam — in place.
-
-    Arguments of the returned ``step``: ``x`` ``(E, B, n_in)``, ``y`` ``(E, B, n_out)``;
+    """One mini-batch for all members, in place: forward, MSE backward, L1, Adam (the per-layer reference step,
+    compiled for long runs). Arguments of the returned ``step``: ``x`` ``(E, B, n_in)``, ``y`` ``(E, B, n_out)``;
     per-layer lists ``Ws`` (raw weights ``(E, a, b)``), ``bs`` (``(E, 1, b)``), ``ss`` (STR
     ``(E, 1, 1)``), ``masks``, Adam moments ``mW, vW, mb, vb, ms, vs``; ``lams`` ``(L,)`` L1
     factors; 0-d tensors ``step_size`` = lr / (1 − β1^t) and ``bc2s`` = √(1 − β2^t); ``acc``
