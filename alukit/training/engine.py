@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from alukit import settings
 from alukit.training import nets, sparsity, swa
 from alukit.training.config import Config
 
@@ -295,7 +296,7 @@ def want_compile(compile: bool | None, steps: int, dev: torch.device) -> bool:
     ``compile`` True/False decides; ``None`` follows ``ALUKIT_COMPILE=0/1``, else compiles
     runs of ≥ 20 000 steps on CUDA or where a C++ compiler is installed.
     """
-    env = os.environ.get("ALUKIT_COMPILE", "auto")
+    env = settings.compile_mode()
     if compile is not None:
         return bool(compile)
     if env in ("0", "1"):

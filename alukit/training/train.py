@@ -28,7 +28,7 @@ import sys
 import numpy as np
 import torch
 
-from alukit import profiles
+from alukit import profiles, settings
 from alukit.training import pool
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
 from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
@@ -98,7 +98,7 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     threads = torch.get_num_threads()
     if default_device().type == "cpu":
         # tiny batched matmuls: one thread per process is fastest, and immune to busy cores
-        torch.set_num_threads(int(os.environ.get("ALUKIT_THREADS", "1")))
+        torch.set_num_threads(settings.threads())
     try:
         out = fit(cfg, z, y, seeds, progress=progress, compile=compiled,
                   desc=f"{cfg.name} [{cfg.variant}, {prof.name}"
