@@ -66,6 +66,22 @@ def test_feed_impulses_last_one_sample(runs):
             assert (size >= impulse[0]).all() and (size <= impulse[1]).all()
 
 
+def test_metal_tapping_controller_hand_worked():
+    """u4: v = 300 (x5 − 10000) kg/s; 0 below 20/ΔT, capped at 90/ΔT (ΔT = 10 s: 2 and 9 kg/s)."""
+    x = np.zeros((7, 8))
+    x[:, 4] = [9990.0, 10000.0, 10000.005, 10000.01, 10000.02, 10000.05, 10500.0]
+    # v = -3000, 0, 1.5 (< 2), 3, 6, 15 (> 9), 150000
+    np.testing.assert_allclose(excitation.metal_tapping(x), [0, 0, 0, 3.0, 6.0, 9.0, 9.0], rtol=1e-6, atol=0)
+    # ΔT = 5 s: dead band below 4 kg/s, cap 18 kg/s
+    np.testing.assert_allclose(excitation.metal_tapping(x, dt=5.0), [0, 0, 0, 0, 6.0, 15.0, 18.0], rtol=1e-6, atol=0)
+
+
+def test_simulated_metal_tapping_is_its_controller(runs):
+    tapping = runs[:, :, 11]
+    np.testing.assert_array_equal(tapping, excitation.metal_tapping(runs[:, :, :8]))
+    assert (tapping > 0).any() and (tapping == 0).any()
+
+
 def test_states_follow_rk4(runs):
     np.testing.assert_allclose(cell.rk4_step(runs[:, :-1, :8], runs[:, :-1, 8:], 10.0), runs[:, 1:, :8], rtol=1e-13)
 

@@ -122,6 +122,40 @@ def test_bootstrap_difference():
         M.bootstrap_difference(a, b[:, :, :5], "divergence")
 
 
+def _trajectory_varied(H=2, E=5, n=40, seed=0):
+    """Errors that differ a lot between trajectories and not at all between models."""
+    hardness = np.random.default_rng(seed).uniform(0.05, 2.5, size=(H, 1, n, 1))
+    return np.broadcast_to(hardness, (H, E, n, 8)).copy()
+
+
+@pytest.mark.parametrize("stat", M.STATISTICS)
+def test_bootstrap_difference_of_identical_arms_is_exactly_zero(stat):
+    """Trajectories are paired: identical arms (models alike) give a zero-width interval at 0."""
+    a = _trajectory_varied()
+    a[1, :, :7, 2] = 4.0  # some divergence at the second horizon
+    d, lo, hi = M.bootstrap_difference(a, a.copy(), stat, n_boot=400, seed=5)
+    np.testing.assert_array_equal(d, 0)
+    np.testing.assert_array_equal(lo, 0)
+    np.testing.assert_array_equal(hi, 0)
+
+
+def test_bootstrap_difference_pairing_shrinks_the_interval():
+    """Correlated arms: b = a + 0.05 on every rollout. Paired: every resample differs by exactly −0.05;
+    an unpaired computation by hand (independent trajectory draws per arm) is far wider."""
+    a = _trajectory_varied(H=1)
+    b = a + 0.05
+    d, lo, hi = M.bootstrap_difference(a, b, "survivor_mean", n_boot=1000, seed=2)
+    np.testing.assert_allclose([d[0], lo[0], hi[0]], [-0.05, -0.05, -0.05], atol=1e-12)
+    rng = np.random.default_rng(2)
+    _, E, n, _ = a.shape
+    score_a, score_b = M.rfmse(a)[0], M.rfmse(b)[0]
+    unpaired = np.array([score_a[rng.integers(0, E, E)][:, rng.integers(0, n, n)].mean()
+                         - score_b[rng.integers(0, E, E)][:, rng.integers(0, n, n)].mean() for _ in range(1000)])
+    low, high = np.percentile(unpaired, [2.5, 97.5])
+    assert low < -0.05 < high and high - low > 0.3
+    assert hi[0] - lo[0] < 1e-9 * (high - low)
+
+
 def test_bad_horizons_and_arguments_are_rejected():
     true, pred = rollouts(T=200)
     for horizons in ((0,), (201,), (100, 100), (), (1.5,), 100):
