@@ -76,6 +76,25 @@ def test_metal_tapping_controller_hand_worked():
     np.testing.assert_allclose(excitation.metal_tapping(x, dt=5.0), [0, 0, 0, 0, 6.0, 15.0, 18.0], rtol=1e-6, atol=0)
 
 
+def test_feed_controllers_hand_worked():
+    """u1: v = 30000 (0.023 − c_Al2O3), 0 below 140/ΔT, cap 220/ΔT; u3: v = 13000 (0.105 − c_AlF3),
+    0 below 20/ΔT, cap 80/ΔT (ΔT = 10 s). Bath mass 10000 kg, so c = mass / 10000."""
+    def bath(x2, x3):
+        x2, x3 = np.broadcast_arrays(np.asarray(x2, float), np.asarray(x3, float))
+        x = np.zeros((len(x2), 8))
+        x[:, 1], x[:, 2] = x2, x3
+        x[:, 3] = 10000.0 - x[:, 1] - x[:, 2]
+        return x
+
+    x = bath([100.0, 220.0, 225.0, 226.0, 230.0, 300.0], 1000.0)
+    # v = 390 (> 22), 30, 15, 12 (< 14), 0, −210
+    np.testing.assert_allclose(excitation.alumina_feed(x), [22.0, 22.0, 15.0, 0, 0, 0], rtol=1e-6, atol=0)
+    x = bath(300.0, [1000.0, 1040.0, 1045.0, 1048.5, 1050.0, 1100.0])
+    # v = 65 (> 8), 13, 6.5, 1.95 (< 2), 0, −65
+    np.testing.assert_allclose(excitation.alf3_feed(x), [8.0, 8.0, 6.5, 0, 0, 0], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(excitation.alf3_feed(x, dt=5.0), [16.0, 13.0, 6.5, 0, 0, 0], rtol=1e-6, atol=0)
+
+
 def test_simulated_metal_tapping_is_its_controller(runs):
     tapping = runs[:, :, 11]
     np.testing.assert_array_equal(tapping, excitation.metal_tapping(runs[:, :, :8]))
