@@ -106,6 +106,17 @@ def test_bootstrap_resamples_models_and_trajectories():
     assert hi2[0] - lo2[0] > 0.05
 
 
+def test_bootstrap_interval_is_the_central_percentile_range():
+    """One model, 100 trajectories, half scoring 0.5 and half 1.5: each resampled mean is 0.5 + K/100 with
+    K ~ Binomial(100, 1/2), whose 2.5 %, 97.5 % (5 %, 95 %) quantiles are 40, 60 (42, 58)."""
+    e = np.full((1, 1, 100, 8), 0.5)
+    e[:, :, 50:] = 1.5
+    est, lo, hi = M.bootstrap(e, "survivor_mean", n_boot=20000, seed=1)
+    np.testing.assert_allclose([est[0], lo[0], hi[0]], [1.0, 0.90, 1.10], atol=0.005)
+    _, lo, hi = M.bootstrap(e, "survivor_mean", n_boot=20000, seed=1, level=0.9)
+    np.testing.assert_allclose([lo[0], hi[0]], [0.92, 1.08], atol=0.005)
+
+
 def test_bootstrap_handles_no_survivors():
     est, lo, hi = M.bootstrap(table_case(), "survivor_mean", n_boot=200)
     assert np.isnan(est[1]) and np.isnan(lo[1]) and np.isnan(hi[1]) and np.isfinite(est[0])
