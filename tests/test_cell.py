@@ -121,6 +121,17 @@ def test_derived_outputs_are_plausible(samples):
     assert ((voltage > 0.5) & (voltage < 5)).all()
 
 
+def test_liquidus_temperature_hand_worked():
+    """g1 at p1 = 3.125 %, p2 = 9.375 % (bath 500 + 1500 + 14000 kg):
+    991.2 + 1.12·9.375 − 0.13·137.510800 + 0.061·28.704958 − 7.93·3.125 / 1.660703 = 970.652455 °C."""
+    x = np.array([3000.0, 500.0, 1500.0, 14000.0, 10000.0, 970.0, 820.0, 580.0])
+    p1, p2 = 3.125, 9.375
+    by_hand = (991.2 + 1.12 * p2 - 0.13 * p2 ** 2.2 + 0.061 * p2 ** 1.5
+               - 7.93 * p1 / (1 + 0.0936 * p2 - 0.0017 * p2 ** 2 - 0.0023 * p2 * p1))
+    assert by_hand == pytest.approx(970.652455, abs=1e-6)
+    assert cell.liquidus_temperature(x) == pytest.approx(by_hand, rel=1e-13)
+
+
 def test_cell_voltage_hand_worked():
     """U = g5 + u2 u5 / (2620 g2), worked by hand from the model's equations at a round state.
 
