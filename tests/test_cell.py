@@ -1,4 +1,5 @@
 """The cell model against the authors' simulator, SciPy, and its own balance laws."""
+import math
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,46 @@ def test_derived_outputs_are_plausible(samples):
     assert ((superheat > -20) & (superheat < 60)).all()
     voltage = cell.cell_voltage(x, u)
     assert ((voltage > 0.5) & (voltage < 5)).all()
+
+
+def test_liquidus_temperature_hand_worked():
+    """g1 at p1 = 3.125 %, p2 = 9.375 % (bath 500 + 1500 + 14000 kg):
+    991.2 + 1.12·9.375 − 0.13·137.510800 + 0.061·28.704958 − 7.93·3.125 / 1.660703 = 970.652455 °C."""
+    x = np.array([3000.0, 500.0, 1500.0, 14000.0, 10000.0, 970.0, 820.0, 580.0])
+    p1, p2 = 3.125, 9.375
+    by_hand = (991.2 + 1.12 * p2 - 0.13 * p2 ** 2.2 + 0.061 * p2 ** 1.5
+               - 7.93 * p1 / (1 + 0.0936 * p2 - 0.0017 * p2 ** 2 - 0.0023 * p2 * p1))
+    assert by_hand == pytest.approx(970.652455, abs=1e-6)
+    assert cell.liquidus_temperature(x) == pytest.approx(by_hand, rel=1e-13)
+
+
+def test_cell_voltage_hand_worked():
+    """U = g5 + u2 u5 / (2620 g2), worked by hand from the model's equations at a round state.
+
+    Bath 500 + 1500 + 14000 = 16000 kg: c_Al2O3 = 0.03125, p1 = 3.125 %, p2 = 9.375 %; x6 = 970 °C;
+    u2 = 150 kA, u5 = 0.045 m.
+      g2 = exp(2.496 − 2068.4 / 1243 − 2.07 · 0.03125)                      = 2.153886498
+      g3 = 0.531 + 6.958e-7 u2 − 2.51e-12 u2² + 3.06e-18 u2³
+           + (0.431 − 0.1437 · 0.925) / (1 + 7.353 · 0.925)                  = 0.627430094
+      g4 = (0.5517 + 3.8168e-6 u2) / (1 + 8.271e-6 u2)                       = 0.501738335
+      g5 = 3.8168e-6 g3 g4 u2 / (g2 (1 − g3))                                = 0.224596356 V
+      ohmic drop u2 u5 / (2620 g2)                                           = 1.196133538 V
+      U = 1.420729894 V
+    """
+    x = np.array([3000.0, 500.0, 1500.0, 14000.0, 10000.0, 970.0, 820.0, 580.0])
+    u = np.array([0.1, 150000.0, 0.05, 0.0, 0.045])
+    g2 = math.exp(2.496 - 2068.4 / 1243.0 - 2.07 * 0.03125)
+    g3 = 0.531 + 6.958e-7 * 1.5e5 - 2.51e-12 * 1.5e5 ** 2 + 3.06e-18 * 1.5e5 ** 3 + (0.431 - 0.1437 * 0.925) / (
+        1 + 7.353 * 0.925)
+    g4 = (0.5517 + 3.8168e-6 * 1.5e5) / (1 + 8.271e-6 * 1.5e5)
+    g5 = 3.8168e-6 * g3 * g4 * 1.5e5 / (g2 * (1 - g3))
+    by_hand = g5 + 1.5e5 * 0.045 / (2620 * g2)
+    assert by_hand == pytest.approx(1.420729894, abs=1e-9)
+    assert cell.cell_voltage(x, u) == pytest.approx(by_hand, rel=1e-12)
+    # the bubble drop grows with the coverage g3 / (1 − g3); a lower ACD only lowers the ohmic drop
+    lower_acd = u.copy()
+    lower_acd[4] = 0.03
+    assert cell.cell_voltage(x, lower_acd) == pytest.approx(g5 + 1.5e5 * 0.03 / (2620 * g2), rel=1e-12)
 
 
 def test_non_physical_state_is_flagged_not_raised(samples):

@@ -66,6 +66,41 @@ def test_feed_impulses_last_one_sample(runs):
             assert (size >= impulse[0]).all() and (size <= impulse[1]).all()
 
 
+def test_metal_tapping_controller_hand_worked():
+    """u4: v = 300 (x5 − 10000) kg/s; 0 below 20/ΔT, capped at 90/ΔT (ΔT = 10 s: 2 and 9 kg/s)."""
+    x = np.zeros((7, 8))
+    x[:, 4] = [9990.0, 10000.0, 10000.005, 10000.01, 10000.02, 10000.05, 10500.0]
+    # v = -3000, 0, 1.5 (< 2), 3, 6, 15 (> 9), 150000
+    np.testing.assert_allclose(excitation.metal_tapping(x), [0, 0, 0, 3.0, 6.0, 9.0, 9.0], rtol=1e-6, atol=0)
+    # ΔT = 5 s: dead band below 4 kg/s, cap 18 kg/s
+    np.testing.assert_allclose(excitation.metal_tapping(x, dt=5.0), [0, 0, 0, 0, 6.0, 15.0, 18.0], rtol=1e-6, atol=0)
+
+
+def test_feed_controllers_hand_worked():
+    """u1: v = 30000 (0.023 − c_Al2O3), 0 below 140/ΔT, cap 220/ΔT; u3: v = 13000 (0.105 − c_AlF3),
+    0 below 20/ΔT, cap 80/ΔT (ΔT = 10 s). Bath mass 10000 kg, so c = mass / 10000."""
+    def bath(x2, x3):
+        x2, x3 = np.broadcast_arrays(np.asarray(x2, float), np.asarray(x3, float))
+        x = np.zeros((len(x2), 8))
+        x[:, 1], x[:, 2] = x2, x3
+        x[:, 3] = 10000.0 - x[:, 1] - x[:, 2]
+        return x
+
+    x = bath([100.0, 220.0, 225.0, 226.0, 230.0, 300.0], 1000.0)
+    # v = 390 (> 22), 30, 15, 12 (< 14), 0, −210
+    np.testing.assert_allclose(excitation.alumina_feed(x), [22.0, 22.0, 15.0, 0, 0, 0], rtol=1e-6, atol=0)
+    x = bath(300.0, [1000.0, 1040.0, 1045.0, 1048.5, 1050.0, 1100.0])
+    # v = 65 (> 8), 13, 6.5, 1.95 (< 2), 0, −65
+    np.testing.assert_allclose(excitation.alf3_feed(x), [8.0, 8.0, 6.5, 0, 0, 0], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(excitation.alf3_feed(x, dt=5.0), [16.0, 13.0, 6.5, 0, 0, 0], rtol=1e-6, atol=0)
+
+
+def test_simulated_metal_tapping_is_its_controller(runs):
+    tapping = runs[:, :, 11]
+    np.testing.assert_array_equal(tapping, excitation.metal_tapping(runs[:, :, :8]))
+    assert (tapping > 0).any() and (tapping == 0).any()
+
+
 def test_states_follow_rk4(runs):
     np.testing.assert_allclose(cell.rk4_step(runs[:, :-1, :8], runs[:, :-1, 8:], 10.0), runs[:, 1:, :8], rtol=1e-13)
 

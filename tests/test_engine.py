@@ -251,7 +251,7 @@ def _reference(cfg, z, y, seed):
             parametrize.register_parametrization(lin, "weight", _Soft(cfg.s_init))
     if cfg.method == "dsr":
         for lin in lins:
-            mask = sparsity.random_mask(lin.weight.shape[::-1], cfg.dsr_sparsity, method_gen).T
+            mask = _plain_random_mask(lin.weight.shape[::-1], cfg.dsr_sparsity, method_gen).T
             with torch.no_grad():
                 lin.weight.mul_(mask)
             prune.custom_from_mask(lin, "weight", mask)
@@ -301,18 +301,59 @@ def _after_epoch(cfg, done, lins, raw, opt, h, method_gen):
     if cfg.method == "mp" and done in cfg.prune_epochs:
         for lin in lins:
             if cfg.prune_mode == "faithful":
-                sparsity.faithful_prune_(lin.weight.unsqueeze(0), cfg.prune_amount)  # per-member threshold: layout-free
+                _plain_faithful_prune_(lin.weight, cfg.prune_amount)  # one member: layout-free
                 lin.weight.requires_grad_(not cfg.freeze)
             else:
                 prune.l1_unstructured(lin, "weight", amount=cfg.prune_amount)
     realloc = done % cfg.dsr_every == 0 and done < cfg.epochs and (cfg.swa_mode != "torch" or done <= cfg.swa_start)
     if cfg.method == "dsr" and realloc:
         view = lambda t: t.T.unsqueeze(0)  # noqa: E731
-        sparsity.dsr_reallocate_([view(w) for w in raw], [view(lin.weight_mask) for lin in lins], h,
-                                 n_prune=cfg.dsr_np, delta=cfg.dsr_delta, generators=[method_gen],
-                                 regrow=cfg.dsr_regrow, fans=None,
-                                 adam_states=[(view(opt.state[w]["exp_avg"]), view(opt.state[w]["exp_avg_sq"]))
-                                              for w in raw])
+        _plain_dsr_reallocate_([view(w)[0] for w in raw], [view(lin.weight_mask)[0] for lin in lins], h, cfg,
+                               method_gen, [(view(opt.state[w]["exp_avg"])[0], view(opt.state[w]["exp_avg_sq"])[0])
+                                            for w in raw])
+
+
+def _plain_random_mask(shape, fraction, generator):
+    """0/1 mask with round(fraction · n) zeros at the first positions of one random permutation."""
+    n = shape[0] * shape[1]
+    mask = torch.ones(n)
+    mask[torch.randperm(n, generator=generator)[:round(fraction * n)]] = 0.0
+    return mask.reshape(shape)
+
+
+@torch.no_grad()
+def _plain_faithful_prune_(weight, amount):
+    """The published prune step by hand: sort |w|, threshold at index ⌊(n + zeros)·amount⌋ (≤ n − 1), zero |w| < it."""
+    n, zeros = weight.numel(), int((weight == 0).sum())
+    index = min(int((n + zeros) * amount), n - 1)
+    threshold = weight.abs().flatten().sort().values[index]
+    weight[weight.abs() < threshold] = 0.0
+
+
+@torch.no_grad()
+def _plain_dsr_reallocate_(weights, masks, h, cfg, generator, moments):
+    """One DSR phase by hand for one member (layers ``(in, out)``, zero regrowth): prune active |w| < H and
+    their Adam moments, adapt H, regrow G_l = round(R_l / ΣR · K) (paper eq. 7) at random zero positions."""
+    assert cfg.dsr_regrow == "zero"
+    cut = [(m != 0) & (w.abs() < float(h[0])) for w, m in zip(weights, masks)]
+    survivors = [int((m != 0).sum()) - int(c.sum()) for m, c in zip(masks, cut)]
+    for w, m, c, pair in zip(weights, masks, cut, moments):
+        for t in (w, m, *pair):
+            t[c] = 0.0
+    k = sum(int(c.sum()) for c in cut)
+    if k < (1 - cfg.dsr_delta) * cfg.dsr_np:
+        h *= 2
+    elif k > (1 + cfg.dsr_delta) * cfg.dsr_np:
+        h /= 2
+    for w, m, r, pair in zip(weights, masks, survivors, moments):
+        g = round(r / sum(survivors) * k) if k and sum(survivors) else 0
+        zeros = (m == 0).nonzero()
+        assert g <= len(zeros), "this reference covers the no-overflow case of eq. 7 only"
+        if g:
+            pick = zeros[torch.randperm(len(zeros), generator=generator)[:g]]
+            for t in (w, *pair):
+                t[pick[:, 0], pick[:, 1]] = 0.0
+            m[pick[:, 0], pick[:, 1]] = 1.0
 
 
 def _weight(lin):

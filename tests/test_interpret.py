@@ -104,6 +104,25 @@ def test_normalisation_is_scale_free_and_thresholds():
     assert s["auprc"] == pytest.approx(DENSITY)  # all tied: one threshold, everything predicted
 
 
+def test_default_threshold_is_a_tenth_of_the_row_maximum():
+    """Edges are normalised influences strictly above 0.1; rows scaled by 8 (exact in binary)."""
+    assert interpret.THRESHOLD == 0.1
+    inf = np.where(TRUTH, 8 * 0.1 * (1 + 1e-6), 8 * 0.1 * (1 - 1e-6))
+    first = TRUTH.argmax(1)
+    inf[np.arange(8), first] = 8.0  # the row maximum sits on a true edge
+    np.testing.assert_array_equal(interpret.edges(inf), TRUTH)
+    s = interpret.edge_scores(inf)
+    assert (s["tp"], s["fp"], s["fn"]) == (TRUTH.sum(), 0, 0)
+    false = np.argwhere(~TRUTH)[0]
+    inf[tuple(false)] = 8 * 0.1 * (1 + 1e-6)  # one false edge just above
+    true = np.argwhere(TRUTH & (np.arange(13) != first[:, None]))[0]
+    inf[tuple(true)] = 8 * 0.1  # one true edge exactly at the threshold: not an edge (strict)
+    s = interpret.edge_scores(inf)
+    assert (s["tp"], s["fp"], s["fn"]) == (TRUTH.sum() - 1, 1, 1)
+    assert interpret.edges(inf).sum() == TRUTH.sum()
+    assert interpret.edge_scores(inf, threshold=0.05)["fp"] == TRUTH.size - TRUTH.sum()
+
+
 def test_average_precision_by_hand():
     # ranking: T, F, T, F  → precisions at the true edges 1 and 2/3 → AP = (1 + 2/3) / 2
     ap = interpret.average_precision(np.array([[4.0, 3.0, 2.0, 1.0]]), np.array([True, False, True, False]))

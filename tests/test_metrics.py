@@ -106,6 +106,17 @@ def test_bootstrap_resamples_models_and_trajectories():
     assert hi2[0] - lo2[0] > 0.05
 
 
+def test_bootstrap_interval_is_the_central_percentile_range():
+    """One model, 100 trajectories, half scoring 0.5 and half 1.5: each resampled mean is 0.5 + K/100 with
+    K ~ Binomial(100, 1/2), whose 2.5 %, 97.5 % (5 %, 95 %) quantiles are 40, 60 (42, 58)."""
+    e = np.full((1, 1, 100, 8), 0.5)
+    e[:, :, 50:] = 1.5
+    est, lo, hi = M.bootstrap(e, "survivor_mean", n_boot=20000, seed=1)
+    np.testing.assert_allclose([est[0], lo[0], hi[0]], [1.0, 0.90, 1.10], atol=0.005)
+    _, lo, hi = M.bootstrap(e, "survivor_mean", n_boot=20000, seed=1, level=0.9)
+    np.testing.assert_allclose([lo[0], hi[0]], [0.92, 1.08], atol=0.005)
+
+
 def test_bootstrap_handles_no_survivors():
     est, lo, hi = M.bootstrap(table_case(), "survivor_mean", n_boot=200)
     assert np.isnan(est[1]) and np.isnan(lo[1]) and np.isnan(hi[1]) and np.isfinite(est[0])
@@ -120,6 +131,40 @@ def test_bootstrap_difference():
     assert (hi < 0).all() and (lo <= d).all() and (d <= hi).all()
     with pytest.raises(ValueError, match="share horizons and trajectories"):
         M.bootstrap_difference(a, b[:, :, :5], "divergence")
+
+
+def _trajectory_varied(H=2, E=5, n=40, seed=0):
+    """Errors that differ a lot between trajectories and not at all between models."""
+    hardness = np.random.default_rng(seed).uniform(0.05, 2.5, size=(H, 1, n, 1))
+    return np.broadcast_to(hardness, (H, E, n, 8)).copy()
+
+
+@pytest.mark.parametrize("stat", M.STATISTICS)
+def test_bootstrap_difference_of_identical_arms_is_exactly_zero(stat):
+    """Trajectories are paired: identical arms (models alike) give a zero-width interval at 0."""
+    a = _trajectory_varied()
+    a[1, :, :7, 2] = 4.0  # some divergence at the second horizon
+    d, lo, hi = M.bootstrap_difference(a, a.copy(), stat, n_boot=400, seed=5)
+    np.testing.assert_array_equal(d, 0)
+    np.testing.assert_array_equal(lo, 0)
+    np.testing.assert_array_equal(hi, 0)
+
+
+def test_bootstrap_difference_pairing_shrinks_the_interval():
+    """Correlated arms: b = a + 0.05 on every rollout. Paired: every resample differs by exactly −0.05;
+    an unpaired computation by hand (independent trajectory draws per arm) is far wider."""
+    a = _trajectory_varied(H=1)
+    b = a + 0.05
+    d, lo, hi = M.bootstrap_difference(a, b, "survivor_mean", n_boot=1000, seed=2)
+    np.testing.assert_allclose([d[0], lo[0], hi[0]], [-0.05, -0.05, -0.05], atol=1e-12)
+    rng = np.random.default_rng(2)
+    _, E, n, _ = a.shape
+    score_a, score_b = M.rfmse(a)[0], M.rfmse(b)[0]
+    unpaired = np.array([score_a[rng.integers(0, E, E)][:, rng.integers(0, n, n)].mean()
+                         - score_b[rng.integers(0, E, E)][:, rng.integers(0, n, n)].mean() for _ in range(1000)])
+    low, high = np.percentile(unpaired, [2.5, 97.5])
+    assert low < -0.05 < high and high - low > 0.3
+    assert hi[0] - lo[0] < 1e-9 * (high - low)
 
 
 def test_bad_horizons_and_arguments_are_rejected():

@@ -51,6 +51,22 @@ def test_corrected_iterative_prune_is_torch_l1_unstructured_per_member_and_ends_
         assert torch.equal(lin.weight_mask, mask[e])
 
 
+def test_iterative_mask_rounds_fractional_counts_like_torch_prune():
+    """63 weights, amount 0.3: 18.9 → 19 pruned, then 0.3 · 44 = 13.2 → 13, then 0.3 · 31 = 9.3 → 9."""
+    w = torch.randn(3, 7, 9, generator=torch.Generator().manual_seed(4))
+    mask = torch.ones_like(w)
+    for pruned in (19, 32, 41):
+        mask = sparsity.iterative_mask(w, mask, 0.3)
+        assert (mask == 0).flatten(1).sum(1).tolist() == [pruned] * 3
+    for e in range(3):
+        lin = torch.nn.Linear(9, 7)
+        with torch.no_grad():
+            lin.weight.copy_(w[e])
+        for _ in range(3):
+            prune.l1_unstructured(lin, "weight", amount=0.3)
+        assert torch.equal(lin.weight_mask, mask[e])
+
+
 def test_dsr_threshold_adapts_in_the_right_direction():
     g = [torch.Generator().manual_seed(i) for i in range(2)]
     w = torch.randn(2, 40, 40)

@@ -155,6 +155,52 @@ def test_true_model_matches_cell_rhs(trajectories, norms):
                                atol=1e-12)
 
 
+def _plain_euler_loops(ensemble, data, x_norm, y_norm, horizon, dt=10.0):
+    """Algorithm 2 by hand: one float64 ``nn.Sequential`` per member, x += ΔT·ẋ in physical units."""
+    layers = list(ensemble.layers)
+    out = np.empty((ensemble.n_models, len(data), horizon, 8))
+    for k in range(ensemble.n_models):
+        modules = []
+        for i, layer in enumerate(layers):
+            linear = torch.nn.Linear(*layer.weight.shape[1:], dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(layer.weight[k].T)
+                linear.bias.copy_(layer.bias[k, 0])
+            modules += [linear] if i == len(layers) - 1 else [linear, torch.nn.ReLU()]
+        net = torch.nn.Sequential(*modules)
+        for j, traj in enumerate(data):
+            x = traj[0, :8].copy()
+            for t in range(horizon):
+                out[k, j, t] = x
+                z = (np.concatenate([x, traj[t, 8:]]) - x_norm.mean) / x_norm.std
+                with torch.no_grad():
+                    y = net(torch.as_tensor(z)).numpy()
+                x = x + dt * (y * y_norm.std + y_norm.mean)
+    return out
+
+
+def test_divergence_is_marked_from_its_first_offending_sample(trajectories, norms):
+    """A rollout pushed by a constant derivative crosses |z| > BLOWUP at a sample found by hand: NaN from it on."""
+    x_norm, y_norm = norms
+    a = 10.0 * y_norm.std / x_norm.std[:8]  # normalised state change per unit of normalised derivative
+    push = stepper.BLOWUP / (44.5 * a.max())  # crosses between samples 44 and 45 (checked at 63)
+
+    def model(z):
+        y = 0.001 * torch.ones_like(z[..., :8])
+        y[1, 0] = push
+        return y
+
+    x = trajectories[0, 0, :8] + np.arange(120)[:, None] * 10.0 * (push * y_norm.std + y_norm.mean)
+    first = int(np.argmax((np.abs((x - x_norm.mean[:8]) / x_norm.std[:8]) > stepper.BLOWUP).any(-1)))
+    assert 32 < first < 63
+    for dtype in (torch.float64, torch.float32):
+        pred = stepper.rollout(model, trajectories, x_norm, y_norm, dtype=dtype, n_models=2, horizon=120)
+        assert np.isfinite(pred[1, 0, :first]).all() and np.isnan(pred[1, 0, first:]).all()
+        others = np.ones(pred.shape[:2], bool)
+        others[1, 0] = False
+        assert np.isfinite(pred[others]).all()
+
+
 def test_stacked_mlp_equals_the_training_ensemble(trajectories, norms):
     from alukit.training import nets
 
@@ -163,9 +209,14 @@ def test_stacked_mlp_equals_the_training_ensemble(trajectories, norms):
     z = torch.randn(3, 7, 13)
     with torch.no_grad():
         np.testing.assert_allclose(mlp(z.clone()).numpy(), ens(z).numpy(), rtol=1e-6, atol=1e-6)
-    a = stepper.rollout(ens, trajectories, *norms, horizon=50)
-    b = stepper.rollout(mlp, trajectories, *norms, horizon=50)
-    np.testing.assert_array_equal(a, b)
+    with torch.no_grad():
+        for layer in ens.layers:
+            layer.bias.normal_(0.0, 0.1, generator=torch.Generator().manual_seed(5))
+    reference = _plain_euler_loops(ens, trajectories, *norms, horizon=50)
+    np.testing.assert_allclose(stepper.rollout(ens, trajectories, *norms, horizon=50, dtype=torch.float64), reference,
+                               rtol=1e-9, atol=1e-9 * norms[0].std[:8].max())
+    np.testing.assert_allclose(stepper.rollout(ens, trajectories, *norms, horizon=50), reference,  # float32
+                               rtol=1e-4, atol=1e-4 * norms[0].std[:8].max())
     no_bias = stepper.StackedMLP([torch.ones(2, 13, 8)])
     assert no_bias.n_models == 2 and no_bias(torch.ones(2, 1, 13)).shape == (2, 1, 8)
     with pytest.raises(ValueError, match="weights must be a non-empty list"):

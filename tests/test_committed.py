@@ -1,0 +1,104 @@
+"""The committed results folders: intact (manifest), and every table, interval and verdict recomputable from
+the committed per-rollout errors and influences with today's code."""
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alukit import cache, paths
+from alukit.studies import conclusions, reproduce, sparse_dnn
+from alukit.studies.study import Study, StudyError
+
+RESULTS = paths.REPO_ROOT / "results"
+FOLDERS = sorted(p.name for p in RESULTS.iterdir() if (p / "provenance.json").is_file())
+PAPER = ("paper-faithful", "paper-corrected", "paper-published")
+EXACT = dict(rtol=1e-12, atol=0)  # a CSV round trip of a float64 may move its last bit
+
+
+def test_the_committed_folders_are_found():
+    assert set(PAPER) | {"paper-sparse-dnn"} <= set(FOLDERS)
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_committed_folder_matches_its_manifest(name):
+    prov = Study(name).verify()
+    assert set(prov["manifest"]) == {p.name for p in (RESULTS / name).iterdir() if p.name != "provenance.json"}
+
+
+def _edit_csv(path):
+    """Change the first number of the file's second line by one unit in its last printed digit."""
+    lines = path.read_text().splitlines(keepends=True)
+    cells = lines[1].split(",")
+    i = next(k for k, c in enumerate(cells) if c.strip().replace(".", "", 1).replace("-", "", 1).isdigit())
+    cells[i] = cells[i].replace(cells[i].strip()[-1], str((int(cells[i].strip()[-1]) + 1) % 10), 1)
+    path.write_text("".join(lines[:1] + [",".join(cells)] + lines[2:]))
+
+
+def _edit_npz(path):
+    """Rewrite the npz with one value of its first per-configuration array changed."""
+    arrays = cache.load_npz(path)
+    key = next(k for k, v in arrays.items() if v.ndim == 4)
+    arrays[key] = arrays[key].copy()
+    arrays[key].flat[0] += 0.25
+    cache.save_npz(path, **arrays)
+
+
+@pytest.mark.parametrize("file, edit", [("table2.csv", _edit_csv), ("stats.csv", _edit_csv),
+                                        ("errors.npz", _edit_npz)])
+def test_one_edited_number_fails_verify(tmp_path, file, edit):
+    copy = tmp_path / "paper-published"
+    shutil.copytree(RESULTS / "paper-published", copy)
+    Study("paper-published", copy).verify()
+    before = (copy / file).read_bytes()
+    edit(copy / file)
+    assert (copy / file).read_bytes() != before
+    with pytest.raises(StudyError, match=f"{file} differs from the file that was written"):
+        Study("paper-published", copy).verify()
+
+
+@pytest.fixture(scope="module", params=PAPER)
+def paper_folder(request):
+    name = request.param
+    return name, reproduce.read(Study(name), tables_only=name == "paper-published")
+
+
+def test_tables_2_to_4_recompute_from_the_committed_errors(paper_folder):
+    name, res = paper_folder
+    # paper-published: the authors' released models are not committed, so its Table 4 is not recomputable here
+    sparsity = {c: 100 * np.asarray(res.training[c]["final"]["sparsity"]) if res.training else np.zeros(1)
+                for c in res.errors}
+    t2, t3, t4 = reproduce.tables(res.errors, sparsity, res.horizons)
+    assert len(t2) == 16
+    pd.testing.assert_frame_equal(t2, res.table2, **EXACT)
+    pd.testing.assert_frame_equal(t3, res.table3, **EXACT)
+    if res.training:
+        pd.testing.assert_frame_equal(t4, res.table4, **EXACT)
+        assert (t4.sparsity > 0).any()
+
+
+def test_intervals_and_verdicts_recompute_from_the_committed_errors(paper_folder):
+    name, res = paper_folder
+    n_boot = res.provenance["n_boot"]
+    stats = reproduce.bootstrap_stats(res.errors, res.horizons, n_boot=n_boot)
+    pd.testing.assert_frame_equal(stats, res.stats, check_dtype=False, **EXACT)
+    comparisons, summary = conclusions.check(res.errors, res.horizons, n_boot=n_boot)
+    pd.testing.assert_frame_equal(comparisons, res.comparisons, check_dtype=False, **EXACT)
+    pd.testing.assert_frame_equal(summary, res.conclusions, check_dtype=False, **EXACT)
+
+
+def test_sparse_dnn_summary_and_verdicts_recompute_from_the_committed_errors_and_influences():
+    res = sparse_dnn.load("paper")
+    s = sparse_dnn.Setup(**{**res.provenance["setup"], "sizes": tuple(res.provenance["setup"]["sizes"])})
+    evals = {n: {k: {"errors": res.errors[f"{k}_{n}"].astype(np.float64), "path": res.influence[f"path_{k}_{n}"],
+                     "jacobian": res.influence[f"jacobian_{k}_{n}"]} for k in sparse_dnn.KINDS} for n in s.sizes}
+    n_boot = res.provenance["n_boot"]
+    scores, summary, pairs = sparse_dnn.summarise(evals, s, n_boot)
+    pd.testing.assert_frame_equal(scores, res.scores, check_dtype=False, **EXACT)
+    # errors.npz keeps float32 copies of the float64 errors the rollout statistics were computed from
+    rollout = summary.metric.isin(sparse_dnn.ROLLOUT)
+    pd.testing.assert_frame_equal(summary[~rollout], res.summary[~rollout], check_dtype=False, **EXACT)
+    pd.testing.assert_frame_equal(summary[rollout], res.summary[rollout], check_dtype=False, rtol=1e-5, atol=1e-6)
+    comparisons, verdicts = sparse_dnn.compare(evals, scores, pairs, s, n_boot)
+    pd.testing.assert_frame_equal(comparisons, res.comparisons, check_dtype=False, rtol=1e-5, atol=1e-6)
+    pd.testing.assert_frame_equal(verdicts, res.verdicts, check_dtype=False)
