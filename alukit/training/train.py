@@ -149,6 +149,24 @@ def _pool(jobs: list, keys: list[str], workers: int, progress: bool) -> None:
         raise pool.Stopped(sum(all(p.exists() for p in paths(key)) for key in keys), len(keys)) from None
 
 
+def _kernel_shape(cfg: Config) -> tuple:
+    """What a compiled kernel is specialised to: the layer widths and the step's flags."""
+    return cfg.dims, cfg.method, cfg.bias, cfg.l1 > 0, cfg.l1_input is not None
+
+
+def _spread_kernels(order: list[int], configs: list[Config], workers: int) -> list[int]:
+    """``order`` (longest first) with each run moved behind runs of other kernel shapes while a run of its shape
+    is among the last ``workers − 1`` started: two workers then do not compile the same kernel at once (the
+    second finds it in the compile cache). The order of results is unaffected."""
+    out, left = [], list(order)
+    while left:
+        busy = {_kernel_shape(configs[i]) for i in out[len(out) - workers + 1:]} if workers > 1 else set()
+        pick = next((i for i in left if _kernel_shape(configs[i]) not in busy), left[0])
+        out.append(pick)
+        left.remove(pick)
+    return out
+
+
 def default_workers() -> int:
     """Processes :func:`train_many` uses by default: 2 on CPU if the machine has ≥ 2 cores, 1 on CUDA."""
     return 1 if default_device().type == "cuda" else min(2, os.cpu_count() or 1)
@@ -184,9 +202,10 @@ def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> li
         cfg, prof, n_models = jobs[i]
         return -(-samples[prof][0] // cfg.batch_size) * cfg.epochs * n_models, METHODS[cfg.method].cost
 
-    order = sorted(todo.values(), key=cost, reverse=True)
-    _pool([jobs[i] for i in order], [keys[i] for i in order], default_workers() if workers is None else workers,
-          progress)
+    n_workers = default_workers() if workers is None else workers
+    order = _spread_kernels(sorted(todo.values(), key=cost, reverse=True), [jobs[i][0] for i in range(len(jobs))],
+                            n_workers)
+    _pool([jobs[i] for i in order], [keys[i] for i in order], n_workers, progress)
     return [load(key, cfg, cached=key not in todo) for key, (cfg, _, _) in zip(keys, jobs)]
 
 
