@@ -52,6 +52,7 @@ import pandas as pd
 import torch
 
 from alukit import cache, profiles
+from alukit.codeversion import code_version
 from alukit.process import cell, data
 from alukit.evaluation import metrics, stepper
 from alukit.training import nets
@@ -331,8 +332,7 @@ def run(root, profile: str = "paper", out_dir: Path | None = None, configs=paper
         "git_commit": reproduce.git_commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": _machine(), "torch": torch.__version__, "seconds": seconds,
-        "evaluation_version": cache.code_version(stepper, metrics, reproduce.evaluate, reproduce.rollout_normalizers,
-                                                 _layers_of, _effective),
+        "evaluation_version": code_version(reproduce.evaluate, reproduce.rollout_normalizers, released),
     }
     reproduce.write_results(out_dir, errors, sparsity, horizons, provenance, reproduce.N_BOOT if n_boot is None
                             else n_boot)

@@ -40,7 +40,9 @@ import numpy as np
 import pandas as pd
 
 from alukit import cache, paths, profiles
+from alukit.codeversion import code_version
 from alukit.studies import conclusions, paper, sparse_dnn
+from alukit.studies.equivalence import accepted_versions
 from alukit.process import data
 from alukit.evaluation import metrics, stepper
 from alukit.paths import REPO_ROOT
@@ -140,7 +142,7 @@ _VERSION = None
 def _version() -> str:
     global _VERSION
     if _VERSION is None:
-        _VERSION = cache.code_version(stepper, metrics, evaluate, rollout_normalizers)
+        _VERSION = code_version(evaluate, rollout_normalizers, write_results)
     return _VERSION
 
 
@@ -556,9 +558,9 @@ def stale_reason(profile: str = "quick", variant: str = "faithful") -> str | Non
         return f"written in results format {p.get('format', 1)}, this code reads format {FORMAT}"
     if p.get("configs") != list(paper.CONFIG_NAMES):
         return "not all 16 configurations were run"
-    if p.get("evaluation_version") != _version():
+    if _version() not in accepted_versions(p, "evaluation_version"):
         return "the rollout or metric code changed since they were written"
-    if p.get("training_version") != _train_module().CODE_VERSION:
+    if _train_module().CODE_VERSION not in accepted_versions(p, "training_version"):
         return "the training code changed since they were written"
     if p.get("configuration_hash") != configuration_hash(profile, variant):
         return "the profile or a configuration changed since they were written"

@@ -56,8 +56,10 @@ import pandas as pd
 import torch
 
 from alukit import cache, paths, profiles
+from alukit.codeversion import code_version
 from alukit.process import cell, data
 from alukit.evaluation import interpret, metrics, stepper
+from alukit.studies.equivalence import accepted_versions
 from alukit.training.config import config_hash, make_config
 
 KINDS = ("dense", "sparse")
@@ -165,7 +167,7 @@ def datasets(s: Setup) -> data.Datasets:
 def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bool]:
     """Cache file of one run (configuration, member seeds, training data, engine code and kernel) and
     whether its kernel is compiled."""
-    from alukit.training import engine, runs
+    from alukit.training import engine
 
     cfg = config(kind, s)
     traj = np.ascontiguousarray(pool[:size])
@@ -173,7 +175,7 @@ def _run_key(kind: str, size: int, s: Setup, pool: np.ndarray) -> tuple[Path, bo
                                    engine.default_device())
     seeds = engine.member_seeds(s.seed, SEED_GROUP, s.models)
     key = cache.key("sparse-dnn", run=config_hash(cfg, run=True), seeds=seeds,
-                    data=hashlib.sha256(traj.tobytes()).hexdigest()[:20], code=runs.CODE_VERSION,
+                    data=hashlib.sha256(traj.tobytes()).hexdigest()[:20], code=_training_version(),
                     engine="compiled" if compiled else "eager")
     return cache.cache_dir() / "sparse-dnn" / f"{key}.npz", compiled
 
@@ -491,10 +493,15 @@ def results_dir(profile) -> Path:
     return RESULTS_DIR / f"{Path(str(profile)).stem}-sparse-dnn"
 
 
+def _training_version() -> str:
+    """Version of the code a run trains with: what :func:`train_run` and :func:`train_runs` reach
+    (set-up, data, the engine; :func:`alukit.codeversion.code_version`)."""
+    return code_version(train_run, train_runs)
+
+
 def _evaluation_version() -> str:
     """Hash of the evaluation code and its constants (windows, Jacobian subsample, threshold)."""
-    code = cache.code_version(interpret, stepper.rollout, metrics, window_errors, evaluate_size, model_scores,
-                              summarise, compare)
+    code = code_version(window_errors, evaluate_size, model_scores, summarise, compare)
     constants = repr((WINDOWS, JACOBIAN_STRIDE, interpret.THRESHOLD, N_BOOT))
     return hashlib.sha256(f"{code}/{constants}".encode()).hexdigest()[:16]
 
@@ -536,7 +543,6 @@ def _cpu_seconds() -> float:
 
 
 def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payload, seconds, cpu, workers, n_boot):
-    from alukit.training.runs import CODE_VERSION
     from alukit.book.bench import machine
     from alukit.studies.reproduce import git_commit
 
@@ -561,7 +567,7 @@ def _write(out_dir, s, runs, evals, scores, summary, comparisons, verdicts, payl
                                      for n in s.sizes for k in KINDS},
         "compiled": {f"{k}/{n}": bool(runs[(k, n)]["compiled"]) for n in s.sizes for k in KINDS},
         "workers": _workers(workers),
-        "training_version": CODE_VERSION, "evaluation_version": _evaluation_version(), "n_boot": n_boot,
+        "training_version": _training_version(), "evaluation_version": _evaluation_version(), "n_boot": n_boot,
         "threshold": interpret.THRESHOLD,
     }
     cache.write_json(out_dir / "provenance.json", provenance, indent=2)
@@ -605,16 +611,14 @@ def load(profile="paper", out_dir: Path | None = None) -> Results:
 
 def is_current(profile="quick", out_dir: Path | None = None) -> bool:
     """True if the results exist for the profile's current set-up, training engine and evaluation code."""
-    from alukit.training import runs
-
     out_dir = Path(out_dir) if out_dir is not None else results_dir(profile)
     path = out_dir / "provenance.json"
     if not path.exists():
         return False
     p = json.loads(path.read_text())
     return (p.get("setup") == json.loads(json.dumps(asdict(setup(profile))))
-            and p.get("training_version") == runs.CODE_VERSION
-            and p.get("evaluation_version") == _evaluation_version())
+            and _training_version() in accepted_versions(p, "training_version")
+            and _evaluation_version() in accepted_versions(p, "evaluation_version"))
 
 
 def results(profile="paper", out_dir: Path | None = None) -> Results:

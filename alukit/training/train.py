@@ -6,7 +6,7 @@ Public API
     → :class:`~alukit.training.runs.TrainResult`. ``config`` is a name from
     :data:`alukit.training.config.CONFIG_NAMES` or a :class:`~alukit.training.config.Config`; ``profile`` a
     name, a YAML path or a :class:`~alukit.profiles.Profile`. Runs are cached
-    content-addressed (configuration + training data + code version, :mod:`alukit.training.runs`);
+    content-addressed (configuration + training data + :data:`CODE_VERSION`, :mod:`alukit.training.runs`);
     a cached run is loaded, never retrained. ``epochs`` overrides the profile's epoch
     count, every schedule scaling with it.
 ``train_all(profile="quick", variant="faithful")`` → ``{name: TrainResult}`` for all 16,
@@ -27,9 +27,10 @@ import numpy as np
 import torch
 
 from alukit import profiles
+from alukit.codeversion import code_version
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
 from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
-from alukit.training.runs import CODE_VERSION, TrainResult, load, paths, run_key, save
+from alukit.training.runs import TrainResult, load, paths, run_key, save
 
 __all__ = ["train", "train_all", "resolve", "training_data", "default_workers", "main", "TrainResult",
            "CODE_VERSION", "config_hash"]
@@ -87,7 +88,7 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     cfg, prof, n_models = resolve(config, variant, profile, models, epochs)
     z, y, x_norm, y_norm, digest = training_data(prof)
     compiled = _compiled(cfg, len(z), compile)
-    key = run_key(cfg, n_models, prof.seed, digest, compiled)
+    key = run_key(cfg, n_models, prof.seed, digest, compiled, CODE_VERSION)
     if all(p.exists() for p in paths(key)):
         return load(key, cfg, cached=True)
     seeds = member_seeds(prof.seed, cfg.seed_group, n_models)
@@ -131,7 +132,7 @@ def train_all(profile="quick", variant: str = "faithful", *, workers: int | None
     z, _, _, _, digest = training_data(prof)  # make (and cache) the data once, before any worker starts
     todo: dict[str, str] = {}
     for name, (cfg, _, n_models) in configs.items():
-        key = run_key(cfg, n_models, prof.seed, digest, _compiled(cfg, len(z), None))
+        key = run_key(cfg, n_models, prof.seed, digest, _compiled(cfg, len(z), None), CODE_VERSION)
         if not all(p.exists() for p in paths(key)) and key not in todo.values():
             todo[name] = key
     workers = default_workers() if workers is None else workers
@@ -147,6 +148,11 @@ def train_all(profile="quick", variant: str = "faithful", *, workers: int | None
         for nm in order:
             train(nm, variant, prof, progress=progress)
     return {name: train(name, variant, prof, progress=False) for name in names}
+
+
+# the version of everything a trained run depends on: the code train and train_all reach (configurations,
+# networks, sparsity methods, SWA, the engine, run records, the training data), not the command line
+CODE_VERSION = code_version(train, train_all)
 
 
 # -- command line ----------------------------------------------------------------------
