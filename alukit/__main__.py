@@ -3,6 +3,7 @@
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
 (speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``published PATH``
 (the authors' released models scored by our pipeline), ``sparse-dnn`` (the first paper's findings),
+``verify-equivalence OLD_COMMIT`` (carry the committed results across a behaviour-preserving change),
 ``readme`` (the README's results section), ``handout DIR`` (student notebooks).
 """
 from __future__ import annotations
@@ -17,6 +18,8 @@ COMMANDS = {
     "reproduce": ("alukit.studies.reproduce", "the full study: data, training, rollouts, tables"),
     "published": ("alukit.studies.published", "score the authors' released models (checkout at PATH) on our test set"),
     "sparse-dnn": ("alukit.studies.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
+    "verify-equivalence": ("alukit.studies.equivalence",
+                           "prove HEAD trains and evaluates as OLD_COMMIT did; record it in the results' provenance"),
     "readme": ("alukit.book.readme", "write the README's results section from results/paper-faithful"),
     "handout": ("alukit.book.handout", "write the chapters as student notebooks, solutions removed"),
 }
@@ -25,7 +28,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"} or argv[0] not in COMMANDS:
-        lines = [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
+        lines = [f"  {name:<18} {help_}" for name, (_, help_) in COMMANDS.items()]
         print("usage: python -m alukit <command> [options]\n\ncommands:\n" + "\n".join(lines))
         if argv and argv[0] not in {"-h", "--help"}:
             print(f"\nerror: unknown command {argv[0]!r}; allowed: {', '.join(COMMANDS)}", file=sys.stderr)
