@@ -81,10 +81,14 @@ def _version(root_ids: tuple) -> str:
 # ---------------------------------------------------------------- roots
 
 def _root_ids(roots):
-    """Each root as ``(module, top-level name)`` or ``("module", module name)`` ids."""
+    """Each root as ``(module, top-level name)``, ``("module", module name)`` or, for a partial's
+    plain argument, ``("value", repr)`` ids."""
     for obj in roots:
         if isinstance(obj, functools.partial):
-            yield from _root_ids([obj.func, *obj.args, *obj.keywords.values()])
+            yield from _root_ids([obj.func])
+            for label, value in [*(("", v) for v in obj.args), *((f"{k}=", v) for k, v in obj.keywords.items())]:
+                plain = not callable(value) and not isinstance(value, types.ModuleType)
+                yield from [("value", f"{label}{value!r}")] if plain else _root_ids([value])
             continue
         if isinstance(obj, types.ModuleType):
             yield ("module", obj.__name__)
@@ -114,6 +118,9 @@ def _entries(root_ids: tuple) -> list[tuple[str, str]]:
         if ident in seen:
             continue
         seen.add(ident)
+        if ident[0] == "value":
+            out.append(("<argument>", ident[1]))
+            continue
         if ident[0] == "module":
             module = _module(ident[1])
             todo += [(module.name, name) for name, b in module.bindings.items() if b.kind in ("def", "const")]

@@ -1,7 +1,10 @@
 """alukit.codeversion: the version follows what the roots compute, not where the code lives or how it is documented."""
+import functools
 import importlib
 import textwrap
 import uuid
+
+import torch
 
 from alukit import codeversion
 from alukit.training import train
@@ -112,3 +115,52 @@ def test_the_training_version_reaches_the_engine_sparsity_and_data_but_not_the_c
     assert {"simulate", "datasets", "rk4_step"} <= set(reached)  # the training data
     assert not {"main", "_parser"} & set(reached)
     assert codeversion.code_version(train.train, train.train_all) == train.CODE_VERSION
+
+
+WRAPPED = '''
+    import functools
+    from dataclasses import dataclass
+
+    SCALE = 2
+    double = lambda x: x * SCALE
+
+
+    @dataclass
+    class Step:
+        size: float = 0.5
+
+        def apply(self, x):
+            def inner(y):
+                return y * self.size
+            return inner(x)
+
+
+    @functools.lru_cache(maxsize=None)
+    def cached(x, factor=1):
+        return factor * double(x) + Step().apply(x)
+'''
+
+
+def _wrapped(tmp_path, monkeypatch, old="", new=""):
+    name = f"cvpkg_{uuid.uuid4().hex}"
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "__init__.py").write_text("")
+    (tmp_path / name / "wrapped.py").write_text(textwrap.dedent(WRAPPED).replace(old, new))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return importlib.import_module(f"{name}.wrapped")
+
+
+def test_wrapped_roots_lambdas_dataclasses_and_nested_functions(tmp_path, monkeypatch):
+    m = _wrapped(tmp_path, monkeypatch)
+    assert codeversion.reached(m.cached) == ["SCALE", "Step", "Step.apply", "cached", "double"]
+    assert codeversion.reached(torch.compile(m.cached.__wrapped__)) == codeversion.reached(m.cached)
+    assert codeversion.reached(m.double) == ["SCALE", "double"]  # a lambda constant
+    base = codeversion.code_version(m.cached)
+    assert codeversion.code_version(functools.partial(m.cached, factor=3)) != base  # its arguments count
+    assert codeversion.code_version(functools.partial(m.cached, factor=3)) == \
+        codeversion.code_version(functools.partial(m.cached, factor=3))
+    nested = _wrapped(tmp_path, monkeypatch, "return y * self.size", "return y / self.size")
+    assert codeversion.code_version(nested.cached) != base  # a nested function is part of its parent
+    field = _wrapped(tmp_path, monkeypatch, "size: float = 0.5", "size: float = 0.25")
+    assert codeversion.code_version(field.cached) != base  # a dataclass field's default
+    assert codeversion.code_version(_wrapped(tmp_path, monkeypatch).cached) == base
