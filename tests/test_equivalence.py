@@ -95,3 +95,8 @@ def test_uncommitted_changes_under_alukit_are_refused(tmp_path):
     _git(repo, "commit", "-qam", "two")
     with pytest.raises(ValueError, match="OLD_COMMIT must be a commit"):
         eq.verify("no-such-commit", tmp_path / "out", repo=repo, results=None)
+
+
+def test_a_missing_output_is_a_difference(tmp_path):
+    cache.save_npz(tmp_path / "a.npz", x=np.zeros(2))
+    assert eq.compare_files(tmp_path / "a.npz", tmp_path / "b.npz") == (0, "a.npz not written by new")

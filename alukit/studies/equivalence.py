@@ -128,6 +128,9 @@ def record_folder(folder: Path, new: dict, old: dict, facts: dict) -> str:
 
 def compare_files(old: Path, new: Path) -> tuple[int, str | None]:
     """``(arrays compared, first difference or None)`` between two ``.npz`` files, bit for bit."""
+    missing = [label for label, path in (("old", old), ("new", new)) if not Path(path).is_file()]
+    if missing:
+        return 0, f"{Path(old).name} not written by {' and '.join(missing)}"
     a, b = cache.load_npz(old), cache.load_npz(new)
     names = sorted(k for k in a.keys() | b.keys() if not k.endswith(NOT_COMPARED))
     for count, name in enumerate(names):
