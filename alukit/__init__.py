@@ -16,7 +16,8 @@ Modules, one idea each, in the order the study uses them:
   paper's metric and statistics), :mod:`~alukit.studies.paper` (the published tables),
   :mod:`~alukit.studies.conclusions` (the paper's claims, tested), :mod:`~alukit.studies.reproduce` (the
   full study), :mod:`~alukit.book.figures`;
-* tooling — :mod:`~alukit.cache` (content-addressed storage), :mod:`~alukit.book.bench`,
+* tooling — :mod:`~alukit.cache` (content-addressed storage), :mod:`~alukit.codeversion` (the version of
+  the code a computation reaches), :mod:`~alukit.book.bench`,
   :mod:`~alukit.book.build`, :mod:`~alukit.book.readme`; ``python -m alukit`` runs the commands.
 
 Entry points (imported on first use): :func:`simulate` and :func:`datasets`

@@ -162,12 +162,14 @@ class _Scratch:
         self.repo, self.folders, self.worktrees = repo, [], []
 
     def folder(self, path: Path) -> Path:
+        """``path``, made (and remembered for removal) if absent."""
         if not path.exists():
             path.mkdir(parents=True)
             self.folders.append(path)
         return path
 
     def worktree(self, path: Path, commit: str) -> Path:
+        """A detached git worktree of ``commit`` at ``path``."""
         _git(self.repo, "worktree", "add", "--detach", str(path), commit)
         self.worktrees.append(path)
         return path
@@ -194,7 +196,7 @@ def _run(checkout: Path, args, env: dict, log: Path) -> None:
 
 def _check_out_option(checkout: Path, label: str, log_dir: Path) -> None:
     """Refuse a checkout whose commands cannot write outside its ``results/`` (no ``--out``)."""
-    for command in {spec[0][0] for spec in COMPARED.values()}:
+    for command in dict.fromkeys(spec[0][0] for spec in COMPARED.values()):
         log = log_dir / f"{label}-{command}-help.log"
         _run(checkout, (command, "--help"), dict(os.environ, PYTHONPATH=str(checkout)), log)
         if "--out" not in log.read_text():
@@ -235,6 +237,7 @@ def _compare_engine(out: Path, engine: str) -> tuple[int, str | None]:
 
 
 def _versions(provenance: dict) -> dict:
+    """``{kind: version}`` of an output's provenance."""
     return {k: provenance.get(k) for k in KINDS}
 
 
