@@ -27,6 +27,8 @@ COMMANDS = {
     "published": ("alukit.studies.published", "score the authors' released models (checkout at PATH) on our test set"),
     "sparse-dnn": ("alukit.studies.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
     "readme": ("alukit.book.readme", "write the generated parts of README.md and results/README.md"),
+    "verify-equivalence": ("alukit.studies.equivalence",
+                           "prove HEAD trains and evaluates as OLD_COMMIT did; record it in the results' provenance"),
     "handout": ("alukit.book.handout", "write the chapters as student notebooks, solutions removed"),
 }
 USAGE_EXIT, FAILURE_EXIT, INTERRUPT_EXIT = 2, 1, 130

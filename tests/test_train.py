@@ -328,7 +328,7 @@ def test_train_many_trains_each_run_once_as_given(env, tmp_path, monkeypatch):
 def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
     """torch.compile rounds differently from eager: the run key says which engine trained."""
     cfg, _, n = T.resolve("dense", "faithful", "paper")
-    assert runs.run_key(cfg, n, 0, "d", True) != runs.run_key(cfg, n, 0, "d", False)
+    assert runs.run_key(cfg, n, 0, "d", True, "v") != runs.run_key(cfg, n, 0, "d", False, "v")
     monkeypatch.setenv("ALUKIT_COMPILE", "0")
     assert not engine.want_compile(None, 3999 * cfg.epochs, torch.device("cpu"))
     monkeypatch.setenv("ALUKIT_COMPILE", "1")

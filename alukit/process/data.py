@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from alukit import cache
+from alukit.codeversion import code_version
 from alukit.profiles import Profile
 from alukit.process import cell, excitation
 
@@ -106,7 +107,6 @@ class Datasets(NamedTuple):
 
 
 SPLITS = Datasets._fields
-_VERSION = cache.code_version(cell, excitation, simulate, _integrate, _physical, generators)
 
 
 def datasets(n_train=40, n_val=40, n_test=40, n_steps=5000, seed=0, dt=10.0) -> Datasets:
@@ -125,6 +125,10 @@ def datasets(n_train=40, n_val=40, n_test=40, n_steps=5000, seed=0, dt=10.0) -> 
         arrays = cache.cached_arrays(entry, lambda: {"data": simulate(n, n_steps, (seed, index), dt)})
         splits.append(arrays["data"])
     return Datasets(*splits)
+
+
+# the version of the code that makes a split: the simulator, the cell, the excitation and the split seeds
+_VERSION = code_version(simulate, datasets)
 
 
 def profile_datasets(profile: Profile) -> Datasets:

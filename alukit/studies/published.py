@@ -50,6 +50,7 @@ import pandas as pd
 import torch
 
 from alukit import cache, profiles, provenance
+from alukit.codeversion import code_version
 from alukit.profiles import Profile
 from alukit.process import cell, data
 from alukit.evaluation import metrics, stepper
@@ -318,8 +319,7 @@ def study(profile: Profile, out_dir: Path | None = None) -> Study:
 
 def evaluation_version() -> str:
     """Version of the code that reads and scores the released models (recorded, compared by :func:`stale_reason`)."""
-    return cache.code_version(stepper, metrics, reproduce.evaluate, reproduce.rollout_normalizers, _layers_of,
-                              _effective)
+    return code_version(reproduce.evaluate, reproduce.rollout_normalizers, released)
 
 
 def stale_reason(profile: Profile | str) -> str | None:

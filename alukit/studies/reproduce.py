@@ -39,6 +39,7 @@ import pandas as pd
 import torch
 
 from alukit import cache, profiles, provenance
+from alukit.codeversion import code_version
 from alukit.evaluation import metrics, stepper
 from alukit.process import data
 from alukit.profiles import Profile
@@ -163,7 +164,7 @@ def evaluation_version() -> str:
     """Version of the evaluation code (rollouts and metric) the folders record."""
     global _EVALUATION_VERSION
     if _EVALUATION_VERSION is None:
-        _EVALUATION_VERSION = cache.code_version(stepper, metrics, evaluate, rollout_normalizers)
+        _EVALUATION_VERSION = code_version(evaluate, rollout_normalizers, write_results)
     return _EVALUATION_VERSION
 
 

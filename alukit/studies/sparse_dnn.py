@@ -56,6 +56,7 @@ import pandas as pd
 import torch
 
 from alukit import cache, profiles, provenance
+from alukit.codeversion import code_version
 from alukit.commandline import Parser
 from alukit.profiles import Profile
 from alukit.studies.study import Expected, Study
@@ -433,8 +434,7 @@ def study(profile: Profile, out_dir: Path | None = None) -> Study:
 
 def evaluation_version() -> str:
     """Hash of the evaluation code and its constants (windows, Jacobian subsample, threshold)."""
-    code = cache.code_version(interpret, stepper.rollout, metrics, window_errors, evaluate_size, model_scores,
-                              summarise, compare)
+    code = code_version(window_errors, evaluate_size, model_scores, summarise, compare)
     constants = repr((WINDOWS, JACOBIAN_STRIDE, interpret.THRESHOLD, N_BOOT))
     return hashlib.sha256(f"{code}/{constants}".encode()).hexdigest()[:16]
 

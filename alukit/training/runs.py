@@ -1,8 +1,8 @@
-"""Training runs on disk: their records, cache keys and the training code's version.
+"""Training runs on disk: their records and cache keys.
 
 A run is cached content-addressed under ``<cache>/train/`` by :func:`run_key`
-(configuration run-hash, members, seed, training-data digest, :data:`CODE_VERSION`,
-compiled or eager): ``<key>.pt`` holds the final and SWA tensor dicts and the kept
+(configuration run-hash, members, seed, training-data digest, the training code's version
+:data:`alukit.training.train.CODE_VERSION`, compiled or eager): ``<key>.pt`` holds the final and SWA tensor dicts and the kept
 masks (a ``torch.save`` state dict, loaded ``weights_only=True``); ``<key>.npz`` the
 per-epoch logs, normalisers, final losses and metadata, written last, so its presence
 marks a finished run. :func:`load` turns a record into a :class:`TrainResult`.
@@ -21,12 +21,8 @@ from alukit.training import nets, sparsity
 from alukit.training.config import Config, config_hash
 from alukit.training.engine import build_ensemble
 
-__all__ = ["TrainResult", "CODE_VERSION", "TRAINING_MODULES", "run_key", "paths", "save", "load", "LOGS"]
+__all__ = ["TrainResult", "run_key", "paths", "save", "load", "LOGS"]
 
-# the modules whose code determines a trained run: their code (not docstrings) is hashed
-TRAINING_MODULES = ("config", "data", "nets", "sparsity", "swa", "engine", "runs", "train")
-CODE_VERSION = cache.code_version(*(Path(__file__).parent.parent / ("process" if m == "data" else "training") / f"{m}.py"
-                                     for m in TRAINING_MODULES))
 LOGS = ("loss", "lr", "layer_sparsity", "dsr_h", "str_threshold")  # per-epoch logs of a run
 
 
@@ -77,13 +73,14 @@ class TrainResult:
         }
 
 
-def run_key(cfg: Config, n_models: int, seed: int, data_digest: str, compiled: bool) -> str:
-    """Cache key of a training run (configuration run-hash, members, seed, data, code, compiled or eager).
+def run_key(cfg: Config, n_models: int, seed: int, data_digest: str, compiled: bool, code: str) -> str:
+    """Cache key of a training run (configuration run-hash, members, seed, data, ``code``: the training
+    code's version :data:`alukit.training.train.CODE_VERSION`, compiled or eager).
 
     Compiled and eager kernels round differently, so their runs are cached apart.
     """
     return cache.key("train", run=config_hash(cfg, run=True), models=n_models, seed=seed, data=data_digest,
-                     code=CODE_VERSION, engine="compiled" if compiled else "eager")
+                     code=code, engine="compiled" if compiled else "eager")
 
 
 def paths(key: str) -> tuple[Path, Path]:

@@ -6,7 +6,7 @@ Public API
     → :class:`~alukit.training.runs.TrainResult`. ``config`` is a name from
     :data:`alukit.training.config.CONFIG_NAMES` or a :class:`~alukit.training.config.Config`; ``profile`` a
     name, a YAML path or a :class:`~alukit.profiles.Profile`. Runs are cached
-    content-addressed (configuration + training data + code version, :mod:`alukit.training.runs`);
+    content-addressed (configuration + training data + :data:`CODE_VERSION`, :mod:`alukit.training.runs`);
     a cached run is loaded, never retrained. ``epochs`` overrides the profile's epoch
     count, every schedule scaling with it.
 ``train_many(jobs, workers=None)`` → ``[TrainResult]``: runs given as ``(Config, profile, models)``
@@ -29,10 +29,11 @@ import numpy as np
 import torch
 
 from alukit import profiles, settings
+from alukit.codeversion import code_version
 from alukit.training import pool
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
 from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
-from alukit.training.runs import CODE_VERSION, TrainResult, load, paths, run_key, save
+from alukit.training.runs import TrainResult, load, paths, run_key, save
 from alukit.training.sparsity import METHODS
 
 __all__ = ["train", "train_many", "train_all", "resolve", "training_data", "default_workers", "main", "TrainResult",
@@ -91,7 +92,7 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     cfg, prof, n_models = resolve(config, variant, profile, models, epochs)
     z, y, x_norm, y_norm, digest = training_data(prof)
     compiled = _compiled(cfg, len(z), compile)
-    key = run_key(cfg, n_models, prof.seed, digest, compiled)
+    key = run_key(cfg, n_models, prof.seed, digest, compiled, CODE_VERSION)
     if all(p.exists() for p in paths(key)):
         return load(key, cfg, cached=True)
     seeds = member_seeds(prof.seed, cfg.seed_group, n_models)
@@ -191,7 +192,7 @@ def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> li
         if prof not in samples:
             z, _, _, _, digest = training_data(prof)
             samples[prof] = (len(z), digest)
-    keys = [run_key(cfg, n_models, prof.seed, samples[prof][1], _compiled(cfg, samples[prof][0], None))
+    keys = [run_key(cfg, n_models, prof.seed, samples[prof][1], _compiled(cfg, samples[prof][0], None), CODE_VERSION)
             for cfg, prof, n_models in jobs]
     todo: dict[str, int] = {}  # uncached run key → its first job
     for i, key in enumerate(keys):
@@ -219,6 +220,11 @@ def train_all(profile="quick", variant: str = "faithful", *, workers: int | None
     prof = profiles.load(profile)
     jobs = [resolve(name, variant, prof) for name in names]
     return dict(zip(names, train_many(jobs, workers=workers, progress=progress)))
+
+
+# the version of everything a trained run depends on: the code train and train_all reach (configurations,
+# networks, sparsity methods, SWA, the engine, run records, the training data), not the command line
+CODE_VERSION = code_version(train)
 
 
 # -- command line ----------------------------------------------------------------------
