@@ -109,12 +109,12 @@ def test_an_unreached_function_does_not_change_the_version(tmp_path, monkeypatch
 
 
 def test_the_training_version_reaches_the_engine_sparsity_and_data_but_not_the_command_line():
-    reached = codeversion.reached(train.train, train.train_all)
+    reached = codeversion.reached(train.train)
     assert {"_make_step", "kernel", "fit", "Trainer.fit_epoch"} <= set(reached)  # the Adam step and its kernel
     assert {"MagnitudePruning.after_epoch", "DSR.after_epoch", "STR.effective", "dsr_reallocate_"} <= set(reached)
     assert {"simulate", "datasets", "rk4_step"} <= set(reached)  # the training data
     assert not {"main", "_parser"} & set(reached)
-    assert codeversion.code_version(train.train, train.train_all) == train.CODE_VERSION
+    assert codeversion.code_version(train.train) == train.CODE_VERSION
 
 
 WRAPPED = '''

@@ -384,3 +384,24 @@ def test_compiled_kernel_trains_like_the_eager_one(env):
     torch.testing.assert_close(compiled.ensemble(z), eager.ensemble(z), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(compiled.log["loss"], eager.log["loss"], rtol=1e-4)
     np.testing.assert_array_equal(compiled.x_norm.mean, eager.x_norm.mean)
+
+
+def test_a_damaged_cached_run_is_trained_again_with_a_warning_naming_it(tmp_cache, tmp_path):
+    from alukit import cache
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text("profile: tiny\nseed: 0\nn_train: 1\nn_val: 1\nn_test: 1\nn_steps: 200\ndt: 10.0\nmodels: 2\n"
+                    "train_epoch_scale: 0.02\n")
+    first = T.train("dense", "faithful", path, progress=False, compile=False)
+    pt, npz = runs.paths(first.key)
+    for damaged, content in ((npz, b"not a zip"), (pt, pt.read_bytes()[:40])):
+        damaged.write_bytes(content)
+        with pytest.warns(cache.CacheWarning, match=f"damaged cache entry {damaged}"):
+            again = T.train("dense", "faithful", path, progress=False, compile=False)
+        assert not again.cached
+        for a, b in zip(first.ensemble.parameters(), again.ensemble.parameters()):
+            assert torch.equal(a, b)
+    np.savez(tmp_path / "obj.npz", x=np.array([object()], dtype=object))  # a pickled object array
+    with pytest.raises(cache.DamagedFile, match="obj.npz: damaged or not an array file .it holds objects") as err:
+        cache.load_npz(tmp_path / "obj.npz")
+    assert "allow_pickle" not in str(err.value)

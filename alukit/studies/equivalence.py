@@ -209,8 +209,12 @@ def _run_studies(checkout: Path, label: str, commit: str, engine: str, out: Path
     env = dict(os.environ, PYTHONPATH=str(checkout), ALUKIT_COMPILE=ENGINES[engine],
                ALUKIT_CACHE=str(scratch.folder(out / f"cache-{label}-{engine}")))
     provenance = {}
-    for study, (command, _) in COMPARED.items():
+    for study, (command, files) in COMPARED.items():
         folder = out / f"{label}-{engine}" / study
+        if label == "old" and _finished(folder, commit, files):  # OLD's outputs of an earlier run with --keep
+            provenance[study] = json.loads((folder / "provenance.json").read_text())
+            print(f"reused {label} {engine} {study} (written by {commit[:10]} in an earlier run)", flush=True)
+            continue
         t = time.perf_counter()
         _run(checkout, (*command, "--profile", profile, "--out", str(folder), "--quiet"), env,
              out / "logs" / f"{label}-{engine}-{study}.log")
@@ -220,6 +224,15 @@ def _run_studies(checkout: Path, label: str, commit: str, engine: str, out: Path
                              "another alukit was imported")
         print(f"ran {label} {engine} {study} ({time.perf_counter() - t:.0f} s)", flush=True)
     return provenance
+
+
+def _finished(folder: Path, commit: str, files) -> bool:
+    """Whether ``folder`` holds a finished output of ``commit`` with every compared file."""
+    try:
+        prov = json.loads((folder / "provenance.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return str(prov.get("git_commit", "")).startswith(commit) and all((folder / f).is_file() for f in files)
 
 
 def _compare_engine(out: Path, engine: str) -> tuple[int, str | None]:
@@ -282,7 +295,8 @@ def _prove(repo: Path, old: str, head: str, out: Path, profile: str, results: Pa
 def verify(old_commit: str, out: Path | None = None, keep: bool = False, profile: str = "quick",
            repo: Path | None = paths.REPO_ROOT, results: Path | None = paths.RESULTS) -> int:
     """Prove HEAD bit-identical to ``old_commit`` and record it in ``results``: 0 on success, 1 on a
-    difference, 130 if interrupted (Ctrl-C; the worktrees are removed).
+    difference, 130 if interrupted (Ctrl-C; the worktrees are removed). OLD_COMMIT's outputs kept in ``out`` by an earlier run
+    (``--keep``) are reused: they depend on OLD_COMMIT only.
 
     Raises ``ValueError`` (one line) without a repository, for an unknown commit, for
     uncommitted changes under ``alukit/``, or if a study cannot run. ``out``: the temporary

@@ -10,6 +10,8 @@ marks a finished run. :func:`load` turns a record into a :class:`TrainResult`.
 from __future__ import annotations
 
 import json
+import pickle
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +21,10 @@ import torch
 from alukit import cache
 from alukit.training import nets, sparsity
 from alukit.training.config import Config, config_hash
+from alukit.process.data import Normalizer
 from alukit.training.engine import build_ensemble
 
-__all__ = ["TrainResult", "run_key", "paths", "save", "load", "LOGS"]
+__all__ = ["TrainResult", "run_key", "paths", "save", "load", "finished", "LOGS"]
 
 LOGS = ("loss", "lr", "layer_sparsity", "dsr_h", "str_threshold")  # per-epoch logs of a run
 
@@ -105,10 +108,21 @@ def save(key: str, cfg: Config, out: dict, x_norm, y_norm, final_losses: dict) -
                    meta=np.array(meta))
 
 
+def finished(key: str, cfg: Config) -> TrainResult | None:
+    """The saved run ``key`` of ``cfg`` if it is there and readable; None if it is not there, or damaged (then
+    both its files are discarded with a :class:`alukit.cache.CacheWarning` naming them, to be trained again)."""
+    if not all(p.exists() for p in paths(key)):
+        return None
+    try:
+        return load(key, cfg, cached=True)
+    except (OSError, RuntimeError, EOFError, KeyError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile) as exc:
+        for path in paths(key):
+            cache.discard(path, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}")
+        return None
+
+
 def load(key: str, cfg: Config, cached: bool) -> TrainResult:
     """The :class:`TrainResult` of the saved run ``key`` of ``cfg``."""
-    from alukit.process.data import Normalizer
-
     pt, npz = paths(key)
     arrays = cache.load_npz(npz)  # written last: its presence marks a finished run
     tensors = torch.load(pt, weights_only=True, map_location="cpu")

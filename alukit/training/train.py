@@ -30,10 +30,11 @@ import torch
 
 from alukit import profiles, settings
 from alukit.codeversion import code_version
+from alukit.process import data as D
 from alukit.training import pool
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
 from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
-from alukit.training.runs import TrainResult, load, paths, run_key, save
+from alukit.training.runs import TrainResult, finished, load, paths, run_key, save
 from alukit.training.sparsity import METHODS
 
 __all__ = ["train", "train_many", "train_all", "resolve", "training_data", "default_workers", "main", "TrainResult",
@@ -62,8 +63,6 @@ def resolve(config, variant: str = "faithful", profile="quick", models: int | No
 def training_data(prof: profiles.Profile):
     """``(z, y, x_norm, y_norm, digest)``: normalised training pairs of the profile, their
     normalisers and a digest of the training trajectories (part of the run key)."""
-    from alukit.process import data as D
-
     n_train = prof.n_train if prof.train_trajectories is None else prof.train_trajectories
     ds = D.datasets(prof.n_train, prof.n_val, prof.n_test, prof.n_steps, prof.seed, prof.dt)
     traj = np.ascontiguousarray(ds.train[:n_train])
@@ -93,8 +92,9 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     z, y, x_norm, y_norm, digest = training_data(prof)
     compiled = _compiled(cfg, len(z), compile)
     key = run_key(cfg, n_models, prof.seed, digest, compiled, CODE_VERSION)
-    if all(p.exists() for p in paths(key)):
-        return load(key, cfg, cached=True)
+    done = finished(key, cfg)  # a damaged record is discarded (with a warning) and trained again
+    if done is not None:
+        return done
     seeds = member_seeds(prof.seed, cfg.seed_group, n_models)
     threads = torch.get_num_threads()
     if default_device().type == "cpu":
@@ -196,7 +196,7 @@ def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> li
             for cfg, prof, n_models in jobs]
     todo: dict[str, int] = {}  # uncached run key → its first job
     for i, key in enumerate(keys):
-        if key not in todo and not all(p.exists() for p in paths(key)):
+        if key not in todo and finished(key, jobs[i][0]) is None:
             todo[key] = i
 
     def cost(i: int) -> tuple[int, int]:  # mini-batches × members, then the method's relative cost
