@@ -21,6 +21,9 @@ import numpy as np
 
 from alukit.paths import cache_dir
 
+__all__ = ["key", "atomic_write", "write_text", "write_json", "read_jsons", "save_npz", "DamagedFile", "CacheWarning",
+           "load_npz", "discard", "cached_arrays"]
+
 
 def key(kind: str, **parts) -> str:
     """``kind-<hash>``: a stable name for the entry described by ``parts`` (JSON-serialisable)."""

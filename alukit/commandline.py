@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["Parser", "UsageError"]
+__all__ = ["UsageError", "Parser"]
 
 
 class UsageError(ValueError):

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PACKAGE", "PARAMS", "REPO_ROOT", "RESULTS", "BOOK", "NOTEBOOKS", "BENCH", "STAGED", "README",
-           "CONFIG", "TOC", "checkout", "cache_dir", "results_dir"]
+__all__ = ["PARAMS", "REPO_ROOT", "RESULTS", "BOOK", "NOTEBOOKS", "BENCH", "STAGED", "README", "CONFIG", "TOC",
+           "checkout", "cache_dir", "results_dir"]
 
 PACKAGE = Path(__file__).resolve().parent
 PARAMS = PACKAGE / "params"

@@ -21,7 +21,7 @@ import yaml
 
 from alukit import paths
 
-__all__ = ["Profile", "SparseDNN", "ProfileError", "PROFILES", "load", "profile_path"]
+__all__ = ["PROFILES", "ProfileError", "SparseDNN", "Profile", "load"]
 
 PROFILES = ("quick", "paper")
 _MAX_BYTES = 64 * 1024

@@ -14,7 +14,7 @@ from alukit.profiles import Profile
 from alukit.studies import paper, picture, reproduce
 from alukit.training.train import resolve
 
-__all__ = ["banner", "picture_note", "admonition"]
+__all__ = ["banner", "picture_note"]
 
 
 def admonition(kind: str, title: str, body: str, more: str = "") -> str:

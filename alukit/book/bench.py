@@ -19,7 +19,7 @@ import torch
 from alukit import paths
 from alukit.cache import read_jsons, write_json
 
-__all__ = ["available", "machine", "best_of", "report", "saved", "main"]
+__all__ = ["best_of", "report", "saved", "main"]
 
 BENCH_DIR = paths.BENCH
 SAVED_DIR = paths.RESULTS / "bench"

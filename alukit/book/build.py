@@ -63,9 +63,7 @@ from alukit.book.sphinx import KERNEL_NAME, inputs_fingerprint, kernel_path
 from alukit.studies import reproduce, sparse_dnn
 from alukit.commandline import Parser
 
-__all__ = ["NOTEBOOK_DIR", "BookError", "toc_files", "notebooks", "link_chapters", "default_parameters", "is_default",
-           "execute", "staged_dir", "stage", "build_html", "declared_parameters", "parameter_overrides", "run",
-           "recorded", "main"]
+__all__ = ["NOTEBOOK_DIR", "BookError", "notebooks", "run", "recorded", "main"]
 
 BOOK_DIR = paths.BOOK
 NOTEBOOK_DIR = paths.NOTEBOOKS

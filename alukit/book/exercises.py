@@ -20,7 +20,7 @@ from pathlib import Path
 
 from alukit.cache import cache_dir, write_json
 
-__all__ = ["record", "Check", "check"]
+__all__ = ["record", "check"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 

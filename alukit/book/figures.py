@@ -15,9 +15,9 @@ from alukit.process import cell
 from alukit.evaluation import metrics
 from alukit.studies import paper
 
-__all__ = ["GROUPS", "divergence_bars", "survivor_scores", "error_violins", "rollout_panels", "comparison_style",
-           "variant_bars", "plot_columns", "plot_derived", "draw_cell", "influence_graph", "influence_graphs",
-           "structure_vs_size", "rollouts_vs_size", "consistency_vs_size"]
+__all__ = ["GROUPS", "divergence_bars", "error_violins", "rollout_panels", "comparison_style", "variant_bars",
+           "plot_columns", "plot_derived", "draw_cell", "influence_graphs", "structure_vs_size", "rollouts_vs_size",
+           "consistency_vs_size"]
 
 # The paper's groupings of configurations per figure (Section IV).
 GROUPS = {

@@ -24,7 +24,7 @@ from alukit.book import build as book
 from alukit.cache import write_text
 from alukit.commandline import Parser
 
-__all__ = ["SOLUTION_MARKERS", "strip_solutions", "handout", "write", "main"]
+__all__ = ["write", "main"]
 
 _START = re.compile(r"^\s*(```+|:::+)\s*\{solution-start\}", re.M)
 _END = re.compile(r"^\s*(```+|:::+)\s*\{solution-end\}", re.M)

@@ -36,7 +36,7 @@ from alukit.book import bench, build as book
 from alukit.studies import paper, published, reproduce, sparse_dnn
 from alukit.commandline import Parser
 
-__all__ = ["README", "RESULTS_README", "START", "END", "render_headline", "render_tables", "update", "main"]
+__all__ = ["update", "main"]
 
 README = paths.README
 RESULTS_README = paths.RESULTS / "README.md"

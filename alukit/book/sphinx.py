@@ -19,7 +19,7 @@ from pathlib import Path
 from alukit.cache import write_json, write_text
 from alukit.paths import REPO_ROOT
 
-__all__ = ["setup", "inputs_fingerprint", "kernel_path", "KERNEL_NAME"]
+__all__ = ["inputs_fingerprint", "kernel_path", "KERNEL_NAME"]
 
 KERNEL_NAME = "python3"
 _FINGERPRINT = ".alukit-inputs"

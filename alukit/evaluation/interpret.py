@@ -39,8 +39,8 @@ from alukit.process import cell
 from alukit.training.nets import Ensemble
 from alukit.evaluation.stepper import StackedMLP
 
-__all__ = ["THRESHOLD", "SCORES", "influence", "jacobian_influence", "normalise", "edges", "average_precision",
-           "edge_scores", "pairwise", "consistency", "median_model"]
+__all__ = ["THRESHOLD", "SCORES", "influence", "jacobian_influence", "edges", "edge_scores", "pairwise",
+           "median_model"]
 
 N_IN = cell.N_STATES + cell.N_INPUTS
 N_OUT = cell.N_STATES

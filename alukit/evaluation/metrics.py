@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["HORIZONS", "THRESHOLD", "NAN_VALUE", "STATISTICS", "check_horizons", "state_errors", "diverged", "rfmse",
-           "capped_scores", "divergence_percent", "survivor_stats", "statistic", "bootstrap", "bootstrap_difference"]
+           "divergence_percent", "survivor_stats", "bootstrap", "bootstrap_difference"]
 
 HORIZONS = (100, 1000, 2500, 5000)
 THRESHOLD = 3.0

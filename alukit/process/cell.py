@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Variable", "STATES", "INPUTS", "N_STATES", "N_INPUTS", "COLUMNS", "K3", "K4", "K5", "K6", "DEPENDENCIES",
-           "liquidus_temperature", "cell_voltage", "is_physical", "rhs", "rk4_step"]
+__all__ = ["STATES", "INPUTS", "N_STATES", "N_INPUTS", "COLUMNS", "K3", "K6", "DEPENDENCIES", "liquidus_temperature",
+           "cell_voltage", "is_physical", "rhs", "rk4_step"]
 
 
 class Variable(NamedTuple):

@@ -11,10 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["MODES", "FIRST_HOLD", "CURRENT_STEP", "ACD_STEP", "ALUMINA_IMPULSE", "ALUMINA_HOLD", "ALF3_IMPULSE",
-           "ALF3_HOLD", "X1_RANGE", "X4_RANGE", "X5_RANGE", "X6_RANGE", "X7_RANGE", "X8_RANGE", "alumina_feed",
-           "alf3_feed", "metal_tapping", "Excitation", "inputs", "random_excitation", "operational_excitation",
-           "initial_states"]
+__all__ = ["MODES", "alumina_feed", "alf3_feed", "metal_tapping", "Excitation", "inputs", "random_excitation",
+           "operational_excitation", "initial_states"]
 
 MODES = ("random", "operational")
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from alukit.evaluation import metrics
 
-__all__ = ["Comparison", "Conclusion", "CONCLUSIONS", "check"]
+__all__ = ["check", "CONCLUSIONS"]
 
 VERDICTS = ("holds", "does not hold", "inconclusive")
 

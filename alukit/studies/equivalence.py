@@ -43,8 +43,7 @@ import numpy as np
 
 from alukit import cache, paths
 
-__all__ = ["KINDS", "COMPARED", "NOT_COMPARED", "ENGINES", "accepted_versions", "compare_files", "record",
-           "record_folder", "verify", "main"]
+__all__ = ["verify", "main"]
 
 KINDS = ("training_version", "evaluation_version")
 ENGINES = {"compiled": "1", "eager": "0"}  # engine → ALUKIT_COMPILE

@@ -25,9 +25,8 @@ import pandas as pd
 from alukit.training.config import CONFIG_NAMES  # noqa: F401  (the table rows, in the paper's order)
 from alukit.evaluation.metrics import HORIZONS, diverged  # HORIZONS: the table columns, rollout horizons in steps
 
-__all__ = ["label", "LABELS", "TABLE2_TEXT", "TABLE3_TEXT", "TABLE4_TEXT", "ARTEFACTS", "VALUES", "TEXT_DIMS",
-           "table2", "table2_artefacts", "table3", "table4", "compare", "agreement", "agreement_counts", "RESAMPLE",
-           "ChanceAgreement", "agreement_by_chance"]
+__all__ = ["LABELS", "ARTEFACTS", "VALUES", "TEXT_DIMS", "table2", "table2_artefacts", "table3", "table4", "compare",
+           "agreement", "agreement_counts", "RESAMPLE", "agreement_by_chance"]
 
 _BASE = {"dense": "Dense", "l1": "L1", "str": "Soft thresholding", "mp": "Magnitude pruning", "dsr": "DSR"}
 

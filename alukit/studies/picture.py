@@ -15,7 +15,7 @@ import pandas as pd
 
 from alukit.studies import paper
 
-__all__ = ["check", "by_horizon", "LEAST", "MOST", "EARLY", "N_LEAST", "EARLY_MAX"]
+__all__ = ["check", "by_horizon", "N_LEAST", "EARLY_MAX"]
 
 LEAST, MOST, EARLY = ("l1", "mp+l1"), "dsr", ("dense", "l1")
 N_LEAST = 4  # "among the four least divergent": the paper's four are L1, L1 + SWA, MP + L1, MP + L1 + SWA

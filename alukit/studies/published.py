@@ -60,9 +60,7 @@ from alukit.studies.study import Expected, Study, StudyError
 from alukit.training import config
 from alukit.commandline import Parser
 
-__all__ = ["N_MODELS", "MODELS_DIR", "MAX_FILE_BYTES", "FILES", "STAGES", "RefusedGlobal", "StandIn", "RestrictedUnpickler",
-           "load_pickle", "Released", "check_checkout", "released", "refresh_command", "study", "evaluation_version",
-           "stale_reason", "run", "load", "gaps", "main"]
+__all__ = ["N_MODELS", "RestrictedUnpickler", "load_pickle", "study", "stale_reason", "run", "load", "gaps", "main"]
 
 AUTHORS_REPOSITORY = "emilhaugstvedt/sparsity"
 N_MODELS = 10

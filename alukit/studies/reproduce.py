@@ -49,10 +49,10 @@ from alukit.training import train
 from alukit.training.config import make_config
 from alukit.commandline import Parser
 
-__all__ = ["run", "load", "Results", "study", "stale_reason", "evaluate", "rollout_normalizers", "profile_normalizers", "tables", "bootstrap_stats",
-           "write_results", "configuration_hash", "evaluation_version", "expected", "refresh_command", "exercise_configs", "probe_configs",
-           "stacked_model", "example_rollouts", "read_table2", "read", "main", "VARIANTS", "FILES", "FORMAT", "N_BOOT",
-           "EXAMPLE_CONFIGS", "INSPECTED_CONFIGS", "EXAMPLE_TRAJECTORY", "EXERCISE_MODELS", "STAGES"]
+__all__ = ["VARIANTS", "N_BOOT", "EXERCISE_MODELS", "FORMAT", "FILES", "refresh_command", "study",
+           "rollout_normalizers", "profile_normalizers", "evaluation_version", "evaluate", "tables",
+           "bootstrap_stats", "configuration_hash", "stale_reason", "Results", "read_table2", "read_table2", "run",
+           "write_results", "load", "read", "example_rollouts", "probe_configs", "stacked_model", "main"]
 
 VARIANTS = stepper.VARIANTS
 STAGES = ("data", "training", "rollouts", "metrics")

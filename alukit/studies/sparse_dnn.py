@@ -67,11 +67,8 @@ from alukit.training.config import make_config
 from alukit.training.runs import TrainResult
 
 __all__ = ["KINDS", "WINDOWS", "HIDDEN", "LR", "BATCH_SIZE", "JACOBIAN_STRIDE", "RELEASED_MODEL_CORRELATION",
-           "window_label", "Setup", "setup", "config", "datasets", "training_profile", "train_runs", "window_errors",
-           "evaluate_size", "model_scores", "mean_stat", "pair_stat", "boot", "boot_difference", "summarise",
-           "Finding", "verdict", "compare", "to_json", "refresh_command", "study", "evaluation_version", "run",
-           "Results", "load", "stale_reason", "is_current", "readme_lines", "lookup", "interval_text", "table",
-           "banner", "main"]
+           "window_label", "Setup", "setup", "refresh_command", "study", "evaluation_version", "run", "Results",
+           "load", "stale_reason", "is_current", "readme_lines", "lookup", "interval_text", "table", "banner", "main"]
 
 KINDS = ("dense", "sparse")
 SIZES = (5, 10, 20, 40)

@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 from alukit import cache, paths
 from alukit.folders import refused_target
 
-__all__ = ["Study", "StudyError", "Expected", "accepted_versions"]
+__all__ = ["StudyError", "Expected", "accepted_versions", "Study"]
 
 PROVENANCE = "provenance.json"
 WRITTEN_BY = "alukit"

@@ -169,6 +169,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
+__all__ = ["CONFIG_NAMES", "VARIANTS", "METHODS", "Config", "make_config", "as_config", "config_hash"]
+
 CONFIG_NAMES: tuple[str, ...] = (
     "dense", "dense+swa", "l1", "l1+swa",
     "str", "str+l1", "str+swa", "str+l1+swa",

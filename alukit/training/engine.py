@@ -42,7 +42,7 @@ from alukit.training import nets, sparsity, swa
 from alukit.training.config import Config
 
 __all__ = ["fit", "Trainer", "TrainState", "kernel", "lean_kernel", "lean_gradients", "FlatBuffers", "build_ensemble",
-           "member_seeds", "member_generators", "dataset_loss", "flush_denormals", "want_compile", "default_device"]
+           "member_seeds", "dataset_loss", "flush_denormals", "want_compile", "default_device"]
 
 
 def default_device() -> torch.device:

@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["he_normal", "forward", "StackedLinear", "Ensemble", "init_ensemble"]
+__all__ = ["he_normal", "forward", "Ensemble", "init_ensemble"]
 
 
 def he_normal(shape, fan: int, generator: torch.Generator | None = None, dtype=torch.float32) -> torch.Tensor:

@@ -24,7 +24,7 @@ from alukit.training.config import Config, config_hash
 from alukit.process.data import Normalizer
 from alukit.training.engine import build_ensemble
 
-__all__ = ["TrainResult", "run_key", "paths", "save", "load", "finished", "LOGS"]
+__all__ = ["TrainResult", "run_key", "paths", "save", "load", "finished"]
 
 LOGS = ("loss", "lr", "layer_sparsity", "dsr_h", "str_threshold")  # per-epoch logs of a run
 
