@@ -62,8 +62,12 @@ def banner(profile: Profile | str, variants=()) -> str:
 def _picture_note_of(prof: Profile) -> str:
     """:func:`picture_variants_note` on the profile's picture folder (``results/picture-<name>/``) where it has
     been written, else :func:`picture_note` on its faithful Table 2 if that has been ('' otherwise)."""
-    if picture_variants.study(prof).exists:
-        return picture_variants_note(picture_variants.read(prof), prof)
+    folder = picture_variants.study(prof)
+    if folder.exists:
+        reason = picture_variants.stale_reason(prof)
+        stale = "" if reason is None else (f"<p>{_code(folder.shown())} is stale ({html.escape(reason)}); refresh it "
+                                           f"with {_code(folder.refresh)}.</p>")
+        return picture_variants_note(picture_variants.read(prof), prof) + stale
     t2 = reproduce.read_table2(reproduce.study(prof, "faithful").path)
     if t2 is None or not set(paper.CONFIG_NAMES) <= set(t2.index) or not {1000, 2500} <= set(t2.columns):
         return ""
