@@ -1,7 +1,8 @@
 """Command line: ``python -m alukit <command> ...``.
 
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
-(speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``published PATH``
+(speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``picture`` (a reduced study's
+picture over seeds and kernels), ``published PATH``
 (the authors' released models scored by our pipeline), ``sparse-dnn`` (the first paper's findings),
 ``readme`` (the README's generated sections), ``handout DIR`` (student notebooks),
 ``verify-equivalence OLD_COMMIT`` (carry committed results across a behaviour-preserving change).
@@ -24,6 +25,7 @@ COMMANDS = {
     "bench": ("alukit.book.bench", "run a speed benchmark from bench/ (simulate, train, rollout, ...)"),
     "train": ("alukit.training.train", "train one configuration as a batched ensemble"),
     "reproduce": ("alukit.studies.reproduce", "the full study: data, training, rollouts, tables"),
+    "picture": ("alukit.studies.picture_variants", "the quick picture over 2 seeds x 2 kernels (results/picture-quick)"),
     "published": ("alukit.studies.published", "score the authors' released models (checkout at PATH) on our test set"),
     "sparse-dnn": ("alukit.studies.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),
     "readme": ("alukit.book.readme", "write the generated parts of README.md and results/README.md"),

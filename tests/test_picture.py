@@ -1,9 +1,14 @@
+import dataclasses
+import os
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from alukit import profiles
-from alukit.book.banner import picture_note
-from alukit.studies import paper, picture, reproduce
+from alukit.book.banner import banner, picture_note, picture_variants_note
+from alukit.studies import paper, picture, picture_variants, reproduce
+from alukit.studies.study import Study
 
 
 def test_the_papers_own_table_2_shows_the_picture():
@@ -38,3 +43,91 @@ def test_a_degenerate_swa_is_named(tmp_path):
                      "train_epoch_scale: 0.05\n")
     assert "equals its twin" in picture_note(paper.table2(), short)
     assert "equals its twin" not in picture_note(paper.table2(), "paper")
+
+
+# ---------------------------------------------------------------- the picture over seeds and kernels
+
+def _four(changed: dict[int, dict]) -> dict[str, pd.DataFrame]:
+    """The paper's Table 2 as four variants; ``changed``: variant index → {(config, horizon): value}."""
+    tables = {}
+    for i, v in enumerate(picture_variants.variants()):
+        t = paper.table2().copy()
+        for (c, h), value in changed.get(i, {}).items():
+            t.loc[c, h] = value
+        tables[v] = t
+    return tables
+
+
+def test_a_statement_failing_in_one_variant_is_not_claimed():
+    tables = _four({2: {("l1", 2500): 70.0}})
+    res = picture_variants.holds_everywhere(tables).set_index("statement")
+    assert not res.loc["least", "holds"] and res.loc["least", "failing"] == {"seed1-compiled": ["l1"]}
+    assert res.loc["most", "holds"] and res.loc["early", "holds"]
+    text = picture_variants_note(tables, "quick")
+    assert "are among the 4 least divergent" not in text
+    low = paper.table2().loc["l1", 2500]
+    assert f"L1 ({low:.1f}–70.0 % at 2500 ΔT) is not among the 4 least divergent" in text and "1 of the 4" in text
+    assert "diverges at least as often as every configuration outside the DSR family" in text
+    assert f"move by up to {70.0 - low:.1f} points (L1 at 2500 ΔT; median 0.0 points)" in text
+
+
+def test_the_spread_is_min_and_max_over_the_variants():
+    tables = _four({i: {("mp", 1000): value} for i, value in enumerate((1.0, 9.5, 4.0, 4.0))})
+    s = picture_variants.spread(tables)
+    assert (s.loc[("mp", 1000), "min"], s.loc[("mp", 1000), "max"], s.loc[("mp", 1000), "range"]) == (1.0, 9.5, 8.5)
+    assert len(s) == 16 * paper.table2().shape[1] and s.drop(("mp", 1000))["range"].eq(0).all()
+
+
+def _least_holds(t: pd.DataFrame) -> bool:
+    at = t[2500]
+    return all((at < at[c]).sum() < picture.N_LEAST for c in picture.LEAST)
+
+
+def _early_holds(t: pd.DataFrame) -> bool:
+    return all(t.loc[c, 1000] <= picture.EARLY_MAX for c in picture.EARLY)
+
+
+def _most_holds(t: pd.DataFrame) -> bool:
+    return t.loc[picture.MOST, 2500] >= t.loc[[c for c in t.index if "dsr" not in c], 2500].max()
+
+
+@pytest.mark.skipif(not picture_variants.study("quick").exists,
+                    reason="results/picture-quick/ not written yet: python -m alukit picture --profile quick")
+def test_the_committed_quick_picture_is_current_and_the_banner_claims_only_what_holds_in_all_four():
+    assert picture_variants.stale_reason("quick") is None
+    tables = picture_variants.read("quick")
+    assert list(tables) == picture_variants.variants()
+    text = banner("quick", ("faithful",))
+    claims = {"are among the 4 least divergent configurations": _least_holds,
+              "diverges at least as often as every configuration outside the DSR family": _most_holds,
+              "diverge in at most 25 % of their rollouts at 1000 ΔT": _early_holds}
+    for claim, holds in claims.items():
+        assert (claim in text) == all(holds(t) for t in tables.values()), claim
+    folder = picture_variants.study("quick").path
+    values = np.stack([pd.read_csv(folder / f"table2-{v}.csv", index_col="config").to_numpy() for v in tables])
+    assert f"move by up to {(values.max(0) - values.min(0)).max():.1f} points" in text
+
+
+def test_run_sets_the_kernel_and_seed_per_variant_and_writes_a_current_folder(tmp_path, monkeypatch):
+    seen = []
+
+    def fake_run(prof, variant, out_dir):  # a study whose Table 2 is the paper's, shifted by seed and kernel
+        kernel = os.environ["ALUKIT_COMPILE"]
+        seen.append((prof.seed, kernel))
+        t = paper.table2() + prof.seed + 0.5 * int(kernel)
+        Study("fake", out_dir).write({"table2.csv": lambda p: t.to_csv(p)},
+                                     {"training_engine": ["compiled" if kernel == "1" else "eager"], "seconds": {},
+                                      "training_run_seconds": 0.0})
+        return out_dir
+
+    monkeypatch.setattr(reproduce, "run", lambda prof, variant, out_dir, progress: fake_run(prof, variant, out_dir))
+    monkeypatch.setenv("ALUKIT_COMPILE", "auto")
+    out = tmp_path / "picture"
+    picture_variants.run("quick", out, progress=False)
+    assert seen == [(0, "1"), (0, "0"), (1, "1"), (1, "0")] and os.environ["ALUKIT_COMPILE"] == "auto"
+    assert picture_variants.stale_reason("quick", out) is None
+    tables = picture_variants.read("quick", out)
+    assert tables["seed1-eager"].loc["dense", 2500] == paper.table2().loc["dense", 2500] + 1
+    assert picture_variants.spread(tables)["range"].max() == pytest.approx(1.5)
+    assert "profile or a configuration changed" in picture_variants.stale_reason(
+        dataclasses.replace(profiles.load("quick"), models=3), out)

@@ -11,10 +11,10 @@ import math
 
 from alukit import profiles
 from alukit.profiles import Profile
-from alukit.studies import paper, picture, reproduce
+from alukit.studies import paper, picture, picture_variants, reproduce
 from alukit.training.train import resolve
 
-__all__ = ["banner", "picture_note"]
+__all__ = ["banner", "picture_note", "picture_variants_note"]
 
 
 def admonition(kind: str, title: str, body: str, more: str = "") -> str:
@@ -60,7 +60,14 @@ def banner(profile: Profile | str, variants=()) -> str:
 
 
 def _picture_note_of(prof: Profile) -> str:
-    """:func:`picture_note` on the profile's faithful Table 2, if it has been written ('' otherwise)."""
+    """:func:`picture_variants_note` on the profile's picture folder (``results/picture-<name>/``) where it has
+    been written, else :func:`picture_note` on its faithful Table 2 if that has been ('' otherwise)."""
+    folder = picture_variants.study(prof)
+    if folder.exists:
+        reason = picture_variants.stale_reason(prof)
+        stale = "" if reason is None else (f"<p>{_code(folder.shown())} is stale ({html.escape(reason)}); refresh it "
+                                           f"with {_code(folder.refresh)}.</p>")
+        return picture_variants_note(picture_variants.read(prof), prof) + stale
     t2 = reproduce.read_table2(reproduce.study(prof, "faithful").path)
     if t2 is None or not set(paper.CONFIG_NAMES) <= set(t2.index) or not {1000, 2500} <= set(t2.columns):
         return ""
@@ -99,6 +106,51 @@ def _paper_profile_value(config: str, horizon: int = 2500) -> str:
     return f" (the paper profile: {t2.loc[config, horizon]:.1f} % at {horizon} ΔT)"
 
 
+_FAILS = {"least": f"is not among the {picture.N_LEAST} least divergent configurations at 2500 ΔT",
+          "most": "is not the most divergent configuration at 2500 ΔT",
+          "early": f"diverges in more than {picture.EARLY_MAX:g} % of its rollouts at 1000 ΔT"}
+
+
+def _holds(statement: str) -> str:
+    """The statement as a sentence, for where it holds."""
+    names = lambda configs: " and ".join(html.escape(paper.LABELS[c]) for c in configs)  # noqa: E731
+    return {"least": f"{names(picture.LEAST)} are among the {picture.N_LEAST} least divergent configurations at "
+                     "2500 ΔT",
+            "most": f"{html.escape(paper.LABELS[picture.MOST])} diverges at least as often as every configuration outside the "
+                    "DSR family at 2500 ΔT",
+            "early": f"{names(picture.EARLY)} diverge in at most {picture.EARLY_MAX:g} % of their rollouts at "
+                     "1000 ΔT"}[statement]
+
+
+def picture_variants_note(tables: dict, profile: Profile | str) -> str:
+    """HTML paragraph on the picture over a reduced study's variants (:mod:`alukit.studies.picture_variants`:
+    ``tables`` maps each variant to its Table 2): the statements that hold in every variant, each that fails in
+    any with its range over the variants and its reason, and how far Table 2's entries move between variants."""
+    prof = profiles.load(profile)
+    res, ranges = picture_variants.holds_everywhere(tables), picture_variants.spread(tables)
+    n = len(tables)
+    held = [_holds(r.statement) for r in res.itertuples() if r.holds]
+    parts = [f"This profile's picture was checked in {n} runs of its study ({html.escape(', '.join(tables))}: "
+             "two seeds, each with the compiled and the eager kernel, as two machines differ)."]
+    if held:
+        parts.append(f"In all {n}, as in the paper, " + "; ".join(held) + ".")
+    for r in res.itertuples():
+        if r.holds:
+            continue
+        h = 1000 if r.statement == "early" else 2500
+        for c in sorted({c for bad in r.failing.values() for c in bad}, key=paper.CONFIG_NAMES.index):
+            k = sum(c in bad for bad in r.failing.values())
+            lo, hi = ranges.loc[(c, h), "min"], ranges.loc[(c, h), "max"]
+            parts.append(f"{html.escape(paper.LABELS[c])} ({lo:.1f}–{hi:.1f} % at {h} ΔT) {_FAILS[r.statement]} in "
+                         f"{k} of the {n} runs, unlike in the paper: {_reason(c, prof)}.")
+    worst = ranges["range"].idxmax()
+    parts.append(f"Between the runs, Table 2's entries move by up to {ranges['range'].max():.1f} points "
+                 f"({html.escape(paper.LABELS[worst[0]])} at {worst[1]} ΔT; median {ranges['range'].median():.1f} "
+                 "points): read single entries as rough.")
+    parts += _swa_note(prof)
+    return "<p>" + " ".join(parts) + "</p>"
+
+
 def picture_note(table2, profile: Profile | str) -> str:
     """HTML sentences on the statements of :func:`alukit.studies.picture.check` that fail in ``table2``, with
     reasons ('' if all hold and SWA averages more than one epoch)."""
@@ -108,10 +160,7 @@ def picture_note(table2, profile: Profile | str) -> str:
     for row in res.itertuples():
         for c in row.failing:
             h = 1000 if row.statement == "early" else 2500
-            claim = {"least": f"is not among the {picture.N_LEAST} least divergent configurations at 2500 ΔT",
-                     "most": "is not the most divergent configuration at 2500 ΔT",
-                     "early": f"diverges in more than {picture.EARLY_MAX:g} % of its rollouts at 1000 ΔT"}
-            parts.append(f"{html.escape(paper.LABELS[c])} ({t.loc[c, h]:.1f} % at {h} ΔT) {claim[row.statement]}, "
+            parts.append(f"{html.escape(paper.LABELS[c])} ({t.loc[c, h]:.1f} % at {h} ΔT) {_FAILS[row.statement]}, "
                          f"unlike in the paper: {_reason(c, prof)}.")
     parts += _swa_note(prof)
     if not parts:
