@@ -27,8 +27,9 @@ from torch.nn.utils import parametrize, prune
 
 from alukit.training import nets
 
-__all__ = ["soft_threshold", "SoftThreshold", "apply_str", "faithful_prune_", "iterative_mask", "apply_masks",
-           "random_mask", "dsr_reallocate_", "layer_sparsity", "overall_sparsity", "Method", "METHODS", "method"]
+__all__ = ["soft_threshold", "SoftThreshold", "apply_str", "str_threshold", "faithful_prune_", "iterative_mask",
+           "apply_masks", "random_mask", "regrowth_counts", "dsr_reallocate_", "layer_sparsity", "overall_sparsity",
+           "Method", "Dense", "STR", "MagnitudePruning", "DSR", "METHODS", "method"]
 
 
 # -- STR -----------------------------------------------------------------------
