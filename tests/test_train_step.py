@@ -95,3 +95,14 @@ def test_train_step_bench_quick_runs(capsys):
             assert v["us_per_member_step"] > 0 and v["gflops"] > 0 and 0 < v["aten_ops_top_level"] <= v["aten_ops"]
         assert row["impls"]["lean"]["aten_ops"] < row["impls"]["old"]["aten_ops"]
     assert result["ratio"] > 0 and result["machine"]["torch_threads"] == 1
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: the lean eager step rounds differently from the per-layer "
+                   "step for an ensemble of 3 members (found by verify-equivalence on the dsr-frozen probe)")
+def test_the_lean_step_is_bit_identical_for_three_members(one_thread):
+    cfg = C.make_config("dsr", "faithful", freeze=True).scaled(2)
+    gen = torch.Generator().manual_seed(0)
+    z, y = torch.randn(4000, 13, generator=gen).numpy(), torch.randn(4000, 8, generator=gen).numpy()
+    seeds = T.member_seeds(0, cfg.seed_group, 3)
+    ref, lean = (T.fit(cfg, z, y, seeds, progress=False, compile=False, lean=flag) for flag in (False, True))
+    assert all(torch.equal(ref["final"][k], lean["final"][k]) for k in ref["final"])
