@@ -14,6 +14,7 @@ import numpy as np
 
 from alukit import cache
 from alukit.codeversion import code_version
+from alukit import profiles
 from alukit.profiles import Profile
 from alukit.process import cell, excitation
 
@@ -131,8 +132,10 @@ def datasets(n_train=40, n_val=40, n_test=40, n_steps=5000, seed=0, dt=10.0) -> 
 _VERSION = code_version(simulate, datasets)
 
 
-def profile_datasets(profile: Profile) -> Datasets:
-    """The data of a run profile: its ``n_train``, ``n_val``, ``n_test`` trajectories of ``n_steps`` samples."""
+def profile_datasets(profile: Profile | str) -> Datasets:
+    """The data of a run profile (a :class:`Profile`, or a name or YAML path, loaded here): its ``n_train``,
+    ``n_val``, ``n_test`` trajectories of ``n_steps`` samples."""
+    profile = profiles.load(profile)
     return datasets(profile.n_train, profile.n_val, profile.n_test, profile.n_steps, profile.seed, profile.dt)
 
 
