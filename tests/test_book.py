@@ -27,7 +27,9 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
+from alukit import profiles
 from alukit.book import build as book
+from alukit.book import sphinx
 from alukit.studies import reproduce
 
 REPO = Path(__file__).resolve().parent.parent
@@ -86,14 +88,11 @@ def test_unknown_notebook_fails_with_the_allowed_names():
 
 
 def test_failing_notebook_fails_the_command_with_its_name_and_error(tmp_path):
-    profile = tmp_path / "broken.yaml"
-    profile.write_text("profile: broken\nseed: 0\nn_train: 1\nn_val: 1\nn_test: 1\nn_steps: 1\ndt: 10.0\n"
-                       "models: 1\nprocess_trajectories: 2\n")  # a valid profile; the chapter refuses n_steps < 2
     out = tmp_path / "book"
-    proc = _alukit("book", "--profile", str(profile), "--only", "01_process", "--output", str(out), "--no-build",
-                   timeout=300)
+    proc = _alukit("book", "--profile", "quick", "--only", "01_process", "-p", "mode", "sideways", "--output",
+                   str(out), "--no-build", timeout=300)  # a declared parameter with a value the chapter refuses
     assert proc.returncode != 0
-    assert "notebook 01_process" in proc.stderr and "ValueError: n_steps" in proc.stderr, proc.stderr
+    assert "notebook 01_process" in proc.stderr and "ValueError: mode" in proc.stderr, proc.stderr
     assert not (out / "01_process.ipynb").exists(), "a failed notebook must not be published into the book"
 
 
@@ -103,7 +102,7 @@ def test_chapter_without_results_fails_at_once_with_the_command(tmp_path):
     proc = _alukit("book", "--profile", str(profile), "--only", "05_results", "--output", str(tmp_path / "book"),
                    "--no-build", timeout=300)
     assert proc.returncode != 0
-    assert "FileNotFoundError: no results in results/ghost-faithful/" in proc.stderr, proc.stderr
+    assert "StudyError: no results in results/ghost-faithful/" in proc.stderr, proc.stderr
     assert f"run: python -m alukit reproduce --profile {profile} --variant faithful" in proc.stderr, proc.stderr
 
 
@@ -120,7 +119,7 @@ def test_toc_chapters_are_linked_for_jupyter_book():
 
 def test_notebook_defaults_are_the_paper_profile():
     """So the default book (jupyter-book executing the sources) is the paper profile's book."""
-    paper = reproduce.profile_values("paper")
+    paper = profiles.load("paper").to_dict()
     for name in book.notebooks():
         defaults = book.default_parameters(name)
         assert defaults.get("profile", "paper") == "paper", name
@@ -304,14 +303,14 @@ def test_inputs_change_empties_the_execution_cache(tmp_path, monkeypatch):
         d.mkdir(parents=True)
     app = SimpleNamespace(outdir=str(out), doctreedir=str(doctrees))
     config = SimpleNamespace(nb_execution_mode="cache", nb_execution_cache_path="")
-    monkeypatch.setattr(book, "inputs_fingerprint", lambda: "one")
-    book._refresh_when_inputs_change(app, config)  # first build: nothing to keep
+    monkeypatch.setattr(sphinx, "inputs_fingerprint", lambda: "one")
+    sphinx._refresh_when_inputs_change(app, config)  # first build: nothing to keep
     assert not jcache.exists() and (tmp_path / "_build" / ".alukit-inputs").read_text() == "one"
     jcache.mkdir()
-    book._refresh_when_inputs_change(app, config)  # same inputs: cache kept
+    sphinx._refresh_when_inputs_change(app, config)  # same inputs: cache kept
     assert jcache.exists()
-    monkeypatch.setattr(book, "inputs_fingerprint", lambda: "two")
-    book._refresh_when_inputs_change(app, config)  # results or code changed: outputs forgotten
+    monkeypatch.setattr(sphinx, "inputs_fingerprint", lambda: "two")
+    sphinx._refresh_when_inputs_change(app, config)  # results or code changed: outputs forgotten
     assert not jcache.exists() and not doctrees.exists()
 
 
@@ -320,11 +319,11 @@ def test_fingerprint_follows_the_paper_results_package_and_profiles(tmp_path, mo
                  "alukit/params/paper.yaml"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text("1")
-    monkeypatch.setattr(book, "REPO_ROOT", tmp_path)
-    first = book.inputs_fingerprint()
+    monkeypatch.setattr(sphinx, "REPO_ROOT", tmp_path)
+    first = sphinx.inputs_fingerprint()
     (tmp_path / "results/quick-faithful/table2.csv").write_text("2")  # not read by the default book
-    assert book.inputs_fingerprint() == first
+    assert sphinx.inputs_fingerprint() == first
     for path in ("results/paper-faithful/table2.csv", "alukit/training/x.py", "alukit/params/paper.yaml"):
         (tmp_path / path).write_text("changed")
-        assert book.inputs_fingerprint() != first, path
-        first = book.inputs_fingerprint()
+        assert sphinx.inputs_fingerprint() != first, path
+        first = sphinx.inputs_fingerprint()
