@@ -9,14 +9,12 @@ options) also writes that object to ``results/bench/NAME.json``, where
 from __future__ import annotations
 
 import json
-import platform
 import runpy
 import sys
 from pathlib import Path
 
-import torch
 
-from alukit import paths
+from alukit import paths, provenance
 from alukit.cache import read_jsons, write_json
 
 __all__ = ["best_of", "report", "saved", "main"]
@@ -31,16 +29,8 @@ def available() -> list[str]:
 
 
 def machine() -> dict:
-    """What the timings were measured on."""
-    import os
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "cpus": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "processor": platform.processor() or platform.machine(),
-    }
+    """What the timings were measured on (:func:`alukit.provenance.machine`)."""
+    return provenance.machine()
 
 
 def best_of(repeat: int, fn):

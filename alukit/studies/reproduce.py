@@ -51,7 +51,7 @@ from alukit.commandline import Parser
 
 __all__ = ["VARIANTS", "N_BOOT", "EXERCISE_MODELS", "FORMAT", "FILES", "refresh_command", "study",
            "rollout_normalizers", "profile_normalizers", "evaluation_version", "evaluate", "tables",
-           "bootstrap_stats", "configuration_hash", "stale_reason", "Results", "read_table2", "read_table2", "run",
+           "bootstrap_stats", "configuration_hash", "stale_reason", "Results", "read_table2", "run",
            "write_results", "load", "read", "example_rollouts", "probe_configs", "stacked_model", "main"]
 
 VARIANTS = stepper.VARIANTS
@@ -312,29 +312,6 @@ def _read_table3(path: Path) -> pd.DataFrame:
     pairs = [c.split("_") for c in flat.columns]
     flat.columns = pd.MultiIndex.from_tuples([(int(h), s) for h, s in pairs], names=["horizon", "stat"])
     return flat
-
-
-def _write_table3(t3: pd.DataFrame, path: Path):
-    flat = t3.copy()
-    flat.columns = [f"{h}_{s}" for h, s in t3.columns]
-    cache.write_text(path, flat.to_csv())
-
-
-def _read_table3(path: Path) -> pd.DataFrame:
-    flat = pd.read_csv(path, index_col="config")
-    pairs = [c.split("_") for c in flat.columns]
-    flat.columns = pd.MultiIndex.from_tuples([(int(h), s) for h, s in pairs], names=["horizon", "stat"])
-    return flat
-
-
-def read_table2(out_dir: Path) -> pd.DataFrame | None:
-    """A results folder's ``table2.csv`` (index ``config``, integer horizon columns); None if absent."""
-    path = Path(out_dir) / "table2.csv"
-    if not path.is_file():
-        return None
-    t2 = pd.read_csv(path, index_col="config")
-    t2.columns = [int(c) for c in t2.columns]
-    return t2
 
 
 def _train_and_evaluate(profile: Profile, variant: str, configs, sets, horizons, say, progress: bool) -> dict:
