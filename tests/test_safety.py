@@ -146,3 +146,14 @@ def test_debug_shows_the_traceback(tmp_path):
     out = subprocess.run([sys.executable, "-m", "alukit", "reproduce", "--profile", "nope"], env=env,
                          capture_output=True, text=True)
     assert out.returncode == 1 and "Traceback" in out.stderr and "ProfileError" in out.stderr
+
+
+def test_proven_versions_are_accepted_link_by_link_only():
+    from alukit.studies.study import accepted_versions
+
+    prov = {"training_version": "a", "equivalent_versions": [
+        {"old_training_version": "a", "training_version": "b"},
+        {"old_training_version": "b", "training_version": "c"},
+        {"old_training_version": "x", "training_version": "y"}]}  # proven against a version this folder lacks
+    assert accepted_versions(prov, "training_version") == {"a", "b", "c"}
+    assert accepted_versions({"training_version": "a"}, "training_version") == {"a"}
