@@ -289,7 +289,7 @@ def _module(name: str) -> _Module:
             targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
             for target in targets:
                 for n in ast.walk(target):
-                    if isinstance(n, ast.Name):
+                    if isinstance(n, ast.Name) and n.id != "__all__":  # a public list is not behaviour
                         before = bindings.get(n.id)
                         nodes = before.nodes if before is not None and before.kind == "const" else ()
                         bindings[n.id] = _Binding("const", (*nodes, stmt))

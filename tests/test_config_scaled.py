@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from alukit.training import config as C
 from alukit.training.config import CONFIG_NAMES, VARIANTS, make_config
 
 
@@ -30,7 +31,9 @@ def test_learning_rate_and_prunes_shrink_by_sqrt_f_dsr_by_f():
     assert mp.prune_epochs == (2, 3, 4, 5)  # four prunes kept, the first after round(10·√f) epochs
     assert mp.lr_from == 4  # round(40·√f) = 9, kept inside the run
     assert dsr.dsr_every == 1 and dsr.swa_anneal_epochs == 1  # 25·f, 5·f (at least one epoch)
-    assert dsr.dsr_epochs == (1, 2, 3, 4, 5)  # the released schedule's five reallocations, every 25·f epochs
+    assert dsr.dsr_epochs == (5, 6, 7)  # the released row's three reallocations after 101·f (rounded) epochs, every 25·f
+    committed = make_config("dsr", **C.COMMITTED_DSR_READING).scaled(10)
+    assert committed.dsr_epochs == (1, 2, 3, 4, 5)  # the committed script's five, every 25·f epochs
     ten = make_config("mp").scaled(10)  # faithful prunes after (11, 21, 31, 41) · √0.1 → 3, 7, 10 → kept distinct
     assert ten.prune_epochs == (3, 7, 9, 10) and ten.lr_step == 3
     assert make_config("mp", "corrected").scaled(10).prune_epochs == (3, 6, 9, 10)  # (10, 20, 30, 40) · √0.1

@@ -35,12 +35,11 @@ def fit(cfg, pairs, seeds=(3, 4)):
     return T.fit(cfg, *pairs, list(seeds), progress=False, compile=False, device="cpu")
 
 
-# -- defaults: every existing configuration unchanged ---------------------------------------
-@pytest.mark.parametrize("variant", C.VARIANTS)
+# -- defaults: the corrected rows unchanged, the faithful rows as released -----------------------
 @pytest.mark.parametrize("name", DSR_NAMES)
-def test_options_at_their_defaults_train_bit_identically(pairs, name, variant):
-    implicit = tiny(name, variant)
-    explicit = tiny(name, variant, **NEW_DEFAULTS, dsr_regrow=implicit.dsr_regrow)
+def test_options_at_their_defaults_train_bit_identically(pairs, name):
+    implicit = tiny(name, "corrected")
+    explicit = tiny(name, "corrected", **NEW_DEFAULTS, dsr_regrow=implicit.dsr_regrow)
     assert explicit == implicit and C.config_hash(explicit) == C.config_hash(implicit)
     a, b = fit(implicit, pairs), fit(explicit, pairs)
     for which in ("final", "swa"):
@@ -50,19 +49,35 @@ def test_options_at_their_defaults_train_bit_identically(pairs, name, variant):
     assert (a["dsr_h"] != implicit.dsr_h0).any()  # reallocations did happen
 
 
+def test_faithful_dsr_rows_default_to_what_the_released_weights_show():
+    """Plain DSR: U(0, 1) init, trained 101 epochs, then three frozen reallocations with N(0, H) regrowth; the
+    4 × 128 rows: the committed script's He reading with the published layer's pruning and shares."""
+    row = C.make_config("dsr")
+    assert {k: getattr(row, k) for k in C.RELEASED_DSR_TRAINING} == C.RELEASED_DSR_TRAINING
+    assert (row.hidden, row.dsr_sparsity, row.dsr_np, row.dsr_h0) == ((50,) * 4, 0.5, 250, 0.01)
+    assert tuple(row.dsr_epochs) == (101, 126, 151) and row.freeze
+    for name in DSR_NAMES[1:]:
+        cfg = C.make_config(name)
+        assert (cfg.init, cfg.freeze, cfg.dsr_first, cfg.dsr_regrow) == ("he", True, 1, "kaiming")
+        assert (cfg.dsr_live, cfg.dsr_apportion, cfg.hidden) == ("nonzero", "floor", (128,) * 4)
+    for name in DSR_NAMES:
+        cfg = C.make_config(name, "corrected")
+        assert {k: getattr(cfg, k) for k in NEW_DEFAULTS} == NEW_DEFAULTS and not cfg.freeze
+
+
 @pytest.mark.parametrize("name", DSR_NAMES)
 def test_faithful_rows_count_the_same_live_weights_by_mask_or_by_value(pairs, name):
-    """He values are never exactly zero: the mask and the non-zero pattern agree, so the rule changes nothing."""
-    by_mask = fit(tiny(name, "faithful"), pairs)
+    """He, U(0, 1) and N(0, H) values are never exactly zero: the mask and the non-zero pattern agree."""
+    by_mask = fit(tiny(name, "faithful", dsr_live="mask"), pairs)
     by_value = fit(tiny(name, "faithful", dsr_live="nonzero"), pairs)
     for key in by_mask["final"]:
         assert torch.equal(by_mask["final"][key], by_value["final"][key])
 
 
 def test_new_fields_stay_out_of_the_dict_and_hash_until_set():
-    cfg = C.make_config("dsr")
+    cfg = C.make_config("dsr", "corrected")
     assert not set(NEW_DEFAULTS) & set(cfg.to_dict())
-    changed = C.make_config("dsr", init="uniform01")
+    changed = C.make_config("dsr", "corrected", init="uniform01")
     assert changed.to_dict()["init"] == "uniform01" and C.config_hash(changed) != C.config_hash(cfg)
 
 
@@ -132,7 +147,7 @@ def test_uniform01_init_only_at_active_positions(pairs):
         assert (m == 1).float().mean() == pytest.approx(0.5, abs=0.01)
     allv = torch.cat(values)
     assert float(allv.mean()) == pytest.approx(0.5, abs=0.02) and float(allv.median()) == pytest.approx(0.5, abs=0.03)
-    he = T.Trainer(tiny("dsr", "faithful", hidden=(40, 40)), *pairs, [5, 6], compile=False, device="cpu")
+    he = T.Trainer(tiny("dsr", "faithful", hidden=(40, 40), init="he"), *pairs, [5, 6], compile=False, device="cpu")
     assert float((torch.cat([w[w != 0] for w in he.st.Ws]) > 0).float().mean()) == pytest.approx(0.5, abs=0.05)
 
 

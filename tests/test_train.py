@@ -71,7 +71,7 @@ def test_faithful_settings_from_the_spec():
 
 # (hidden, initial sparsity, Np, H0, weights frozen after the first reallocation, L1) per released DSR row
 RELEASED_DSR = {
-    "dsr": ((50,) * 4, 0.5, 250, 0.01, False, 0.0),
+    "dsr": ((50,) * 4, 0.5, 250, 0.01, True, 0.0),  # frozen after 101 trained epochs (RELEASED_DSR_TRAINING)
     "dsr+l1": ((128,) * 4, 0.1, 150, 1e-3, True, 1e-4),
     "dsr+swa": ((128,) * 4, 0.1, 150, 1e-3, True, 0.0),
     "dsr+l1+swa": ((128,) * 4, 0.1, 150, 1e-3, True, 1e-4),
@@ -85,9 +85,11 @@ def test_faithful_dsr_rows_are_the_released_models(name):
     cfg = C.make_config(name)
     hidden, sparsity, n_p, h0, frozen, l1 = RELEASED_DSR[name]
     assert (cfg.hidden, cfg.dsr_sparsity, cfg.dsr_np, cfg.dsr_h0, cfg.freeze, cfg.l1) == (hidden, sparsity, n_p, h0, frozen, l1)
-    assert cfg.dsr_delta == 0.1 and cfg.dsr_regrow == "kaiming" and not cfg.bias
-    # their loop reallocates at the end of 0-based epochs 0, 25, 50, 75, 100
-    assert cfg.dsr_epochs == (1, 26, 51, 76, 101)
+    assert cfg.dsr_delta == 0.1 and not cfg.bias
+    if name == "dsr":  # trained 101 epochs, then three reallocations on frozen weights, N(0, H) regrowth
+        assert cfg.dsr_epochs == (101, 126, 151) and cfg.dsr_regrow == "normal"
+    else:  # their loop reallocates at the end of 0-based epochs 0, 25, 50, 75, 100
+        assert cfg.dsr_epochs == (1, 26, 51, 76, 101) and cfg.dsr_regrow == "kaiming"
     # H doubles or halves at most once per reallocation: every released final H is H0 · 2^k, |k| <= 5
     for h in RELEASED_FINAL_H.get(name, ()):
         k = math.log2(h / cfg.dsr_h0)

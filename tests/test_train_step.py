@@ -97,12 +97,14 @@ def test_train_step_bench_quick_runs(capsys):
     assert result["ratio"] > 0 and result["machine"]["torch_threads"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: the lean eager step rounds differently from the per-layer "
-                   "step for an ensemble of 3 members (found by verify-equivalence on the dsr-frozen probe)")
-def test_the_lean_step_is_bit_identical_for_three_members(one_thread):
+@pytest.mark.parametrize("n_models", [3, 5])
+def test_the_lean_step_is_bit_identical_for_odd_ensembles(one_thread, n_models):
+    """Layers of an odd number of members end off a 16-byte boundary in one flat buffer; BLAS rounds by
+    address alignment, so each layer's view is aligned as a tensor of its own would be (found by
+    verify-equivalence on the 3-member dsr-frozen probe)."""
     cfg = C.make_config("dsr", "faithful", freeze=True).scaled(2)
     gen = torch.Generator().manual_seed(0)
     z, y = torch.randn(4000, 13, generator=gen).numpy(), torch.randn(4000, 8, generator=gen).numpy()
-    seeds = T.member_seeds(0, cfg.seed_group, 3)
+    seeds = T.member_seeds(0, cfg.seed_group, n_models)
     ref, lean = (T.fit(cfg, z, y, seeds, progress=False, compile=False, lean=flag) for flag in (False, True))
     assert all(torch.equal(ref["final"][k], lean["final"][k]) for k in ref["final"])

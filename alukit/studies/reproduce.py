@@ -46,7 +46,7 @@ from alukit.profiles import Profile
 from alukit.studies import conclusions, paper
 from alukit.studies.study import Expected, Study, StudyError
 from alukit.training import train
-from alukit.training.config import make_config
+from alukit.training.config import COMMITTED_DSR_READING, make_config
 from alukit.commandline import Parser
 
 __all__ = ["VARIANTS", "N_BOOT", "EXERCISE_MODELS", "FORMAT", "FILES", "refresh_command", "study",
@@ -565,15 +565,17 @@ def exercise_configs(variant: str) -> dict:
 def probe_configs(variant: str) -> dict:
     """``{name: (Config, models)}``: runs that test a reading of the authors' code, beside the study.
 
-    ``"dsr-frozen"`` (faithful only): the faithful DSR row, members 0..:data:`EXERCISE_MODELS`
-    − 1, with its weights frozen after the first reallocation as the committed DSR code
-    freezes them (and the other three faithful DSR rows). The row itself trains on under
-    its mask, as its released models' weights suggest (:mod:`alukit.training.config`); chapter 6
-    sets both readings beside the released models.
+    Faithful only, the 4 × 50 DSR row on the committed DSR script's reading
+    (:data:`~alukit.training.config.COMMITTED_DSR_READING`: He init, reallocations from epoch 1),
+    members 0..:data:`EXERCISE_MODELS` − 1: ``"dsr-trained"`` trains its weights on under the mask,
+    ``"dsr-frozen"`` freezes them after the first reallocation as that code does. The row itself
+    trains as its released models' weights show (:data:`~alukit.training.config.RELEASED_DSR_TRAINING`);
+    chapter 6 sets the three readings beside the released models.
     """
     if variant != "faithful":
         return {}
-    return {"dsr-frozen": (make_config("dsr", variant, freeze=True), EXERCISE_MODELS)}
+    return {f"dsr-{name}": (make_config("dsr", variant, freeze=freeze, **COMMITTED_DSR_READING), EXERCISE_MODELS)
+            for name, freeze in (("trained", False), ("frozen", True))}
 
 
 def stacked_model(res: Results, config: str) -> stepper.StackedMLP:

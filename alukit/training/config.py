@@ -92,10 +92,11 @@ whose Np is 150. DSR + L1's λ is 1e-4, the only non-zero value the DSR script
 ever had. The DSR row's weights, unlike the other three rows', trained for a long
 time: their RMS is 0.39–0.46 and their largest magnitudes 4–7, where frozen
 Kaiming weights (std √(2/50) = 0.2) would keep RMS ≈ 0.2, as the 4 × 128 rows'
-weights do (RMS 0.11–0.13 against √(2/128) = 0.125). Today's faithful DSR row
-therefore trains its weights under the mask (``freeze`` False) on the committed
-script's schedule; the weights show a different run (next section), available
-as :data:`RELEASED_DSR_TRAINING` and not yet the default.
+weights do (RMS 0.11–0.13 against √(2/128) = 0.125). The weights show a run that
+no committed script makes (next section): the faithful DSR row trains that way
+(:data:`RELEASED_DSR_TRAINING`). Chapter 6 keeps two probes of the committed script's
+reading (:data:`COMMITTED_DSR_READING`): trained on under the mask, and frozen after the
+first reallocation.
 
 The released DSR row's training (issue 21)
 ------------------------------------------
@@ -153,8 +154,8 @@ the hidden layers, 0.45–0.51 in the last (He on the output fan: √(2/128) = 0
 (M = 46653 − 924..2503; layers 0 and 4 end full, layers 2–3 at 16–25 % zeros: a
 full layer's share of the regrowth is lost, the floor rule). So those rows keep
 their committed-code reading (He init, freeze after the first reallocation, He
-regrowth); the published layer's ``dsr_live`` "nonzero" and ``dsr_apportion``
-"floor" are what their code did: faithful DSR + L1 (quick profile's data, full
+regrowth) and take the published layer's ``dsr_live`` "nonzero" and ``dsr_apportion``
+"floor", which are what their code did: faithful DSR + L1 (quick profile's data, full
 schedule, 2 members) ends at 0.0999 zeros with today's rules and at 0.124 / 0.141
 (layers 2–3 at 17–22 %, layers 0 and 4 full) with those two, as released.
 
@@ -169,7 +170,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["CONFIG_NAMES", "VARIANTS", "METHODS", "Config", "make_config", "as_config", "config_hash"]
+__all__ = ["CONFIG_NAMES", "VARIANTS", "METHODS", "Config", "make_config", "as_config", "config_hash",
+           "RELEASED_DSR_TRAINING", "COMMITTED_DSR_READING"]
 
 CONFIG_NAMES: tuple[str, ...] = (
     "dense", "dense+swa", "l1", "l1+swa",
@@ -210,28 +212,47 @@ _FAITHFUL = {
 # (≤ 275) Np = 250 ± 10 %, so H was 0.04 before that step in every run, and
 # H0 = 0.04 · 2^j. The script's defaults were 0.01 (Nov. 2022) and 0.001 (Dec. 2022);
 # 0.04 / 0.001 = 40 is no power of two, 0.04 / 0.01 = 4 is: H0 = 0.01.
+# How the released plain-DSR models (DSR/0.5/model_*) were trained, as their weights show (module
+# docstring, "The released DSR row's training"): U(0, 1) initial weights at the active positions,
+# 101 epochs of training, then three reallocations on frozen weights (after 1-based epochs 101,
+# 126, 151; nothing learns after the first), each pruning non-zero weights with |w| < H and
+# regrowing ⌊R_l/R·K⌋ per layer from N(0, H after its update). The faithful DSR row's default.
+# Scaled to the quick profile (10 epochs: 5 trained, reallocations after 5, 6, 7) it reproduces the
+# H path and the regrown band, but 5 epochs from U(0, 1) (initial MSE ~1e7) leave a training MSE of
+# 4–43: the quick profile under-trains it.
+RELEASED_DSR_TRAINING = dict(init="uniform01", freeze=True, dsr_first=101, dsr_every=25, dsr_last=151,
+                             dsr_regrow="normal", dsr_live="nonzero", dsr_apportion="floor")
+
+# The committed DSR script's reading (before issue 21): He init, reallocations after 1-based epochs
+# 1, 26, ..., 101 with He regrowth, masks counting the active positions, per-layer shares rounded.
+# Chapter 6's probes run the 4 × 50 row this way, frozen and trained on (reproduce.probe_configs).
+COMMITTED_DSR_READING = dict(init="he", dsr_first=1, dsr_every=25, dsr_last=101, dsr_regrow="kaiming",
+                             dsr_live="mask", dsr_apportion="round")
+
+# The faithful DSR rows as their released models are (module docstring, second table).
+# Initial H: H only ever doubles or halves once per reallocation, so a run's final H is
+# H0 · 2^k with |k| ≤ 5 (five reallocations). 4 × 128 rows: every released model ends at
+# H = 0.002 = 0.001 · 2, the script's default H0 = 0.001; replaying the rule on the init
+# gives 0.001 → 0.0005 → 0.001 → 0.002 → 0.001 → 0.002, with 1–4 weights pruned in the
+# last step as the models' saved K (1–4) shows. DSR row: final H is 0.02 (7 models) or
+# 0.04 (3); all ten pruned K = 270–305 in their last step, outside (≥ 277) or inside
+# (≤ 275) Np = 250 ± 10 %, so H was 0.04 before that step in every run, and
+# H0 = 0.04 · 2^j. The script's defaults were 0.01 (Nov. 2022) and 0.001 (Dec. 2022);
+# 0.04 / 0.001 = 40 is no power of two, 0.04 / 0.01 = 4 is: H0 = 0.01. The 4 × 128 rows prune
+# and count the published layer's way (non-zero weights, floored shares: their zero fractions).
+_PUBLISHED_LAYER = dict(dsr_live="nonzero", dsr_apportion="floor")
 _RELEASED_DSR = {
-    "dsr": dict(hidden=(50, 50, 50, 50), dsr_sparsity=0.5, dsr_np=250, dsr_h0=0.01, freeze=False),
-    "dsr+l1": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3),
-    "dsr+swa": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3),
-    "dsr+l1+swa": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3),
+    "dsr": dict(hidden=(50, 50, 50, 50), dsr_sparsity=0.5, dsr_np=250, dsr_h0=0.01, **RELEASED_DSR_TRAINING),
+    "dsr+l1": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3, **_PUBLISHED_LAYER),
+    "dsr+swa": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3, **_PUBLISHED_LAYER),
+    "dsr+l1+swa": dict(hidden=(128, 128, 128, 128), dsr_sparsity=0.1, dsr_np=150, dsr_h0=1e-3,
+                       **_PUBLISHED_LAYER),
 }
 
 
 # Fields added after runs were cached and results written: at their defaults (today's behaviour)
 # they are left out of Config.to_dict, so every existing configuration keeps its hash.
 _LATER_FIELDS = {"dsr_live": "mask", "dsr_apportion": "round", "init": "he"}
-
-# How the released plain-DSR models (DSR/0.5/model_*) were trained, as their weights show (module
-# docstring, "The released DSR row's training"): U(0, 1) initial weights at the active positions,
-# 101 epochs of training, then three reallocations on frozen weights (after 1-based epochs 101,
-# 126, 151; nothing learns after the first), each pruning non-zero weights with |w| < H and
-# regrowing ⌊R_l/R·K⌋ per layer from N(0, H after its update). Use as
-# make_config("dsr", "faithful", **RELEASED_DSR_TRAINING). Scaled to the quick profile (10 epochs: 5
-# trained, reallocations after 5, 6, 7) it reproduces the H path and the regrown band, but 5 epochs
-# from U(0, 1) (initial MSE ~1e7) leave a training MSE of 4–43: the quick profile under-trains it.
-RELEASED_DSR_TRAINING = dict(init="uniform01", freeze=True, dsr_first=101, dsr_every=25, dsr_last=151,
-                             dsr_regrow="normal", dsr_live="nonzero", dsr_apportion="floor")
 
 
 def _is_int(v) -> bool:
