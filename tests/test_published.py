@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from alukit import __main__ as cli
+from alukit.evaluation import fingerprints
 from alukit.studies import paper, published, reproduce
 from alukit.studies.study import StudyError
 
@@ -285,6 +286,11 @@ def test_committed_published_results_cover_every_configuration():
     assert len(prov["authors_commit"]) == 40 and prov["conventions"] == "faithful"
     assert prov["models"]["dsr"]["dims"] == [13, 50, 50, 50, 50, 8] and prov["models"]["dsr+l1"]["Np"] == [150]
     assert all(len(files) == published.N_MODELS for files in prov["files"].values())
+    for c in ("dsr", "dsr+l1", "dsr+swa", "dsr+l1+swa"):  # the weight fingerprints chapter 6 reads, per model
+        prints = prov["models"][c]["fingerprints"]
+        assert set(prints) >= set(fingerprints.FINGERPRINTS) - {"non-zeros below H [%]"}
+        assert all(len(v) == published.N_MODELS for v in prints.values())
+    assert len(prov["models"]["dsr"]["H_by_model"]) == published.N_MODELS
     assert not prov["git_commit"].endswith("-dirty"), "results/paper-published/ must be run at a clean commit"
 
 

@@ -53,7 +53,7 @@ from alukit import cache, profiles, provenance
 from alukit.codeversion import code_version
 from alukit.profiles import Profile
 from alukit.process import cell, data
-from alukit.evaluation import metrics, stepper
+from alukit.evaluation import fingerprints, metrics, stepper
 from alukit.training import nets
 from alukit.studies import paper, reproduce
 from alukit.studies.study import Expected, Study, StudyError
@@ -297,6 +297,8 @@ def released(root, config: str) -> Released:
                 layer.bias.copy_(torch.stack([m[k][1] for m in members]).unsqueeze(1))
     zeros = np.array([sum(int((w == 0).sum()) for w, _ in m) / sum(w.numel() for w, _ in m) for m in members])
     summary = {key: sorted({f[key] for f in facts if key in f}) for key in ("sparsity", "H", "Np", "n_averaged")}
+    if all("H" in f for f in facts):
+        summary["H_by_model"] = [f["H"] for f in facts]
     summary = {"folder": f"{MODELS_DIR}/{folder}", "stem": stem, "kind": kind, "dims": facts[0]["dims"],
                "bias": facts[0]["bias"], **{k: v for k, v in summary.items() if v}}
     return Released(ensemble.eval(), zeros, summary, files)
@@ -317,7 +319,8 @@ def study(profile: Profile, out_dir: Path | None = None) -> Study:
 
 def evaluation_version() -> str:
     """Version of the code that reads and scores the released models (recorded, compared by :func:`stale_reason`)."""
-    return code_version(reproduce.evaluate, reproduce.rollout_normalizers, released)
+    return code_version(reproduce.evaluate, reproduce.rollout_normalizers, released, _fingerprints,
+                        fingerprints.training_inputs)
 
 
 def stale_reason(profile: Profile | str) -> str | None:
@@ -327,6 +330,13 @@ def stale_reason(profile: Profile | str) -> str | None:
         Expected("evaluation_version", evaluation_version(), "the model reading, rollout or metric code changed "
                  "since they were written", version=True),
         Expected("profile", profile.name, "they were scored on another profile's test set")])
+
+
+def _fingerprints(models: Released, inputs) -> dict:
+    """:func:`alukit.evaluation.fingerprints.weight_fingerprints` of released DSR models: ``{column: [per model]}``."""
+    weights = models.ensemble.weights()
+    table = fingerprints.weight_fingerprints(weights, inputs, h=models.facts.get("H_by_model"))
+    return {col: [None if np.isnan(v) else round(float(v), 6) for v in table[col]] for col in table}
 
 
 def _authors_commit(root: Path) -> str:
@@ -353,6 +363,7 @@ def run(root, profile: Profile | str, out_dir: Path | None = None, configs=paper
     seconds = dict.fromkeys(STAGES[:-1], 0.0)
     t = time.perf_counter()
     sets = data.profile_datasets(profile)
+    fingerprint_inputs = fingerprints.training_inputs(sets, dt)
     seconds["data"] = time.perf_counter() - t
     errors, sparsity, facts, files = {}, {}, {}, {}
     for c in configs:
@@ -363,6 +374,8 @@ def run(root, profile: Profile | str, out_dir: Path | None = None, configs=paper
         ev = reproduce.evaluate(models, "faithful", sets, dt, horizons)
         seconds["rollouts"] += time.perf_counter() - t
         errors[c], sparsity[c], facts[c], files[c] = ev["errors"], ev["sparsity"], models.facts, models.files
+        if models.facts["kind"] == "dsr":
+            facts[c]["fingerprints"] = _fingerprints(models, fingerprint_inputs)
         say(f"{c}: {models.facts['folder']}/{models.facts['stem']}_1..{N_MODELS}, hidden "
             f"{models.facts['dims'][1:-1]}; diverged at {horizons[-1]}: "
             f"{metrics.divergence_percent(ev['errors'])[-1]:.2f} %")
