@@ -104,7 +104,7 @@ glue("table_variables", table.style.hide(axis="index"), display=False)
 # ```{glue:figure} table_variables
 # :name: tbl-variables
 #
-# **Table 1.** States $x_1,\dots,x_8$ and inputs $u_1,\dots,u_5$ of the cell model. The
+# **The paper's Table 1.** States $x_1,\dots,x_8$ and inputs $u_1,\dots,u_5$ of the cell model. The
 # paper's Table 1 lists the variable, its physical meaning and its unit; ours adds the
 # unit the data uses, a short description and the range each variable spans in the
 # {glue:text}`n_traj` trajectories simulated below ({glue:md}`mode` mode).
@@ -133,7 +133,7 @@ plt.close(fig)
 # :name: fig-cell
 # :alt: Schematic cross-section of an aluminium electrolysis cell with its states and inputs labelled
 #
-# **Figure 1.** Cross-section of an aluminium electrolysis cell. The paper's Figure 1 is
+# **The paper's Figure 1.** Cross-section of an aluminium electrolysis cell. The paper's Figure 1 is
 # a schematic of the process; ours is drawn with matplotlib and labels each of the eight
 # states (blue boxes) and five inputs (red) where it acts: the masses of the dissolved
 # species and the temperature of the bath, the mass of the metal pad, the mass and
@@ -224,7 +224,7 @@ plt.close(fig)
 # :name: fig-states
 # :alt: Eight panels: the states x1 to x8 of the simulated trajectories against time in hours
 #
-# **Figure 2.** The eight states of {glue:text}`n_traj` simulated test trajectories over
+# **The paper's Figure 2.** The eight states of {glue:text}`n_traj` simulated test trajectories over
 # {glue:text}`sim_hours:.1f` hours. The paper's Figure 2 shows five test simulations of
 # $x_1,\dots,x_8$, with different initial conditions, to show how differently the
 # states evolve; ours shows the same quantities from our simulator, with the test split's
@@ -237,7 +237,7 @@ plt.close(fig)
 # :name: fig-inputs
 # :alt: Five panels: the inputs u1 to u5 of the simulated trajectories against time in hours
 #
-# **Figure 3.** The five inputs of the same {glue:text}`n_traj` trajectories. The paper's
+# **The paper's Figure 3.** The five inputs of the same {glue:text}`n_traj` trajectories. The paper's
 # Figure 3 shows the inputs $u_1,\dots,u_5$ of its five test simulations; ours shows the
 # inputs of our trajectories: the alumina and AlF₃ feeds and the metal tapping set by the
 # controllers (with random feed impulses in random mode), and the line current and
@@ -321,7 +321,7 @@ plt.close(fig)
 #
 # **A second scenario.** Line current, anode–cathode distance, side ledge mass, bath
 # temperature, cell voltage
-# and superheat of the {glue:text}`n_traj` trajectories of Figure 2 started from the
+# and superheat of the {glue:text}`n_traj` trajectories of {numref}`fig-states` started from the
 # same initial states but simulated in {glue:md}`other_mode` mode. The papers show
 # only random-mode data.
 # ```

@@ -89,7 +89,7 @@ x, u = sets.train[:, :-1, : cell.N_STATES], sets.train[:, :-1, cell.N_STATES :]
 true_rate = cell.rhs(x, u).reshape(-1, cell.N_STATES)
 scale = targets.std(0, ddof=1)
 gap = np.abs(targets - true_rate) / scale  # finite difference vs instantaneous derivative, in target std
-names = [f"$x_{k + 1}$" for k in range(cell.N_STATES)]
+names = [f"x{chr(0x2080 + k + 1)}" for k in range(cell.N_STATES)]  # x₁ … x₈ (a table shows no TeX)
 gap_table = pd.DataFrame({"state": [v.name for v in cell.STATES], "unit/s": [v.unit + "/s" for v in cell.STATES],
                           "target std": scale, "median gap [std]": np.median(gap, 0),
                           "99th percentile gap [std]": np.percentile(gap, 99, axis=0)}, index=names)

@@ -69,7 +69,7 @@ sigma = x_norm.std[: cell.N_STATES]
 errors = metrics.state_errors(euler[None], test, sigma)[:, 0]  # (H, n, 8)
 worst = np.abs(euler - test[..., : cell.N_STATES]).max(axis=(0, 1)) / sigma
 sanity = pd.DataFrame({"state": [v.name for v in cell.STATES],
-                       **{f"e_s at {h} ΔT (worst trajectory)": errors[k].max(0) for k, h in enumerate(metrics.HORIZONS)},
+                       **{f"eₛ at {h} ΔT (worst trajectory)": errors[k].max(0) for k, h in enumerate(metrics.HORIZONS)},
                        "largest deviation [σ]": worst},
                       index=[f"x{k + 1}" for k in range(cell.N_STATES)])
 glue("table_sanity", sanity.style.format(precision=4), display=False)
@@ -132,7 +132,7 @@ for config, name in (("l1", "fig4"), ("str", "fig5")):
 # :name: fig-4
 # :alt: Eight panels: true states of one test trajectory and the rollouts of the L1-regularised models
 #
-# **Figure 4.** The true states of test trajectory 1 (black) and the rollouts of the
+# **The paper's Figure 4.** The true states of test trajectory 1 (black) and the rollouts of the
 # {glue:text}`l1_models` L1-regularised models (colours). The paper's Figure 4 shows its
 # L1 models following the true trajectories closely. Ours: {glue:text}`l1_div_last` of
 # the {glue:text}`l1_models` rollouts diverged by {glue:text}`last` ΔT; the others have a mean RFMSE of
@@ -144,7 +144,7 @@ for config, name in (("l1", "fig4"), ("str", "fig5")):
 # :name: fig-5
 # :alt: Eight panels: true states of one test trajectory and the rollouts of the soft-thresholding models
 #
-# **Figure 5.** The same for the {glue:text}`str_models` soft-thresholding models. The
+# **The paper's Figure 5.** The same for the {glue:text}`str_models` soft-thresholding models. The
 # paper's Figure 5 shows them drifting away as time proceeds. Ours:
 # {glue:text}`str_div_last` of {glue:text}`str_models` rollouts diverged by {glue:text}`last` ΔT;
 # the others have a mean RFMSE of {glue:text}`str_rfmse_last`.
@@ -177,7 +177,7 @@ plt.close(fig)
 # :name: fig-metric
 # :alt: Running normalised error of each state of one L1 model's rollout against time, log scale, with the divergence threshold
 #
-# **The metric along one rollout.** For the first L1 model of Figure 4, $e_s(L)$ of each
+# **The metric along one rollout.** For the first L1 model of {numref}`fig-4`, $e_s(L)$ of each
 # state as the horizon $L$ grows (log scale); grey lines mark the four horizons of the
 # tables, the dashed line the divergence threshold. The rollout counts as diverged at
 # a horizon as soon as any state's curve is above the threshold there. The paper defines
@@ -298,8 +298,12 @@ exercises.check("ch4-recovered", sum(recovered.values()))
 pd.Series(recovered, name="recovered between 1000 and 2500 ΔT")
 
 # %% [markdown]
-# Splitting the mean at $L_1$, $e_s(L_2) = \frac{L_1}{L_2} e_s(L_1) + \frac{1}{L_2}\sum_{L_1 \le t < L_2}
-# |\hat x_{t,s} - x_{t,s}|/\sigma_s \ge \frac{L_1}{L_2} e_s(L_1)$. A rollout that came back
+# Splitting the mean at $L_1$,
+#
+# $$e_s(L_2) = \frac{L_1}{L_2} e_s(L_1) + \frac{1}{L_2}\sum_{L_1 \le t < L_2}
+# \frac{|\hat x_{t,s} - x_{t,s}|}{\sigma_s} \ge \frac{L_1}{L_2} e_s(L_1).$$
+#
+# A rollout that came back
 # to the true trajectory after $L_1$ can therefore drop below the threshold at $L_2$ if
 # its worst state had $e_s(L_1)$ below $L_2/L_1$ = {glue:text}`ex4_bound:.1f` times the
 # threshold; a NaN is counted as {glue:text}`nan_value`, which no later average can bring

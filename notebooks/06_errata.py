@@ -124,8 +124,8 @@ glue("dsr_l1_swa_row", " / ".join(f"{v:g}" for v in t2p.loc["dsr+l1+swa"]), disp
 # {glue:text}`bias_dsr_corrected`), and their He initialisation uses the output fan of
 # each layer instead of the input fan.
 #
-# Defects 6, 8 and 9 — model selection, the paper's text and tables, and the released DSR
-# networks — follow the summary table.
+# Defects 6, 8, 9 and 10 — model selection, the paper's text and tables, the released DSR
+# networks and how the plain-DSR ones were trained — follow the summary table.
 #
 # | | defect in the published code | faithful variant | corrected variant |
 # |---|---|---|---|
@@ -135,8 +135,12 @@ glue("dsr_l1_swa_row", " / ".join(f"{v:g}" for v in t2p.loc["dsr+l1+swa"]), disp
 # | 4 | rollouts normalised with the test set's own statistics | same | the training statistics |
 # | 5 | diverged rollouts dropped from the error statistics | Table 3 over survivors | also the capped error over all rollouts, with bootstrap intervals |
 # | 7 | STR and DSR layers without bias, He init with the output fan | same | biases, input fan |
+# | 10 | the released plain-DSR models: trained long from U(0, 1), then three reallocations on frozen weights | trained as the released weights show | the paper's design (4 × 128 at 50 %) under persistent masks |
 
 # %% tags=["hide-input"]
+from alukit import profiles
+from alukit.evaluation import fingerprints
+from alukit.process import data
 from alukit.training import config
 from alukit.studies import published
 
@@ -178,47 +182,99 @@ counts = {v: paper.agreement_counts(res["faithful"].stats, values=v) for v in pa
 glue("within_printed", counts["printed"]["within"], display=False)
 glue("within_computed", counts["computed"]["within"], display=False)
 glue("profile_name", str(profile), display=False)
-# defect 9, which reading of the code made the released plain-DSR models: a probe run frozen like the other DSR rows
-frozen = res["faithful"].extra_errors["dsr-frozen"]  # (H, E, n, 8), reproduce.probe_configs
+# defect 10: how the released plain-DSR models were trained. Three readings of the authors' code, each on our
+# test set (reproduce.probe_configs), beside the released models
 horizons = list(res["faithful"].horizons)
 pub_div = pub.stats[pub.stats.statistic == "divergence"].set_index(["config", "horizon"])
-probe_rows = {
-    "the paper (Table 2)": [f"{paper.table2('computed').at['dsr', h]:g}" for h in horizons],
-    "released models, our test set": [f"{pub_div.at[('dsr', h), 'estimate']:.1f} [{pub_div.at[('dsr', h), 'low']:.1f}, "
-                                      f"{pub_div.at[('dsr', h), 'high']:.1f}]" for h in horizons],
-}
 rel = np.array([pub_div.at[("dsr", h), "estimate"] for h in horizons])
+rel_lo, rel_hi = (np.array([pub_div.at[("dsr", h), k] for h in horizons]) for k in ("low", "high"))
+READINGS = {"dsr": "ours, as the released weights show (the faithful row)",
+            "dsr-trained": "ours, the committed script trained on under the mask (probe)",
+            "dsr-frozen": "ours, the committed script frozen after its first reallocation (probe)"}
+errors_of = {**res["faithful"].errors, **res["faithful"].extra_errors}
+probe_rows = {
+    "the paper (Table 2)": [f"{paper.table2('computed').at['dsr', h]:.1f}" for h in horizons],
+    "released models, our test set": [f"{e:.1f} [{a:.1f}, {b:.1f}]" for e, a, b in zip(rel, rel_lo, rel_hi)],
+}
 readings = {}
-for label, errors in (("ours, trained on under the mask (the faithful row)", res["faithful"].errors["dsr"]),
-                      ("ours, frozen after the first reallocation (probe)", frozen)):
-    readings[label] = est, lo, hi = metrics.bootstrap(errors, "divergence", n_boot=reproduce.N_BOOT)
+for key, label in READINGS.items():
+    readings[key] = est, lo, hi = metrics.bootstrap(errors_of[key], "divergence", n_boot=reproduce.N_BOOT)
     probe_rows[label] = [f"{e:.1f} [{a:.1f}, {b:.1f}]" for e, a, b in zip(est, lo, hi)]
-(trained_est, *_), (frozen_est, *_) = readings.values()
-between = [h for h, a, b, r in zip(horizons, trained_est, frozen_est, rel) if min(a, b) - 1e-9 <= r <= max(a, b) + 1e-9]
-where = ("at every horizon" if len(between) == len(horizons)
-         else f"at {', '.join(map(str, between))} ΔT" if between else "at no horizon")
-reproduced = [label.split(",")[1].strip().split(" (")[0] for label, (_, lo, hi) in readings.items()
-              if np.all((lo - 1e-9 <= rel) & (rel <= hi + 1e-9))]
-glue("probe_between", f"The released models lie between the two readings {where} (table below); "
-     + (f"only the reading '{reproduced[0]}' holds their value in its interval at every horizon."
-        if len(reproduced) == 1 else "both readings hold their value in their intervals at every horizon."
-        if reproduced else "neither reading holds their value in its interval at every horizon, and the run "
-        "that made them is not in the authors' repository."), display=False)
 probe_table = pd.DataFrame(probe_rows, index=[f"{h} ΔT" for h in horizons]).T
 probe_table.index.name = "plain DSR, % diverged [95 % interval]"
 glue("table_dsr_probe", probe_table.style, display=False)
+overlap = {key: [h for h, a, b, ra, rb in zip(horizons, lo, hi, rel_lo, rel_hi) if a <= rb and ra <= b]
+           for key, (_, lo, hi) in readings.items()}
+glue("probe_overlap", "; ".join(
+    f"{READINGS[k].split(', ', 1)[1].split(' (')[0]}: {', '.join(map(str, hs)) + ' ΔT' if hs else 'no horizon'}"
+    for k, hs in overlap.items()), display=False)
+for key, name in (("dsr", "row"), ("dsr-trained", "trained"), ("dsr-frozen", "frozen")):
+    glue(f"probe_{name}_last", float(readings[key][0][-1]), display=False)
+    glue(f"probe_{name}_mid", float(readings[key][0][1]), display=False)
+glue("probe_released_last", float(rel[-1]), display=False)
+glue("probe_released_mid", float(rel[1]), display=False)
+glue("probe_mid_h", int(horizons[1]), display=False)
+glue("probe_last_h", int(horizons[-1]), display=False)
+glue("probe_models", int(errors_of["dsr-frozen"].shape[1]), display=False)
 gap = (res["faithful"].table2 - paper.table2("computed").loc[res["faithful"].table2.index, horizons]).abs().stack()
 (gap_config, gap_h), gap_size = gap.idxmax(), gap.max()
-glue("probe_gap", f"The faithful study's largest gap to the paper is {paper.LABELS[gap_config]} at {gap_h} ΔT "
+glue("probe_gap", f"The faithful study's largest gap to the paper is now {paper.LABELS[gap_config]} at {gap_h} ΔT "
      f"({gap_size:.1f} points).", display=False)
-glue("probe_models", int(frozen.shape[1]), display=False)
-glue("probe_first", float(metrics.divergence_percent(frozen)[0]), display=False)
-glue("probe_first_trained", float(res["faithful"].table2.at["dsr", horizons[0]]), display=False)
-glue("probe_first_released", float(pub_div.at[("dsr", horizons[0]), "estimate"]), display=False)
-glue("probe_h0", int(horizons[0]), display=False)
+
+# the weights' fingerprints (alukit.evaluation.fingerprints), median over each ensemble's models
+fp_inputs = fingerprints.training_inputs(data.profile_datasets(profile), profiles.load(profile).dt)
+trained = res["faithful"].training
+
+
+def ours_fingerprints(key):
+    arrays = res["faithful"].models[key]
+    weights = [arrays[f"weight{i}"] for i in range(len(arrays["dims"]) - 1)]
+    return fingerprints.weight_fingerprints(weights, fp_inputs, h=trained[key]["log"]["dsr_h"][:, -1]).median()
+
+
+def released_fingerprints(config):
+    table = pd.DataFrame({k: [np.nan if v is None else v for v in vals]
+                          for k, vals in released[config]["fingerprints"].items()})
+    return table.median()
+
+
+fp = pd.DataFrame({
+    "released DSR/0.5 (4 × 50)": released_fingerprints("dsr"),
+    READINGS["dsr"]: ours_fingerprints("dsr"),
+    READINGS["dsr-trained"]: ours_fingerprints("dsr-trained"),
+    READINGS["dsr-frozen"]: ours_fingerprints("dsr-frozen"),
+    "released DSR/l1 (4 × 128)": released_fingerprints("dsr+l1"),
+    "ours, DSR + L1 (the faithful row)": ours_fingerprints("dsr+l1"),
+}).T
+fp.index.name = "median over the models"
+glue("table_dsr_fingerprints", fp.style.format(precision=2, na_rep="–"), display=False)
+for key, col in (("pos", "dead units' weights > 0 [%]"), ("med", "dead units' weights, median"),
+                 ("rms", "RMS of non-zeros"), ("band", "non-zeros below H [%]")):
+    for who, row in (("rel", "released DSR/0.5 (4 × 50)"), ("row", READINGS["dsr"]), ("frozen", READINGS["dsr-frozen"]),
+                     ("trained", READINGS["dsr-trained"]), ("l1rel", "released DSR/l1 (4 × 128)")):
+        glue(f"fp_{key}_{who}", float(fp.at[row, col]), display=False)
+h_final = {h: sum(1 for v in released["dsr"]["H_by_model"] if v == h) for h in sorted(set(released["dsr"]["H_by_model"]))}
+glue("released_h", " and ".join(f"{h:g} in {n}" for h, n in h_final.items()), display=False)
+row_cfg = configs.make_config("dsr", "faithful").scaled(trained["dsr"]["log"]["dsr_h"].shape[1])
+glue("row_trained_epochs", int(row_cfg.dsr_epochs[0]), display=False)
+glue("row_reallocations", ", ".join(map(str, row_cfg.dsr_epochs)), display=False)
+
+fig, ax = plt.subplots(figsize=(7.5, 3.2), layout="constrained")
+for key, color in (("dsr", "C0"), ("dsr-frozen", "C3")):
+    path = trained[key]["log"]["dsr_h"]  # (models, epochs)
+    for e, h_path in enumerate(path):
+        ax.step(np.arange(1, len(h_path) + 1), h_path, where="post", color=color, alpha=0.5, lw=1,
+                label=READINGS[key].split(" (")[0] if e == 0 else None)
+for h, n in h_final.items():
+    ax.plot(len(path[0]) + 4, h, "k<", ms=4 + 2 * n)
+    ax.annotate(f"released: {n} models", (len(path[0]) + 7, h), va="center", fontsize=9)
+ax.set(yscale="log", xlabel="epoch", ylabel="DSR threshold H", xlim=(0, len(path[0]) * 1.25))
+ax.legend(loc="upper left", fontsize=9)
+glue("fig_dsr_h_path", fig, display=False)
+plt.close(fig)
 
 # %% [markdown]
-# ## Defects 6, 8 and 9: model selection, the paper's text and tables, the DSR networks
+# ## Defects 6, 8, 9 and 10: model selection, the paper's text and tables, the DSR networks
 #
 # **6. Model selection on one random validation batch.** After every epoch the published
 # training scripts take the first batch of a *shuffled* validation loader — 100 samples of
@@ -267,23 +323,79 @@ glue("probe_h0", int(horizons[0]), display=False)
 # number of models averaged.
 # ```
 #
-# Which reading of the authors' code made the released plain-DSR models is open. The
-# committed DSR code freezes the weights at the first reallocation (defect 1), and the
-# three 4 × 128 rows' released weights keep the spread of their initialisation; the
-# released plain-DSR weights spread far wider than their initialisation (`alukit.training.config`),
-# so the faithful plain-DSR row trains on under its mask. Trained that way, our networks diverge in
-# {glue:text}`probe_first_trained:.1f` % of the rollouts by {glue:text}`probe_h0` ΔT; a probe
-# run of the row's first {glue:text}`probe_models` models frozen after the first
-# reallocation, as the committed code would leave them, diverges in
-# {glue:text}`probe_first:.1f` %, and the released models in
-# {glue:text}`probe_first_released:.1f` %. {glue:text}`probe_between`
-# {glue:text}`probe_gap`
+# **10. How the released plain-DSR models were trained.** No committed script makes the
+# released `DSR/0.5` models (4 × 50, Np 250), so their weights were read instead
+# (`alukit.evaluation.fingerprints`, table below). Three things show:
+#
+# - *They started from U(0, 1).* A hidden unit that never fires passes no gradient back,
+#   so its outgoing weights keep their initial values. In the released models
+#   {glue:text}`fp_pos_rel:.0f` % of those weights are positive, median
+#   {glue:text}`fp_med_rel:.2f`. U(0, 1) gives 100 % and 0.5; He-normal weights, like
+#   those of the 4 × 128 rows ({glue:text}`fp_pos_l1rel:.0f` %), give half and 0. The DSR
+#   layer code before December 2022 drew its weights with `torch.rand`.
+# - *They trained for a long time first.* The non-zero weights' RMS is
+#   {glue:text}`fp_rms_rel:.2f`, twice the He scale of a 4 × 50 layer, and their
+#   largest magnitudes reach 4–7. A network frozen after one epoch keeps its initial
+#   spread ({glue:text}`fp_rms_frozen:.2f` in our frozen probe).
+# - *Then came reallocations on frozen weights, and nothing trained after them.* Each
+#   reallocation prunes the non-zero weights below H and regrows as many at random empty
+#   positions from N(0, H); the orphaned optimiser (defect 1) never updates them. The
+#   saved H is {glue:text}`released_h` models, which from H0 = 0.01 takes three
+#   reallocations. Every non-zero weight below H is one of the last regrowth
+#   ({glue:text}`fp_band_rel:.1f` % of the non-zeros, as many as were regrown): a few
+#   hundred Adam steps would have moved them away. `best_model_N` equals `model_N`
+#   bitwise: the saved model is the network as the last reallocation left it.
+#
+# The faithful row now trains that way: U(0, 1) weights at the active positions,
+# {glue:text}`row_trained_epochs` epochs of training (the committed DSR script's
+# constant-rate phase; the weights only say "a few tens of epochs or more", and nothing
+# learns afterwards), then reallocations after epochs {glue:text}`row_reallocations` on
+# frozen weights, pruning and counting only non-zero weights, regrowing from N(0, H) and
+# sharing the regrowth out by ⌊R_l / R · K⌋ per layer as the published layer does
+# (`alukit.training.config.RELEASED_DSR_TRAINING`). The three 4 × 128 rows were read the
+# same way: {glue:text}`fp_band_l1rel:.2f` % of DSR + L1's non-zero weights lie below its final
+# H and none below H/2 (the last prune was at H/2, and nothing trained after it), and their
+# dead units' weights are He-normal; they keep the
+# committed script's reading (He init, frozen after the first reallocation), with the
+# published layer's non-zero pruning and floored shares, which give their released
+# zero fractions.
+#
+# ```{glue:figure} table_dsr_fingerprints
+# :name: tbl-dsr-fingerprints
+#
+# **The weights' fingerprints**, median over each ensemble's models, read on
+# training inputs: the share of exact zeros; the RMS and largest magnitude of the
+# non-zero weights; the share of hidden units never active and the sign and median of
+# their outgoing weights (their initial values); the share of non-zero weights below the
+# model's final threshold H (regrown, never trained). The released models' rows are read
+# from their files by `python -m alukit published`.
+# ```
+#
+# ```{glue:figure} fig_dsr_h_path
+# :name: fig-dsr-h-path
+#
+# **DSR's threshold H over the epochs**, one line per model: the faithful row (as
+# released) and the committed script's reading frozen at its first reallocation; the
+# markers at the right are the released models' saved final H.
+# ```
+#
+# Rolled out, the three readings and the released models give the table below. As
+# released, the row diverges in {glue:text}`probe_row_mid:.1f` % of the rollouts by
+# {glue:text}`probe_mid_h` ΔT and in {glue:text}`probe_row_last:.1f` % by
+# {glue:text}`probe_last_h` ΔT; the released models in {glue:text}`probe_released_mid:.1f` %
+# and {glue:text}`probe_released_last:.1f` %. The committed script trained on under its
+# mask gives {glue:text}`probe_trained_mid:.1f` % and {glue:text}`probe_trained_last:.1f` %:
+# a well-trained sparse network that hardly diverges. It is the one-shot damage of the
+# frozen reallocations, not DSR's training, that makes the paper's DSR row diverge.
+# Horizons at which a reading's interval overlaps the released models':
+# {glue:text}`probe_overlap`. {glue:text}`probe_gap`
 #
 # ```{glue:figure} table_dsr_probe
 # :name: tbl-dsr-probe
 #
-# **Plain DSR, two readings of the authors' code against their released models:** the
-# faithful row (weights trained on under the mask) and a probe frozen after the first
+# **Plain DSR, three readings of the authors' code against their released models:** the
+# faithful row (as the released weights show), and {glue:text}`probe_models`-model probes of
+# the committed script's reading, trained on under the mask or frozen after its first
 # reallocation (`alukit.studies.reproduce.probe_configs`), each on our test set with its 95 %
 # bootstrap interval; the released models' row is always the paper profile's.
 # ```

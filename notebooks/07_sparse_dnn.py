@@ -27,18 +27,19 @@
 # from `results/<profile>-sparse-dnn/`. The paper profile's results are committed and
 # only read here; the quick profile's are made on first use (a few minutes).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-cell"]
 profile = "paper"  # run profile: results/<profile>-sparse-dnn/ (python -m alukit sparse-dnn --profile <profile>)
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import HTML
+from IPython.display import HTML, display
 from myst_nb import glue
 
 from alukit.process import cell
 from alukit.book import figures
 from alukit.evaluation import interpret, metrics
+from alukit.book.banner import banner
 from alukit.studies import sparse_dnn
 
 plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
@@ -48,6 +49,7 @@ sizes = res.sizes
 small, large = sizes[0], sizes[-1]
 last = sparse_dnn.window_label(sparse_dnn.WINDOWS[-1])
 truth = cell.DEPENDENCIES
+display(HTML(banner(profile)))
 
 glue("models", s["models"], display=False)
 glue("epochs", s["epochs"], display=False)
@@ -144,7 +146,15 @@ plt.close(fig)
 fig = figures.structure_vs_size(res.summary)
 glue("fig_structure", fig, display=False)
 plt.close(fig)
-glue("table_structure", sparse_dnn.table(res.summary, "structure").style, display=False)
+def stacked(frame):
+    """Estimate above its [interval] in every cell, so that a table of intervals fits the column."""
+    cells = frame.map(lambda t: t.replace(" [", "\n[").replace(", ", ",\u00a0"))
+    return cells.style.set_table_attributes('class="alukit-stacked-table"')
+
+
+structure = sparse_dnn.table(res.summary, "structure")
+glue("table_structure", stacked(structure.iloc[:, :6]), display=False)
+glue("table_structure_more", stacked(structure.iloc[:, 6:]), display=False)
 
 for kind in sparse_dnn.KINDS:
     for m in ("f1", "auprc", "precision", "recall", "f1_jacobian", "auprc_jacobian", "f1_without_x5",
@@ -211,10 +221,17 @@ glue("n_u13_cells", int(truth[:, [8, 10]].size), display=False)
 # {glue:text}`sparse_f1_without_u1_u3` (sparse). Every size:
 #
 # ```{glue:figure} table_structure
-# :name: table-dnn-structure
+# :name: tbl-dnn-structure
 #
-# Structure scores per training-set size and kind, mean over the models [95 % interval];
-# "edges from x5" and the u1/u3 counts are per model.
+# Structure scores per training-set size and kind, mean over the models [95 % interval]:
+# of the path-product graph and of the Jacobian graph.
+# ```
+#
+# ```{glue:figure} table_structure_more
+# :name: tbl-dnn-structure-more
+#
+# The same models' F1 without the x5 column and without the u1 and u3 columns, and the
+# edge counts behind them, per model [95 % interval].
 # ```
 
 # %% tags=["hide-input"]
@@ -266,13 +283,13 @@ for m, digits in (("divergence", 1), ("capped_mean", 2)):
 # {glue:text}`sparse_div_large` % (sparse) diverge in that window.
 #
 # ```{glue:figure} table_divergence
-# :name: table-dnn-divergence
+# :name: tbl-dnn-divergence
 #
 # Diverged rollouts [%] per window, mean [95 % interval].
 # ```
 #
 # ```{glue:figure} table_error
-# :name: table-dnn-error
+# :name: tbl-dnn-error
 #
 # Capped normalised error per window, mean [95 % interval].
 # ```
@@ -317,7 +334,7 @@ for kind in sparse_dnn.KINDS:
 # mean consistent structure or no structure at all.
 #
 # ```{glue:figure} table_consistency
-# :name: table-dnn-consistency
+# :name: tbl-dnn-consistency
 #
 # Mean pairwise correlation and Jaccard overlap, [95 % interval].
 # ```
@@ -333,6 +350,9 @@ for key in verdicts.index:
 comparisons = res.comparisons.copy()
 for c in ("difference", "low", "high"):
     comparisons[c] = comparisons[c].map(lambda v: f"{v:.3g}")
+METRIC_LABELS = {"f1": "F1", "auprc": "AUPRC", "divergence": "diverged [%]", "capped_mean": "capped error",
+                 "correlation": "correlation", "jaccard": "Jaccard"}
+comparisons["metric"] = comparisons["metric"].map(lambda k: METRIC_LABELS.get(k, k))
 glue("table_comparisons", comparisons.style.hide(axis="index"), display=False)
 prov = res.provenance
 glue("train_seconds", f"{prov['seconds']['training']:.0f}", display=False)
@@ -354,13 +374,13 @@ glue("run_commit", prov["git_commit"][:10], display=False)
 # finding 3: {glue:text}`verdict_consistency`.
 #
 # ```{glue:figure} table_verdicts
-# :name: table-dnn-verdicts
+# :name: tbl-dnn-verdicts
 #
 # The three findings, how each was tested, and the verdict computed from the intervals.
 # ```
 #
 # ```{glue:figure} table_comparisons
-# :name: table-dnn-comparisons
+# :name: tbl-dnn-comparisons
 #
 # Every comparison behind the verdicts: the difference sparse − dense, its 95 %
 # interval, which direction the finding claims is better, and the comparison's verdict.

@@ -17,6 +17,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -31,6 +32,7 @@ from alukit import profiles
 from alukit.book import build as book
 from alukit.book import sphinx
 from alukit.studies import reproduce
+from alukit.studies.conclusions import CONCLUSIONS
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,25 +40,51 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-VIEWPORT = {"width": 1280, "height": 900}
-# An element sticking out of the window, unless a scrolling box around it clips it.
-WIDE_ELEMENTS_JS = """() => {
-  const width = document.documentElement.clientWidth;
-  const clipped = el => {
-    for (let p = el.parentElement; p; p = p.parentElement) {
+VIEWPORTS = {"wide": {"width": 1400, "height": 900}, "phone": {"width": 390, "height": 844}}
+# Tables, display equations, images and code wider than the text column: at 1400 px every table must fit
+# (``strict``); otherwise only inside a box that scrolls (overflow-x auto or scroll, never hidden).
+# Then text that a box clips (overflow hidden, content wider than the box).
+WIDE_ELEMENTS_JS = """(strict) => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main');
+  const cs = getComputedStyle(article);
+  const column = article.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const scroller = el => {
+    for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
       const o = getComputedStyle(p).overflowX;
-      if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
+      if (o === 'auto' || o === 'scroll') return p;
     }
-    return false;
+    return null;
   };
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ')[0] : '')
+    + ' "' + (el.innerText || '').trim().slice(0, 30) + '"';
   const out = [];
-  for (const el of document.querySelectorAll('main *')) {
-    const r = el.getBoundingClientRect();
-    if (r.width > 0 && r.right > width + 1 && !clipped(el))
-      out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '') + ' ' + Math.round(r.right) + 'px');
+  for (const el of article.querySelectorAll('table, mjx-container[display="true"] > mjx-math, img, pre')) {
+    const w = el.getBoundingClientRect().width;
+    if (w <= column + 1) continue;
+    if (strict && el.tagName === 'TABLE')
+      out.push(`${name(el)} ${Math.round(w)} px in a ${Math.round(column)} px column`);
+    else if (!scroller(el))
+      out.push(`${name(el)} ${Math.round(w)} px in a ${Math.round(column)} px column, outside a scroll box`);
   }
-  return [document.documentElement.scrollWidth, width, out.slice(0, 5)];
+  for (const el of article.querySelectorAll('*')) {
+    if (el.closest('mjx-assistive-mml')) continue;  // MathJax's text for screen readers, hidden on purpose
+    const st = getComputedStyle(el);
+    if ((st.overflowX === 'hidden' || st.overflowX === 'clip') && st.display !== 'inline'
+        && el.scrollWidth > el.clientWidth + 1 && (el.innerText || '').trim())
+      out.push(`clipped text in ${name(el)}`);
+  }
+  return [Math.round(column), out.slice(0, 8)];
 }"""
+# Page text a reader should never see: raw floats, a negative zero, unrendered TeX.
+RAW_TEXT = {
+    "a float with 6 or more decimals": re.compile(r"(?<![\w./])\d+\.\d{6,}(?![\w/])"),
+    "a negative zero": re.compile(r"(?<![\d.])[-−]0\.0+(?![\d])"),
+    "raw TeX": re.compile(r"\$[^$\n]{1,80}\$"),
+}
+# Internal identifiers that must not reach a table: snake_case names, conclusion keys, configuration keys.
+INTERNAL_ID = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b|\b(?:" + "|".join(
+    re.escape(c.key) for c in CONCLUSIONS) + r")\b|\b(?:dense|l1|str|mp|dsr)\+(?:l1|swa)\b")
 
 
 def _alukit(*args, timeout=60, env=None):
@@ -206,8 +234,8 @@ def test_executed_chapters_have_no_warnings_or_machine_paths(quick_book):
     assert not problems, "\n".join(problems)
 
 
-def _check_page(page, base: str, name: str) -> list[str]:
-    """Open one page; return what is wrong with it."""
+def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
+    """Open one page; return what is wrong with it (``strict``: tables must fit the column)."""
     wrong = []
     response = page.goto(f"{base}/{name}", wait_until="load")
     if response is None or not response.ok:
@@ -220,10 +248,6 @@ def _check_page(page, base: str, name: str) -> list[str]:
     page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=15000)
     broken = page.eval_on_selector_all("img", "els => els.filter(e => !(e.naturalWidth > 0)).map(e => e.src)")
     wrong += [f"{name}: image did not load: {src}" for src in broken]
-    page.evaluate("window.scrollTo(0, 0)")
-    scroll_width, width, wide = page.evaluate(WIDE_ELEMENTS_JS)
-    if scroll_width > width + 1 or wide:
-        wrong.append(f"{name}: wider than the window ({scroll_width} > {width} px): {wide}")
     if page.query_selector("main .math, main span.math, main div.math"):
         page.wait_for_function("document.querySelectorAll('main .math').length === 0 || "
                                "document.querySelectorAll('main mjx-container').length > 0", timeout=20000)
@@ -231,6 +255,19 @@ def _check_page(page, base: str, name: str) -> list[str]:
                             "e => !e.querySelector('mjx-container')).length")
         if raw:
             wrong.append(f"{name}: {raw} equations not typeset")
+    page.evaluate("window.scrollTo(0, 0)")
+    column, wide = page.evaluate(WIDE_ELEMENTS_JS, strict)
+    wrong += [f"{name} ({page.viewport_size['width']} px): {w}" for w in wide]
+    text = page.evaluate("Array.from(document.querySelectorAll('main p, main li, main td, main th, main caption, "
+                         "main figcaption, main .caption')).map(e => e.innerText).join('\\n')")
+    for what, pattern in RAW_TEXT.items():
+        found = pattern.search(text)
+        if found:
+            wrong.append(f"{name}: {what}: ...{text[max(0, found.start() - 40):found.end() + 20]!r}")
+    tables = page.evaluate("Array.from(document.querySelectorAll('main table')).map(t => t.innerText).join('\\n')")
+    found = INTERNAL_ID.search(tables)
+    if found:
+        wrong.append(f"{name}: internal identifier {found.group(0)!r} in a table")
     return wrong
 
 
@@ -263,7 +300,7 @@ def test_every_chapter_renders_offline_in_chromium(request):
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
             try:
-                page = browser.new_page(viewport=VIEWPORT)
+                page = browser.new_page(viewport=VIEWPORTS["wide"])
                 page.route("**/*", route)
                 page.on("console", console)
                 page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -273,8 +310,12 @@ def test_every_chapter_renders_offline_in_chromium(request):
                 pages = [f"{name}.html" for name in book.toc_files()]
                 for name in pages:
                     problems += _check_page(page, base, name)
+                page.set_viewport_size(VIEWPORTS["phone"])
+                for name in pages:
+                    problems += _check_page(page, base, name, strict=False)
+                page.set_viewport_size(VIEWPORTS["wide"])
                 text = page.goto(f"{base}/01_process.html") and page.inner_text("main")
-                for caption in ("Figure 1.", "Figure 2.", "Figure 3.", "Table 1."):
+                for caption in ("Figure 1.1", "Figure 1.2", "Figure 1.3", "Table 1.1"):
                     assert caption in text, f"01_process.html: caption {caption!r} missing"
                 assert page.query_selector("mjx-container"), "01_process.html: no typeset equation"
             finally:

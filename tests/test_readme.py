@@ -9,15 +9,16 @@ from alukit.book import readme
 from alukit.studies import paper, reproduce
 
 
-def test_both_generated_parts_are_current():
+def test_all_generated_parts_are_current():
     stale = readme.update(check=True)
     assert not stale, f"out of date: {', '.join(map(str, stale))}; run: python -m alukit readme"
 
 
 def _copies(tmp_path):
-    """Copies of README.md and results/README.md whose generated parts say only 'stale'."""
+    """Copies of README.md, results/README.md and book/index.md whose generated parts say only 'stale'."""
     out = []
-    for path, copy in ((readme.README, tmp_path / "README.md"), (readme.RESULTS_README, tmp_path / "results" / "README.md")):
+    for path, copy in ((readme.README, tmp_path / "README.md"), (readme.RESULTS_README, tmp_path / "results" / "README.md"),
+                       (readme.BOOK_INDEX, tmp_path / "book" / "index.md")):
         head, _, tail = readme._split(path.read_text(encoding="utf-8"))
         copy.parent.mkdir(exist_ok=True)
         copy.write_text(head + readme.START + "\n| stale | 1 |\n" + readme.END + tail, encoding="utf-8")
@@ -25,14 +26,32 @@ def _copies(tmp_path):
     return out
 
 
-def test_update_rewrites_only_the_generated_parts_of_both_files(tmp_path):
-    ours, results = _copies(tmp_path)
-    assert readme.update(check=True, readme=ours, results_readme=results) == [ours, results]
-    assert "stale" in ours.read_text(encoding="utf-8") and "stale" in results.read_text(encoding="utf-8")  # --check
-    assert readme.update(readme=ours, results_readme=results) == [ours, results]
+def test_update_rewrites_only_the_generated_parts_of_every_file(tmp_path):
+    ours, results, index = _copies(tmp_path)
+    kw = dict(readme=ours, results_readme=results, book_index=index)
+    assert readme.update(check=True, **kw) == [ours, results, index]
+    assert all("stale" in f.read_text(encoding="utf-8") for f in (ours, results, index))  # --check wrote nothing
+    assert readme.update(**kw) == [ours, results, index]
     assert ours.read_text(encoding="utf-8") == readme.README.read_text(encoding="utf-8")
     assert results.read_text(encoding="utf-8") == readme.RESULTS_README.read_text(encoding="utf-8")
-    assert readme.update(check=True, readme=ours, results_readme=results) == []
+    assert index.read_text(encoding="utf-8") == readme.BOOK_INDEX.read_text(encoding="utf-8")
+    assert readme.update(check=True, **kw) == []
+
+
+def test_a_verdict_resting_on_an_entry_beyond_sampling_carries_a_caveat():
+    """An entry the comparisons use, with the paper outside our interval and > 5 points away, is named."""
+    res = reproduce.load("paper", "faithful", tables_only=True)
+    row = res.comparisons.iloc[0]
+    stats = res.stats.copy()
+    at = (stats.statistic == "divergence") & (stats.config == row.better) & (stats.horizon == row.horizon)
+    reference = paper.table2("computed").at[row.better, int(row.horizon)]
+    far = reference + 40 if reference < 50 else reference - 40
+    stats.loc[at, ["estimate", "low", "high"]] = [far, far - 1, far + 1]
+    caveats = readme.caveats_of(res._replace(stats=stats))
+    named = f"{paper.LABELS[row.better]} at {int(row.horizon)} ΔT"
+    assert named in caveats[row.conclusion]
+    stats.loc[at, ["estimate", "low", "high"]] = [reference, reference - 1, reference + 1]
+    assert named not in readme.caveats_of(res._replace(stats=stats)).get(row.conclusion, "")
 
 
 def test_markers_are_required_in_both_files(tmp_path):
@@ -42,9 +61,11 @@ def test_markers_are_required_in_both_files(tmp_path):
     good.parent.mkdir()
     shutil.copy(readme.RESULTS_README, good)
     with pytest.raises(ValueError, match="README.md must contain the markers"):
-        readme.update(readme=bad, results_readme=good)
+        readme.update(readme=bad, results_readme=good, book_index=None)
     with pytest.raises(ValueError, match="must contain the markers"):
-        readme.update(readme=good, results_readme=bad)
+        readme.update(readme=good, results_readme=bad, book_index=None)
+    with pytest.raises(ValueError, match="must contain the markers"):
+        readme.update(readme=good, results_readme=good, book_index=bad)
     assert good.read_text(encoding="utf-8") == readme.RESULTS_README.read_text(encoding="utf-8")  # nothing written
 
 
@@ -59,7 +80,7 @@ def test_headline_quotes_the_committed_verdicts_and_the_tables_go_to_results_rea
         assert len(conclusions) == 5
         for row in conclusions.itertuples():
             cell = f"**{row.verdict}** ({row.holding} of {row.comparisons} comparisons hold"
-            line = next(line for line in headline.splitlines() if line.startswith(f"| {row.claim} |"))
+            line = next(line for line in headline.splitlines() if line.startswith(f"| {row.claim} "))  # then a caveat
             assert cell in line.split(" | ")[1 + reproduce.VARIANTS.index(variant)], (variant, row.conclusion)
     assert "| Model type |" not in headline and "Benchmarks" not in headline
     for label in paper.LABELS.values():

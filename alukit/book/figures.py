@@ -14,6 +14,7 @@ import pandas as pd
 from alukit.process import cell
 from alukit.evaluation import metrics
 from alukit.studies import paper
+from alukit.book import numbers
 
 __all__ = ["GROUPS", "divergence_bars", "error_violins", "rollout_panels", "comparison_style", "variant_bars",
            "plot_columns", "plot_derived", "draw_cell", "influence_graphs", "structure_vs_size", "rollouts_vs_size",
@@ -153,9 +154,20 @@ def rollout_panels(true: np.ndarray, pred: np.ndarray, dt: float = 10.0, title: 
     return fig
 
 
-def comparison_style(frame: pd.DataFrame, precision: int = 2):
-    """A pandas Styler for a paper | ours | difference table (NaN shown as "–")."""
-    return frame.style.format(precision=precision, na_rep="–")
+def comparison_style(frame: pd.DataFrame, quantity: str = "diverged"):
+    """A pandas Styler for a :func:`alukit.studies.paper.compare` table, one cell per column of the paper's:
+    ``"paper / ours (ours − paper)"``, formatted by :func:`alukit.book.numbers.number` for ``quantity``.
+    An integer column key (a horizon) is shown as ``"<key> ΔT"``; a missing value as "–"."""
+    keys = list(dict.fromkeys(c[:-1] for c in frame.columns))
+    cells = {}
+    for key in keys:
+        p, o, d = (frame[(*key, part)] for part in ("paper", "ours", "difference"))
+        label = " ".join(f"{k} ΔT" if isinstance(k, (int, np.integer)) else str(k) for k in key)
+        cells[label] = [f"{numbers.number(a, quantity)} / {numbers.number(b, quantity)}"
+                        + ("" if numbers.number(c, quantity) == numbers.MISSING
+                           else f" ({numbers.signed(c, 'points' if quantity == 'diverged' else quantity)})")
+                        for a, b, c in zip(p, o, d)]
+    return pd.DataFrame(cells, index=frame.index).style.set_table_attributes('class="alukit-nowrap-table"')
 
 
 def variant_bars(results: dict, configs, horizon: int) -> plt.Figure:

@@ -6,6 +6,10 @@ by its code only: when the committed results, the package or the profiles change
 before the build, so that no page shows outputs of older inputs. It also pins the ``python3`` kernel to
 this interpreter (:func:`kernel_path`), drops duplicate ``<script>`` entries, and writes each chapter's
 execution time to ``<build>/execution.json``.
+
+Numbering: a glued figure named ``tbl-*`` is a table (:class:`TableFigure`, numbered "Table N.M" apart from
+the figures), and a figure inside an exercise's solution takes no number (its caption becomes a
+paragraph), so that the numbers a reader sees run without gaps.
 """
 from __future__ import annotations
 
@@ -16,10 +20,12 @@ import shutil
 import sys
 from pathlib import Path
 
+from docutils import nodes
+
 from alukit.cache import write_json, write_text
 from alukit.paths import REPO_ROOT
 
-__all__ = ["inputs_fingerprint", "kernel_path", "KERNEL_NAME"]
+__all__ = ["inputs_fingerprint", "kernel_path", "KERNEL_NAME", "TableFigure"]
 
 KERNEL_NAME = "python3"
 _FINGERPRINT = ".alukit-inputs"
@@ -116,10 +122,50 @@ def _execution_times(app, exc) -> None:
     write_json(Path(app.outdir).parent / "execution.json", out)
 
 
+class TableFigure(nodes.figure):
+    """A glued table with its caption: rendered as a figure, numbered as a table."""
+
+
+def _visit_table_figure(self, node):
+    self.visit_figure(node)
+
+
+def _depart_table_figure(self, node):
+    self.depart_figure(node)
+
+
+def _inside_solution(node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if "solution" in parent.__class__.__name__:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _number_tables_apart(app, doctree) -> None:
+    """``doctree-read``: figures named ``tbl-*`` become :class:`TableFigure`; figures in solutions lose their number.
+
+    Nodes change class in place, so that the document's ``ids`` (which cross-references resolve) keep them.
+    """
+    for fig in list(doctree.findall(nodes.figure)):
+        if _inside_solution(fig):
+            for cap in list(fig.findall(nodes.caption)):
+                cap.__class__ = nodes.paragraph
+                cap["classes"].append("caption")
+            fig.__class__ = nodes.container
+            fig["classes"] += ["figure", "alukit-unnumbered"]
+        elif type(fig) is nodes.figure and any(name.startswith("tbl-") for name in fig.get("names", [])):
+            fig.__class__ = TableFigure
+
+
 def setup(app):
     """Sphinx extension hook (``_config.yml`` lists ``alukit.book.sphinx`` in ``extra_extensions``)."""
     app.connect("html-page-context", _unique_scripts)
     app.connect("config-inited", _refresh_when_inputs_change)
     app.connect("config-inited", _pin_kernel)
     app.connect("build-finished", _execution_times)
+    app.add_enumerable_node(TableFigure, "table", html=(_visit_table_figure, _depart_table_figure),
+                            latex=(_visit_table_figure, _depart_table_figure))
+    app.connect("doctree-read", _number_tables_apart)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
