@@ -60,7 +60,7 @@ N_BOOT = 2000
 EXAMPLE_TRAJECTORY = 0  # the test trajectory whose rollouts are kept for Figs. 4 and 5
 EXAMPLE_CONFIGS = ("l1", "str")  # Figs. 4 and 5: the configurations whose example rollouts are kept
 # trained models the chapters look inside: ch. 3 the STR layer, ch. 6 DSR + L1 and (exercise) dense, L1, MP rolled out anew
-INSPECTED_CONFIGS = ("dense", "l1", "mp", "str", "dsr", "dsr+l1")
+INSPECTED_CONFIGS = ("dense", "l1", "mp", "str", "dsr", "dsr+l1", "dsr+l1+swa")
 # chapter 5's exercise "a stronger L1 penalty": the L1 configuration with λ × this factor, its first models
 EXERCISE_L1_FACTOR = 10.0
 EXERCISE_MODELS = 3
