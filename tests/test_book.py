@@ -207,6 +207,16 @@ def quick_book(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def paper_book(tmp_path_factory):
+    """The default book's pages (paper profile, committed results), executed by papermill into a temporary folder."""
+    out = tmp_path_factory.mktemp("paper-book") / "book"
+    proc = _alukit("book", "--output", str(out), timeout=3000)
+    assert proc.returncode == 0, f"paper book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+    assert (out / "_build" / "html" / "05_results.html").is_file()
+    return out
+
+
 def _outputs(cell):
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
@@ -273,12 +283,13 @@ def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
 
 @pytest.mark.book
 @pytest.mark.slow
-def test_every_chapter_renders_offline_in_chromium(request):
+@pytest.mark.parametrize("which", ["quick_book", "paper_book"])
+def test_every_chapter_renders_offline_in_chromium(request, which):
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)")
     from playwright import sync_api
 
-    html = request.getfixturevalue("quick_book") / "_build" / "html"
+    html = request.getfixturevalue(which) / "_build" / "html"
     server = _serve(html)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     problems: list[str] = []
