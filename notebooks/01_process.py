@@ -252,8 +252,11 @@ plt.close(fig)
 # %% [markdown]
 # ## Cell voltage and superheat
 #
-# Two derived quantities summarise the state of the cell. The cell voltage averages
-# {glue:text}`voltage_mean:.2f` V over the trajectories (between
+# Two derived quantities summarise the state of the cell. The model's cell voltage $U$ is
+# the drop over the bath and the gas bubbles under the anodes only (a whole cell runs at
+# several volts more, dropped in the anodes, the cathode and the decomposition of alumina
+# itself, which the model leaves out). It averages {glue:text}`voltage_mean:.2f` V over
+# the trajectories (between
 # {glue:text}`voltage_min:.2f` V and {glue:text}`voltage_max:.2f` V); it jumps with the
 # line current and the anode–cathode distance. The superheat, the bath temperature above
 # its liquidus temperature, stays between {glue:text}`superheat_min:.1f` °C and
@@ -264,9 +267,9 @@ plt.close(fig)
 # :name: fig-derived
 # :alt: Two panels: cell voltage and superheat of the simulated trajectories against time in hours
 #
-# **Cell voltage and superheat.** The cell voltage $U$ and the superheat $x_6 - g_1$ of the
-# {glue:text}`n_traj` trajectories of
-# Figures 2 and 3. The paper shows neither; they are computed from the states and inputs
+# **Cell voltage and superheat.** The model's cell voltage $U$ (the bath and bubble drop)
+# and the superheat $x_6 - g_1$ of the {glue:text}`n_traj` trajectories of
+# {numref}`fig-states` and {numref}`fig-inputs`. The paper shows neither; they are computed from the states and inputs
 # with `alukit.process.cell.cell_voltage` and `alukit.process.cell.liquidus_temperature`.
 # ```
 

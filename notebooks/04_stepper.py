@@ -29,7 +29,10 @@
 # horizon $L$ samples, $e_s(L) = \frac{1}{L}\sum_{t<L} |\hat x_{t,s} - x_{t,s}| / \sigma_s$,
 # with NaN counted as {glue:text}`nan_value`. A rollout has *diverged* at $L$ if
 # $\max_s e_s(L)$ > {glue:text}`threshold`; otherwise its "RFMSE" is the mean of $e_s(L)$
-# over the states.
+# over the states. The paper calls this error RFMSE and speaks of a mean *squared* error,
+# but the authors' code, which made the paper's numbers, averages *absolute* errors as
+# above; this book computes what the code computed and keeps the paper's name for it, so
+# that its tables line up with the paper's.
 
 # %% tags=["parameters", "hide-cell"]
 profile = "paper"  # run profile: params/<profile>.yaml (defaults: the paper profile)

@@ -230,7 +230,7 @@ def plot_derived(hours: np.ndarray, voltage: np.ndarray, superheat: np.ndarray, 
     for t in range(voltage.shape[0]):
         axes[0].plot(hours, voltage[t], lw=0.9, color=_PALETTE[t % 10], label=f"trajectory {t + 1}")
         axes[1].plot(hours, superheat[t], lw=0.9, color=_PALETTE[t % 10])
-    axes[0].set_ylabel("cell voltage $U$ [V]")
+    axes[0].set_ylabel("bath + bubble voltage $U$ [V]")
     axes[1].set_ylabel("superheat $x_6 - g_1$ [°C]")
     axes[0].set_title("cell voltage", fontsize=10)
     axes[1].set_title("superheat of the bath", fontsize=10)
