@@ -349,7 +349,8 @@ plt.close(fig)
 # ($M_\mathrm{Al} = 26.98$ g/mol, $M_\mathrm{Al_2O_3} = 101.96$ g/mol). What current
 # efficiency (share of Faraday's law, $F = 96\,485$ C/mol) does each rate imply?
 #
-# Run: the cell below (any profile). Check: `exercises.check("ch1-mass-ratio", your_ratio)`.
+# Run: your own code in a new cell of `notebooks/01_process.py` (the collapsed solution below
+# shows one way; any profile). Check: `exercises.check("ch1-mass-ratio", your_ratio)`.
 # ````
 
 # %% tags=["remove-input"]

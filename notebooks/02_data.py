@@ -217,7 +217,8 @@ plt.close(fig)
 # (`n_train` trajectories of `n_steps` samples), and how many with the paper's? How many
 # steps does a paper-profile dense model take in its 100 epochs?
 #
-# Run: the cell below. Check the steps per epoch of this build:
+# Run: your own code in a new cell of `notebooks/02_data.py` (the collapsed solution below
+# shows one way). Check the steps per epoch of this build:
 # `exercises.check("ch2-batches", your_answer)`.
 # ````
 

@@ -300,7 +300,8 @@ glue("n_configs", len(results), display=False)
 # 33.2 % where pruning a quarter of the *remaining* weights four times ends at 68.4 %.
 # Where would the published rule end after infinitely many prunes?
 #
-# Run: the cell below. Check your limit in %: `exercises.check("ch3-mp-limit", your_answer)`.
+# Run: your own code in a new cell of `notebooks/03_methods.py` (the collapsed solution below
+# shows one way). Check your limit in %: `exercises.check("ch3-mp-limit", your_answer)`.
 # ````
 
 # %% tags=["remove-input"]

@@ -277,7 +277,8 @@ euler_table
 # produced NaN never recover? Then count, over all sixteen configurations of this
 # build's results, the rollouts that diverged at 1000 ΔT but not at 2500 ΔT.
 #
-# Run: the cell below. Check your count: `exercises.check("ch4-recovered", your_count)`.
+# Run: your own code in a new cell of `notebooks/04_stepper.py` (the collapsed solution below
+# shows one way). Check your count: `exercises.check("ch4-recovered", your_count)`.
 # ````
 
 # %% tags=["remove-input"]

@@ -752,7 +752,8 @@ sixth.round(1)
 # points? (The bootstrap intervals of the figures resample models and trajectories
 # instead, which also accounts for rollouts of one model being alike.)
 #
-# Run: the cell below. Check the points per rollout:
+# Run: your own code in a new cell of `notebooks/05_results.py` (the collapsed solution below
+# shows one way). Check the points per rollout:
 # `exercises.check("ch5-one-rollout", your_answer)`.
 # ````
 

@@ -620,7 +620,8 @@ plt.close(fig)
 # inputs, four hidden layers of 64 units and 8 outputs, a bias on every unit. What
 # percentage of its parameters still trains after the first prune?
 #
-# Run: the cell below. Check (in %): `exercises.check("ch6-mp-trainable", your_answer)`.
+# Run: your own code in a new cell of `notebooks/06_errata.py` (the collapsed solution below
+# shows one way). Check (in %): `exercises.check("ch6-mp-trainable", your_answer)`.
 # ````
 
 # %% tags=["remove-input"]

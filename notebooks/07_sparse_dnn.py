@@ -409,7 +409,8 @@ glue("run_commit", prov["git_commit"][:10], display=False)
 # derive its precision, recall and F1 as functions of $d$. Why is this the floor any
 # interpretability score must beat?
 #
-# Run: the cell below. Check the F1 (to 3 decimals): `exercises.check("ch7-all-edges-f1", your_f1)`.
+# Run: your own code in a new cell of `notebooks/07_sparse_dnn.py` (the collapsed solution below
+# shows one way). Check the F1 (to 3 decimals): `exercises.check("ch7-all-edges-f1", your_f1)`.
 # ````
 
 # %% tags=["remove-input"]
