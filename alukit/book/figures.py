@@ -64,8 +64,8 @@ def divergence_bars(res, configs, title: str = "") -> plt.Figure:
     """Grouped bars: % of rollouts diverged per horizon and configuration.
 
     Colour: base method (darker with L1); hatched: with SWA.
-    Error bars: 95 % bootstrap intervals (models and trajectories resampled); black
-    ticks: the paper's Table 2 value of the same configuration and horizon (for the two
+    Error bars: 95 % bootstrap intervals (models and trajectories resampled); red
+    diamonds (:data:`PAPER_MARKER`): the paper's Table 2 value of the same configuration and horizon (for the two
     rows the paper misprints, what the authors' code computed: :func:`alukit.studies.paper.table2`).
     """
     configs = [c for c in configs if c in res.errors]
@@ -78,7 +78,7 @@ def divergence_bars(res, configs, title: str = "") -> plt.Figure:
         ax.bar(pos, est, width * 0.92, color=_color(c), hatch=_hatch(c), edgecolor="white", label=paper.LABELS[c],
                yerr=np.vstack([est - low, high - est]), capsize=2, error_kw={"lw": 0.8})
         ref = [_paper_divergence([c], h)[0] for h in res.horizons]
-        ax.scatter(pos, ref, marker="_", s=120, color="k", zorder=3, label="paper" if k == 0 else None)
+        ax.scatter(pos, ref, **PAPER_MARKER, label="paper" if k == 0 else None)
     ax.set_xticks(x, [f"{h} ΔT" for h in res.horizons])
     ax.set_ylabel("diverged rollouts [%]")
     ax.set_ylim(0, 105)
@@ -86,6 +86,10 @@ def divergence_bars(res, configs, title: str = "") -> plt.Figure:
     ax.legend(fontsize=8, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     return fig
+
+
+# The paper's value on our figures: a red diamond, apart from error-bar caps and our medians (black lines).
+PAPER_MARKER = dict(marker="D", s=24, color="#d62728", edgecolors="k", linewidths=0.6, zorder=4)
 
 
 def survivor_scores(errors: np.ndarray) -> list[np.ndarray]:
@@ -99,8 +103,8 @@ def error_violins(res, configs, title: str = "") -> plt.Figure:
     """Violins of log10 RFMSE of non-diverged rollouts per horizon and configuration.
 
     A configuration with fewer than two surviving rollouts at a horizon gets no violin
-    there (the paper left DSR out of Figs. 7 and 9 for the same reason); black ticks:
-    the paper's Table 3 means.
+    there (the paper left DSR out of Figs. 7 and 9 for the same reason); black lines: our
+    medians; red diamonds: the paper's Table 3 means.
     """
     configs = [c for c in configs if c in res.errors]
     published = paper.table3()
@@ -117,11 +121,13 @@ def error_violins(res, configs, title: str = "") -> plt.Figure:
                     body.set_facecolor(_color(c))
                     body.set_alpha(0.4 if _hatch(c) else 0.75)
                 parts["cmedians"].set_color("k")
+                parts["cmedians"].set_linewidth(1.2)
             ref = published.loc[c, (h, "mean")] if (h, "mean") in published.columns else np.nan
             if np.isfinite(ref):
-                ax.scatter([pos], [np.log10(ref)], marker="_", s=120, color="k", zorder=3)
+                ax.scatter([pos], [np.log10(ref)], **PAPER_MARKER)
         ax.bar([np.nan], [np.nan], color=_color(c), alpha=0.4 if _hatch(c) else 0.75, label=paper.LABELS[c])
-    ax.scatter([np.nan], [np.nan], marker="_", s=120, color="k", label="paper: mean")
+    ax.plot([np.nan], [np.nan], color="k", lw=1.2, label="ours: median")
+    ax.scatter([np.nan], [np.nan], **PAPER_MARKER, label="paper: mean")
     ax.set_xticks(np.arange(len(res.horizons)), [f"{h} ΔT" for h in res.horizons])
     ticks = np.arange(-3, 2)
     ax.set_yticks(ticks, [f"$10^{{{t}}}$" for t in ticks])
@@ -173,8 +179,8 @@ def comparison_style(frame: pd.DataFrame, quantity: str = "diverged"):
 def variant_bars(results: dict, configs, horizon: int) -> plt.Figure:
     """% of rollouts diverged at one horizon per configuration, one bar per variant (errata chapter).
 
-    ``results``: ``{variant: Results}``. Error bars: 95 % bootstrap intervals; black
-    ticks: the paper's Table 2 value.
+    ``results``: ``{variant: Results}``. Error bars: 95 % bootstrap intervals; red
+    diamonds: the paper's Table 2 value.
     """
     fig, ax = plt.subplots(figsize=(10, 3.6))
     x = np.arange(len(configs))
@@ -184,7 +190,7 @@ def variant_bars(results: dict, configs, horizon: int) -> plt.Figure:
             (a[0], b[0], c[0]) for a, b, c in (_divergence_interval(res, cf, [horizon]) for cf in configs))))
         ax.bar(x - 0.4 + width * (k + 0.5), est, width * 0.95, label=variant, color=_PALETTE[k],
                yerr=np.vstack([est - low, high - est]), capsize=2, error_kw={"lw": 0.7})
-    ax.scatter(x, _paper_divergence(configs, horizon), marker="_", s=150, color="k", zorder=3, label="paper")
+    ax.scatter(x, _paper_divergence(configs, horizon), **PAPER_MARKER, label="paper")
     ax.set_xticks(x, [paper.LABELS[c] for c in configs], rotation=60, ha="right", fontsize=8)
     ax.set_ylabel(f"diverged at {horizon} ΔT [%]")
     ax.set_ylim(0, 105)
