@@ -140,7 +140,10 @@ for config, name in (("l1", "fig4"), ("str", "fig5")):
 # L1 models following the true trajectories closely. Ours: {glue:text}`l1_div_last` of
 # the {glue:text}`l1_models` rollouts diverged by {glue:text}`last` ΔT; the others have a mean RFMSE of
 # {glue:text}`l1_rfmse_last`. A rollout that leaves a panel has left the range of
-# the true trajectory by more than half its span.
+# the true trajectory by more than half its span — and may still count as not diverged:
+# the metric is a *running mean* over the horizon, so an error that grows only late is
+# diluted by the thousands of good samples before it ({numref}`fig-metric` shows one
+# rollout's $e_s(L)$ sample by sample).
 # ```
 #
 # ```{glue:figure} fig5
