@@ -162,7 +162,7 @@ glue("norm_ratio_max", float(ratio.max()), display=False)
 rng = np.random.default_rng(0)
 pick = rng.choice(len(features), size=min(20000, len(features)), replace=False)
 tpick = rng.choice(len(test_features), size=min(20000, len(test_features)), replace=False)
-fig, axes = plt.subplots(3, 7, figsize=(12, 5.4), sharey=False)
+fig, axes = plt.subplots(4, 6, figsize=(9, 7.2), sharey=False)  # 21 panels; the legend takes an empty one
 series = [(x_norm.transform(features[pick]), x_norm.transform(test_features[tpick]), columns),
           (y_norm.transform(targets[pick]), y_norm.transform(test_targets[tpick]), [f"ẋ{k + 1}" for k in range(8)])]
 panels = [(a, b, c, j) for a, b, c in series for j in range(a.shape[1])]
@@ -174,13 +174,15 @@ for ax, (a, b, labels, j) in zip(axes.flat, panels):
     bins = np.linspace(lo, hi, 40)
     ax.hist(a[:, j], bins=bins, density=True, alpha=0.6, label="train")
     ax.hist(b[:, j], bins=bins, density=True, alpha=0.6, label="test")
-    ax.set_title(labels[j], fontsize=9)
-    ax.tick_params(labelsize=7)
+    ax.set_title(labels[j], fontsize=10)
+    ax.tick_params(labelsize=9)
+    ax.set_yticks([])  # densities: only the shapes compare
+    ax.locator_params(axis="x", nbins=3)
 for ax in axes.flat[len(panels):]:
     ax.axis("off")
 handles, labels = axes.flat[0].get_legend_handles_labels()
-fig.legend(handles, labels, loc="lower right", frameon=False)
-fig.supxlabel("value normalised with the training statistics", fontsize=9)
+axes.flat[len(panels)].legend(handles, labels, loc="center", frameon=False, fontsize=10)
+fig.supxlabel("value normalised with the training statistics", fontsize=10)
 fig.tight_layout()
 glue("fig_distributions", fig, display=False)
 plt.close(fig)
