@@ -340,42 +340,52 @@ _EDGE_STYLE = {"true": ("k", "-", 1.0), "TP": ("#2a9d2a", "-", 1.3), "FP": ("#d6
                "FN": ("#999999", ":", 1.0)}
 
 
-def influence_graph(ax, found, truth=None, title: str = "") -> None:
+def influence_graph(ax, found, truth=None, title: str = "", strength=None) -> None:
     """Draw a bipartite graph inputs (left) → derivatives (right) into ``ax``.
 
     ``found``: bool ``(8, 13)`` edges of a model, coloured against ``truth`` (default
     :data:`alukit.process.cell.DEPENDENCIES`): true positives green, false positives red dashed,
-    false negatives grey dotted. ``found=None`` draws the true graph in black.
+    false negatives grey dotted. ``found=None`` draws the true graph in black. ``strength``: the
+    model's normalised influence ``(8, 13)``; then only its strongest edges are drawn, as many as the
+    true graph has, with widths by strength, and the true edges among them are its true positives.
     """
     truth = cell.DEPENDENCIES if truth is None else np.asarray(truth, bool)
     n_out, n_in = truth.shape
     y_in = np.linspace(1, 0, n_in)
     y_out = np.linspace(0.95, 0.05, n_out)
+    width = np.ones(truth.shape)
+    if strength is not None and found is not None:
+        strength = np.asarray(strength, float)
+        top = np.zeros(truth.size, bool)
+        top[np.argsort(-strength, axis=None)[:int(truth.sum())]] = True
+        found = found & top.reshape(truth.shape)
+        width = 0.4 + 2.6 * strength / max(float(strength.max()), 1e-12)
     kinds = {"true": truth} if found is None else {"FN": truth & ~found, "FP": found & ~truth, "TP": found & truth}
     for kind, mask in kinds.items():
         color, style, lw = _EDGE_STYLE[kind]
         for i, j in zip(*np.nonzero(mask)):
-            ax.plot([0, 1], [y_in[j], y_out[i]], color=color, ls=style, lw=lw, alpha=0.8)
+            ax.plot([0, 1], [y_in[j], y_out[i]], color=color, ls=style, alpha=0.8,
+                    lw=lw if kind in ("true", "FN") else lw * width[i, j])
     ax.scatter(np.zeros(n_in), y_in, s=40, color="w", edgecolor="k", zorder=3)
     ax.scatter(np.ones(n_out), y_out, s=40, color="w", edgecolor="k", zorder=3)
     for j, name in enumerate(cell.COLUMNS[:n_in]):
-        ax.text(-0.06, y_in[j], _symbol(name), ha="right", va="center", fontsize=8)
+        ax.text(-0.06, y_in[j], _symbol(name), ha="right", va="center", fontsize=10)
     for i, var in enumerate(cell.STATES[:n_out]):
-        ax.text(1.06, y_out[i], f"$\\dot{{x}}_{{{var.symbol[1:]}}}$", ha="left", va="center", fontsize=8)
+        ax.text(1.06, y_out[i], f"$\\dot{{x}}_{{{var.symbol[1:]}}}$", ha="left", va="center", fontsize=10)
     ax.set_xlim(-0.3, 1.3)
     ax.set_ylim(-0.05, 1.05)
     ax.axis("off")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=10)
 
 
 def influence_graphs(panels, truth=None) -> plt.Figure:
-    """One :func:`influence_graph` per ``(title, found or None)`` panel, side by side, with a legend."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 4.2))
-    for ax, (title, found) in zip(np.atleast_1d(axes), panels):
-        influence_graph(ax, found, truth, title)
+    """One :func:`influence_graph` per ``(title, found or None[, strength])`` panel, side by side, with a legend."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 4.4))
+    for ax, (title, found, *strength) in zip(np.atleast_1d(axes), panels):
+        influence_graph(ax, found, truth, title, strength[0] if strength else None)
     handles = [plt.Line2D([], [], color=c, ls=s, lw=w) for c, s, w in _EDGE_STYLE.values()]
     labels = ["true edge", "true positive", "false positive", "false negative"]
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=8)
+    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False, fontsize=9)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
