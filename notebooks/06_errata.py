@@ -34,7 +34,7 @@ from myst_nb import glue
 
 from alukit.training import config as configs
 from alukit.book import figures
-from alukit.evaluation import metrics
+from alukit.evaluation import metrics, stepper
 from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 
