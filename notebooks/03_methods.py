@@ -257,11 +257,12 @@ n_layers = max(f["layer_sparsity"].shape[1] for f in final.values())
 final = pd.DataFrame({
     "epochs": [int(f["epochs"]) for f in final.values()],
     "final training MSE": [float(np.mean(f["train_loss"])) for f in final.values()],
-    **{f"layer {i + 1} zeros [%]": [100 * float(f["layer_sparsity"][:, i].mean()) if i < f["layer_sparsity"].shape[1]
-                                    else np.nan for f in final.values()] for i in range(n_layers)},
-    "all weights zeros [%]": [100 * float(f["sparsity"].mean()) for f in final.values()],
+    **{f"zeros, layer {i + 1} [%]": [100 * float(f["layer_sparsity"][:, i].mean()) if i < f["layer_sparsity"].shape[1]
+                                     else np.nan for f in final.values()] for i in range(n_layers)},
+    "zeros, all [%]": [100 * float(f["sparsity"].mean()) for f in final.values()],
 }, index=[paper.LABELS[c] for c in final])
-glue("table_training", final.style.format(precision=1).format({"final training MSE": "{:.2e}"}), display=False)
+glue("table_training", final.style.format(precision=1, na_rep="–", formatter={"final training MSE": "{:.2e}"})
+     .set_table_attributes('class="alukit-stacked-table"'), display=False)
 glue("n_configs", len(results), display=False)
 dsr_cfg = {c: configs.make_config(c, variant).scaled(int(final.at[paper.LABELS[c], "epochs"])) for c in ("dsr", "dsr+l1")}
 glue("dsr_epochs", int(final.at[paper.LABELS["dsr"], "epochs"]), display=False)

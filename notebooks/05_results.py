@@ -272,7 +272,7 @@ glue("t4_max_where", str(d4.stack().idxmax()[0]), display=False)
 # :name: tbl-2
 #
 # **The paper's Table 2.** Percentage of diverged rollouts per configuration and horizon; each cell
-# reads "paper / ours (ours − paper)". For Dense + SWA and DSR + L1 + SWA the paper's
+# reads "paper / ours". For Dense + SWA and DSR + L1 + SWA the paper's
 # value is what its code computed, not the misprint (next section).
 # ```
 #
@@ -280,46 +280,47 @@ glue("t4_max_where", str(d4.stack().idxmax()[0]), display=False)
 # :name: tbl-3-100
 #
 # **The paper's Table 3, 100 ΔT.** RFMSE (mean and standard deviation) of the rollouts that did not
-# diverge at 100 ΔT; each cell reads "paper / ours (ours − paper)". "–": no surviving rollout.
+# diverge at 100 ΔT; each cell reads "paper / ours". "–": no surviving rollout.
 # ```
 #
 # ```{glue:figure} table3_1000
 # :name: tbl-3-1000
 #
 # **The paper's Table 3, 1000 ΔT.** RFMSE (mean and standard deviation) of the rollouts that did not
-# diverge at 1000 ΔT; each cell reads "paper / ours (ours − paper)". "–": no surviving rollout.
+# diverge at 1000 ΔT; each cell reads "paper / ours". "–": no surviving rollout.
 # ```
 #
 # ```{glue:figure} table3_2500
 # :name: tbl-3-2500
 #
 # **The paper's Table 3, 2500 ΔT.** RFMSE (mean and standard deviation) of the rollouts that did not
-# diverge at 2500 ΔT; each cell reads "paper / ours (ours − paper)". "–": no surviving rollout.
+# diverge at 2500 ΔT; each cell reads "paper / ours". "–": no surviving rollout.
 # ```
 #
 # ```{glue:figure} table3_5000
 # :name: tbl-3-5000
 #
 # **The paper's Table 3, 5000 ΔT.** RFMSE (mean and standard deviation) of the rollouts that did not
-# diverge at 5000 ΔT; each cell reads "paper / ours (ours − paper)". "–": no surviving rollout.
+# diverge at 5000 ΔT; each cell reads "paper / ours". "–": no surviving rollout.
 # ```
 #
 # ```{glue:figure} table4
 # :name: tbl-4
 #
 # **The paper's Table 4.** Mean sparsity (% of weights exactly zero) of the final models; each cell
-# reads "paper / ours (ours − paper)".
+# reads "paper / ours".
 # ```
 
 # %% tags=["hide-input"]
 pub = published.load("paper")  # the authors' released models, scored on the paper profile's test set
 computed, printed = paper.table2("computed"), paper.table2("printed")
 sources = {"paper": computed, "released models": pub.table2, "ours": res.table2}
-three = pd.concat({h: pd.DataFrame({k: t[h] if h in t.columns else np.nan for k, t in sources.items()})
-                   for h in paper.HORIZONS}, axis=1)
-three.index = pd.Index([paper.LABELS[c] + (" †" if c in paper.ARTEFACTS else "") for c in three.index],
-                       name="model type")
-glue("table2_three", three.style.format(precision=2, na_rep="–"), display=False)
+three = pd.DataFrame({f"{h} ΔT": [" / ".join(numbers.number(t.at[c, h] if h in t.columns and c in t.index else None)
+                                              for t in sources.values()) for c in computed.index]
+                      for h in paper.HORIZONS},
+                     index=pd.Index([paper.LABELS[c] + (" †" if c in paper.ARTEFACTS else "") for c in computed.index],
+                                    name="model type"))
+glue("table2_three", three.style.set_table_attributes('class="alukit-nowrap-table"'), display=False)
 glue("artefact_note", "; ".join(
     f"the paper prints {paper.LABELS[c]} as {' / '.join(f'{v:g}' for v in printed.loc[c])} ({note}), its code "
     f"computed {' / '.join(f'{v:g}' for v in computed.loc[c])}" for c, note in paper.ARTEFACTS.items()) + ".",
@@ -374,8 +375,9 @@ glue("table_gaps", shown.style.format(precision=2), display=False)
 # ```{glue:figure} table2_three
 # :name: tbl-2-three
 #
-# **The paper's Table 2, three ways:** % of rollouts diverged per horizon — the paper (†: as its code
-# computed), the authors' released models scored on our paper-profile test set, and ours.
+# **The paper's Table 2, three ways:** % of rollouts diverged per horizon; each cell reads "paper /
+# released models / ours" — the paper (†: as its code computed), the authors' released models
+# scored on our paper-profile test set, and ours.
 # ```
 #
 # ```{glue:figure} table_agreement
@@ -565,9 +567,16 @@ shown = summary[["claim", "tested as"]].assign(verdict=[
     for r in summary.itertuples()])
 shown.index = pd.Index(range(1, len(shown) + 1), name="conclusion")
 glue("table_verdicts", shown.style.set_table_attributes('class="alukit-text-table"'), display=False)
-detail = res.comparisons.assign(
-    better=lambda d: d.better.map(paper.LABELS), worse=lambda d: d.worse.map(paper.LABELS))
-glue("table_comparisons", detail.style.format(precision=3, na_rep="–").hide(axis="index"), display=False)
+STATISTICS = {"divergence": "diverged [%]", "survivor_mean": "RFMSE, survivors", "capped_mean": "capped error"}
+number_of = {key: i + 1 for i, key in enumerate(summary["conclusion"])}
+c = res.comparisons
+detail = pd.DataFrame({
+    "conclusion": c.conclusion.map(number_of), "better": c.better.map(paper.LABELS), "worse": c.worse.map(paper.LABELS),
+    "statistic": c.statistic.map(lambda k: STATISTICS.get(k, k)), "horizon": c.horizon.map(lambda h: f"{h} ΔT"),
+    "difference [95 % interval]": [f"{numbers.number(d, 'error')} [{numbers.number(lo, 'error')}, "
+                                   f"{numbers.number(hi, 'error')}]" for d, lo, hi in zip(c.difference, c.low, c.high)],
+    "verdict": c.verdict})
+glue("table_comparisons", detail.style.hide(axis="index"), display=False)
 
 # %% [markdown]
 # ## The paper's conclusions, checked

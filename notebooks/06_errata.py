@@ -33,7 +33,7 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from alukit.training import config as configs
-from alukit.book import figures
+from alukit.book import figures, numbers
 from alukit.evaluation import metrics, stepper
 from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
@@ -169,13 +169,15 @@ listed = lambda m, key: ", ".join(f"{v:g}" for v in m[key]) if key in m else "�
 rows = []
 for c in ("dsr", "dsr+l1", "dsr+swa", "dsr+l1+swa"):
     m = released[c]
-    rows.append({"paper row": paper.LABELS[c], "released files": f"{m['folder']}/{m['stem']}_1…{published.N_MODELS}",
-                 "hidden layers": layers_text(m["dims"]), "configured sparsity": listed(m, "sparsity"),
-                 "weights exactly zero [%]": f"{pub.table4.at[c, 'sparsity']:.1f}", "H (final)": listed(m, "H"),
+    rows.append({"paper row": paper.LABELS[c],
+                 "released files": f"{m['folder']}/\n{m['stem']}_1…{published.N_MODELS}",
+                 "hidden layers": layers_text(m["dims"]), "sparsity configured": listed(m, "sparsity"),
+                 "zeros [%]": numbers.number(pub.table4.at[c, "sparsity"], "percent"), "H (final)": listed(m, "H"),
                  "Np": listed(m, "Np"), "SWA: models averaged": listed(m, "n_averaged"),
-                 "paper (text; Table 4)": f"{layers_text(paper.TEXT_DIMS['dsr'])}; "
-                                          f"{paper.table4().at[c, 'sparsity']:g} %"})
-glue("table_dsr_released", pd.DataFrame(rows).set_index("paper row").style, display=False)
+                 "paper (text; Table 4)": f"{layers_text(paper.TEXT_DIMS['dsr'])};\n"
+                                          f"{numbers.number(paper.table4().at[c, 'sparsity'], 'percent')} %"})
+glue("table_dsr_released", pd.DataFrame(rows).set_index("paper row").style
+     .set_table_attributes('class="alukit-stacked-table"'), display=False)
 corrected_dsr = config.make_config("dsr", "corrected")
 glue("dsr_corrected", f"{layers_text(corrected_dsr.dims)} at {100 * corrected_dsr.dsr_sparsity:g} %", display=False)
 faithful_dsr = {c: config.make_config(c, "faithful") for c in ("dsr", "dsr+l1", "dsr+swa", "dsr+l1+swa")}
@@ -260,7 +262,7 @@ fp = pd.DataFrame({
     "ours, DSR + L1 (the faithful row)": ours_fingerprints("dsr+l1"),
 }).T
 fp.index.name = "median over the models"
-glue("table_dsr_fingerprints", fp.style.format(precision=2, na_rep="–"), display=False)
+glue("table_dsr_fingerprints", fp.style.format(lambda v: numbers.number(v, "value")), display=False)
 for key, col in (("pos", "dead units' weights > 0 [%]"), ("med", "dead units' weights, median"),
                  ("rms", "RMS of non-zeros"), ("band", "non-zeros below H [%]")):
     for who, row in (("rel", "released DSR/0.5 (4 × 50)"), ("row", READINGS["dsr"]), ("frozen", READINGS["dsr-frozen"]),
@@ -415,12 +417,13 @@ for c in configs:
         for stat, label in (("divergence", "diverged [%]"), ("survivor_mean", "RFMSE, survivors"),
                             ("capped_mean", "capped error, all")):
             est, lo, hi = st.loc[(c, last, stat), ["estimate", "low", "high"]]
-            digits = 1 if stat == "divergence" else 2
-            row[(v, label)] = f"{est:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" if np.isfinite(est) else "–"
+            q = "diverged" if stat == "divergence" else "error"
+            row[(v, label)] = (f"{numbers.number(est, q)}\n[{numbers.number(lo, q)}, {numbers.number(hi, q)}]"
+                               if np.isfinite(est) else "–")
     rows.append(row)
 table = pd.DataFrame(rows).set_index("configuration")
 table.columns = pd.MultiIndex.from_tuples(table.columns)
-glue("table_variants", table.style.set_table_attributes('class="alukit-nowrap-table"'), display=False)
+glue("table_variants", table.style.set_table_attributes('class="alukit-stacked-table"'), display=False)
 glue("last", int(last), display=False)
 t4 = pd.concat({v: r.table4["sparsity"] for v, r in res.items()}, axis=1).rename(index=paper.LABELS)
 glue("table_sparsity", t4.style.format(precision=1), display=False)

@@ -274,7 +274,8 @@ def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
         found = pattern.search(text)
         if found:
             wrong.append(f"{name}: {what}: ...{text[max(0, found.start() - 40):found.end() + 20]!r}")
-    tables = page.evaluate("Array.from(document.querySelectorAll('main table')).map(t => t.innerText).join('\\n')")
+    tables = page.evaluate("Array.from(document.querySelectorAll('main table')).map(t => { const c = t.cloneNode(true); "
+                           "c.querySelectorAll('code').forEach(e => e.remove()); return c.textContent; }).join('\\n')")
     found = INTERNAL_ID.search(tables)
     if found:
         wrong.append(f"{name}: internal identifier {found.group(0)!r} in a table")

@@ -162,17 +162,15 @@ def rollout_panels(true: np.ndarray, pred: np.ndarray, dt: float = 10.0, title: 
 
 def comparison_style(frame: pd.DataFrame, quantity: str = "diverged"):
     """A pandas Styler for a :func:`alukit.studies.paper.compare` table, one cell per column of the paper's:
-    ``"paper / ours (ours − paper)"``, formatted by :func:`alukit.book.numbers.number` for ``quantity``.
+    ``"paper / ours"``, formatted by :func:`alukit.book.numbers.number` for ``quantity`` (the differences are
+    the chapter's own table of misses).
     An integer column key (a horizon) is shown as ``"<key> ΔT"``; a missing value as "–"."""
     keys = list(dict.fromkeys(c[:-1] for c in frame.columns))
     cells = {}
     for key in keys:
         p, o, d = (frame[(*key, part)] for part in ("paper", "ours", "difference"))
         label = " ".join(f"{k} ΔT" if isinstance(k, (int, np.integer)) else str(k) for k in key)
-        cells[label] = [f"{numbers.number(a, quantity)} / {numbers.number(b, quantity)}"
-                        + ("" if numbers.number(c, quantity) == numbers.MISSING
-                           else f" ({numbers.signed(c, 'points' if quantity == 'diverged' else quantity)})")
-                        for a, b, c in zip(p, o, d)]
+        cells[label] = [f"{numbers.number(a, quantity)} / {numbers.number(b, quantity)}" for a, b in zip(p, o)]
     return pd.DataFrame(cells, index=frame.index).style.set_table_attributes('class="alukit-nowrap-table"')
 
 

@@ -2,8 +2,8 @@
 
 Shares of rollouts diverged carry two decimals (a share of 400 rollouts is a multiple of 0.25 %, as
 the paper prints it), as do their differences in percentage points; other percentages (of weights
-zero) one decimal; errors (RFMSE, capped error) three; scales (learning rates, thresholds) two
-significant digits.
+zero) one decimal; errors (RFMSE, capped error) three; other values (weights, ratios) two; scales
+(learning rates, thresholds) two significant digits.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import math
 
 __all__ = ["DECIMALS", "MISSING", "number", "signed"]
 
-DECIMALS = {"diverged": 2, "points": 2, "percent": 1, "error": 3, "count": 0}
+DECIMALS = {"diverged": 2, "points": 2, "percent": 1, "error": 3, "value": 2, "count": 0}
 MISSING = "–"
 
 
