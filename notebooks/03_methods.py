@@ -346,7 +346,7 @@ for _ in range(4):
     z.append(a * (1 + z[-1]))  # zeros already sorted first: Z + a(N + Z) - Z new zeros
 closed = [a * (1 - a**k) / (1 - a) for k in range(5)]
 remaining = [1 - (1 - a) ** k for k in range(5)]
-steps_table = pd.DataFrame({"recursion z_k [%]": 100 * np.array(z), "closed form [%]": 100 * np.array(closed),
+steps_table = pd.DataFrame({"recursion zₖ [%]": 100 * np.array(z), "closed form [%]": 100 * np.array(closed),
                             "measured, published rule [%]": curve["faithful"],
                             "25 % of the remaining [%]": 100 * np.array(remaining)},
                            index=pd.Index(range(5), name="prunes"))

@@ -315,12 +315,12 @@ glue("t4_max_where", str(d4.stack().idxmax()[0]), display=False)
 pub = published.load("paper")  # the authors' released models, scored on the paper profile's test set
 computed, printed = paper.table2("computed"), paper.table2("printed")
 sources = {"paper": computed, "released models": pub.table2, "ours": res.table2}
-three = pd.DataFrame({f"{h} ΔT": [" / ".join(numbers.number(t.at[c, h] if h in t.columns and c in t.index else None)
-                                              for t in sources.values()) for c in computed.index]
+three = pd.DataFrame({f"{h} ΔT": ["\n".join(numbers.number(t.at[c, h] if h in t.columns and c in t.index else None)
+                                             for t in sources.values()) for c in computed.index]
                       for h in paper.HORIZONS},
                      index=pd.Index([paper.LABELS[c] + (" †" if c in paper.ARTEFACTS else "") for c in computed.index],
                                     name="model type"))
-glue("table2_three", three.style.set_table_attributes('class="alukit-nowrap-table"'), display=False)
+glue("table2_three", three.style.set_table_attributes('class="alukit-stacked-table"'), display=False)
 glue("artefact_note", "; ".join(
     f"the paper prints {paper.LABELS[c]} as {' / '.join(f'{v:g}' for v in printed.loc[c])} ({note}), its code "
     f"computed {' / '.join(f'{v:g}' for v in computed.loc[c])}" for c, note in paper.ARTEFACTS.items()) + ".",
@@ -375,9 +375,9 @@ glue("table_gaps", shown.style.format(precision=2), display=False)
 # ```{glue:figure} table2_three
 # :name: tbl-2-three
 #
-# **The paper's Table 2, three ways:** % of rollouts diverged per horizon; each cell reads "paper /
-# released models / ours" — the paper (†: as its code computed), the authors' released models
-# scored on our paper-profile test set, and ours.
+# **The paper's Table 2, three ways:** % of rollouts diverged per horizon; each cell holds, top to
+# bottom, the paper (†: as its code computed), the authors' released models scored on our
+# paper-profile test set, and ours.
 # ```
 #
 # ```{glue:figure} table_agreement

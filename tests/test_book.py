@@ -82,8 +82,9 @@ RAW_TEXT = {
     "a negative zero": re.compile(r"(?<![\d.])[-−]0\.0+(?![\d])"),
     "raw TeX": re.compile(r"\$[^$\n]{1,80}\$"),
 }
-# Internal identifiers that must not reach a table: snake_case names, conclusion keys, configuration keys.
-INTERNAL_ID = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b|\b(?:" + "|".join(
+# Internal identifiers that must not reach a table: snake_case names (not file names: after "/" or before
+# "…"), conclusion keys, configuration keys; text in code spans is exempt.
+INTERNAL_ID = re.compile(r"(?<![/\w])[a-z0-9]+_[a-z0-9_]+\b(?!…)|\b(?:" + "|".join(
     re.escape(c.key) for c in CONCLUSIONS) + r")\b|\b(?:dense|l1|str|mp|dsr)\+(?:l1|swa)\b")
 
 
