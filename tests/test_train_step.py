@@ -21,10 +21,10 @@ def pairs():
 
 
 def _config(name, variant, **kw):
-    """``name`` shortened to 6 epochs: MP prunes after epochs 2 and 4, DSR reallocates every 2 epochs."""
+    """``name`` shortened to 6 epochs: MP prunes after epochs 2 and 4, DSR reallocates after epochs 2 and 4."""
     kw.setdefault("hidden", (12, 10))
     method = C.make_config(name, variant).method
-    kw.update({"mp": dict(prune_epochs=(2, 4)), "dsr": dict(dsr_every=2, dsr_np=20)}.get(method, {}))
+    kw.update({"mp": dict(prune_epochs=(2, 4)), "dsr": dict(dsr_every=2, dsr_first=2, dsr_np=20)}.get(method, {}))
     return C.make_config(name, variant, epochs=6, lr_step=2, lr_from=0, lr_gamma=0.5, swa_fraction=0.5,
                          swa_anneal_epochs=1, swa_lr=5e-4, **kw)
 
