@@ -274,6 +274,8 @@ for key, col in (("pos", "dead units' weights > 0 [%]"), ("med", "dead units' we
     for who, row in (("rel", "released DSR/0.5 (4 × 50)"), ("row", READINGS["dsr"]), ("frozen", READINGS["dsr-frozen"]),
                      ("trained", READINGS["dsr-trained"]), ("l1rel", "released DSR/l1 (4 × 128)")):
         glue(f"fp_{key}_{who}", float(fp.at[row, col]), display=False)
+glue("fp_rms_ratio", float(fp.at["released DSR/0.5 (4 × 50)", "RMS of non-zeros"]) / np.sqrt(2 / 50), display=False)
+glue("fp_max_rel", float(fp.at["released DSR/0.5 (4 × 50)", "largest |w|"]), display=False)
 h_final = {h: sum(1 for v in released["dsr"]["H_by_model"] if v == h) for h in sorted(set(released["dsr"]["H_by_model"]))}
 glue("released_h", " and ".join(f"{h:g} in {n}" for h, n in h_final.items()), display=False)
 row_cfg = configs.make_config("dsr", "faithful").scaled(trained["dsr"]["log"]["dsr_h"].shape[1])
@@ -346,9 +348,10 @@ plt.close(fig)
 #   those of the 4 × 128 rows ({glue:text}`fp_pos_l1rel:.0f` %), give half and 0. The DSR
 #   layer code before December 2022 drew its weights with `torch.rand`.
 # - *They trained for a long time first.* The non-zero weights' RMS is
-#   {glue:text}`fp_rms_rel:.2f`, twice the He scale of a 4 × 50 layer, and their
-#   largest magnitudes reach 4–7. A network frozen after one epoch keeps its initial
-#   spread ({glue:text}`fp_rms_frozen:.2f` in our frozen probe).
+#   {glue:text}`fp_rms_rel:.2f`, {glue:text}`fp_rms_ratio:.1f} times the He scale √(2/50) of a
+#   4 × 50 layer, and their largest magnitude is {glue:text}`fp_max_rel:.1f` (median over the
+#   models). A network frozen after one epoch keeps its initial spread
+#   ({glue:text}`fp_rms_frozen:.2f` in our frozen probe).
 # - *Then came reallocations on frozen weights, and nothing trained after them.* Each
 #   reallocation prunes the non-zero weights below H and regrows as many at random empty
 #   positions from N(0, H); the orphaned optimiser (defect 1) never updates them. The
