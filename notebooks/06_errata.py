@@ -348,7 +348,7 @@ plt.close(fig)
 #   those of the 4 × 128 rows ({glue:text}`fp_pos_l1rel:.0f` %), give half and 0. The DSR
 #   layer code before December 2022 drew its weights with `torch.rand`.
 # - *They trained for a long time first.* The non-zero weights' RMS is
-#   {glue:text}`fp_rms_rel:.2f`, {glue:text}`fp_rms_ratio:.1f} times the He scale √(2/50) of a
+#   {glue:text}`fp_rms_rel:.2f`, {glue:text}`fp_rms_ratio:.1f` times the He scale √(2/50) of a
 #   4 × 50 layer, and their largest magnitude is {glue:text}`fp_max_rel:.1f` (median over the
 #   models). A network frozen after one epoch keeps its initial spread
 #   ({glue:text}`fp_rms_frozen:.2f` in our frozen probe).
