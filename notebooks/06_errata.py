@@ -543,8 +543,7 @@ glue("dl1_rank", f"ranks {int((cor.table2[last_h] < cor.table2.at[best, last_h])
      f"{int((capped_last < capped_last[best]).sum()) + 1} by capped error ({capped_last[best]:.3f})",
      display=False)
 good = one_step[best] < 0.5 * zero_model
-glue("dl1_verdict", "a good model: its one-step error is far below that of a model predicting no change, and its "
-     "rollouts follow the true states" if good else "a model that has learnt little: its one-step error is close "
+glue("dl1_verdict", "a good model: its one-step error is far below that of a model predicting no change" if good else "a model that has learnt little: its one-step error is close "
      "to that of a model predicting no change", display=False)
 
 traj = 0
@@ -572,8 +571,8 @@ plt.close(fig)
 # them apart (table and figure below). Its one-step error on the test set's derivatives is
 # {glue:text}`dl1_one_step:.4f` (normalised units), against {glue:text}`dense_one_step:.4f`
 # for the dense network and {glue:text}`zero_one_step:.4f` for a model that predicts no
-# change at all; its surviving weights are spread over every layer; and its rollouts of a
-# test trajectory follow the true states. It is {glue:text}`dl1_verdict`. Continuous
+# change at all; its surviving weights per layer are in the table; and the figure shows
+# its rollouts of a test trajectory beside the true states. It is {glue:text}`dl1_verdict`. Continuous
 # regrowth at zero with persistent masks (the corrected DSR) and L1 together prune the
 # network to the connections the data need, which chapter {doc}`07_sparse_dnn` asks
 # about for the first paper's claims.
