@@ -13,9 +13,9 @@
 # %% [markdown]
 # # The aluminium electrolysis process
 #
-# Both papers {cite}`lundby2023sparse,haugstvedt2023comparative` learn the dynamics of
+# Both papers {footcite}`lundby2023sparse,haugstvedt2023comparative` learn the dynamics of
 # one aluminium electrolysis cell from simulated data. This chapter reproduces Section
-# II-A and III-A..C of {cite}`haugstvedt2023comparative`: the eight states and five
+# II-A and III-A..C of {footcite}`haugstvedt2023comparative`: the eight states and five
 # inputs of the cell (the paper's Table 1), a schematic of the cell (Figure 1), the
 # differential equations, and simulated test trajectories (Figures 2 and 3). It
 # adds two derived quantities that make the trajectories easier to read: the cell
@@ -144,7 +144,7 @@ plt.close(fig)
 # %% [markdown]
 # ## The model
 #
-# The model {cite}`lundby2023sparse` follows from mass and energy balances of the cell.
+# The model {footcite}`lundby2023sparse` follows from mass and energy balances of the cell.
 # With the bath's mass fractions of alumina and AlF₃ in weight percent,
 # $p_1 = 100\,x_2/(x_2+x_3+x_4)$ and $p_2 = 100\,x_3/(x_2+x_3+x_4)$, the liquidus
 # temperature $g_1$, the bath's electrical conductivity $g_2$ and the bubble voltage
@@ -470,4 +470,11 @@ glue("ex1_acd_ledge", float(d_ledge[:, -1].mean()), display=False)
 # ```
 #
 # ```{solution-end}
+# ```
+
+
+# %% [markdown]
+# ## References
+#
+# ```{footbibliography}
 # ```

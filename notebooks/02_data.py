@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Data sets and pre-processing
 #
-# This chapter reproduces Sections III-B and III-C of {cite}`haugstvedt2023comparative`:
+# This chapter reproduces Sections III-B and III-C of {footcite}`haugstvedt2023comparative`:
 # the three data sets (training, validation, test), the finite-difference derivatives the
 # networks learn, and the z-score normalisation of features and targets. It also looks
 # at what the paper does not show: how the derivative targets compare with the model's
@@ -361,4 +361,11 @@ compare
 # difference. The forward difference is the right target for it.
 #
 # ```{solution-end}
+# ```
+
+
+# %% [markdown]
+# ## References
+#
+# ```{footbibliography}
 # ```

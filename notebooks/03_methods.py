@@ -14,7 +14,7 @@
 # # The sparsity methods and how they train
 #
 # This chapter reproduces Sections II-B, II-C and III-D of
-# {cite}`haugstvedt2023comparative`: what each sparsity method does to a layer — soft
+# {footcite}`haugstvedt2023comparative`: what each sparsity method does to a layer — soft
 # thresholding (STR), magnitude pruning (MP), dynamic sparse reparameterisation (DSR),
 # L1 regularisation — and stochastic weight averaging (SWA), followed by the training
 # curves and the per-layer sparsity of every configuration, read from the training
@@ -76,7 +76,7 @@ glue("str_layer_zero", float(100 * (eff == 0).mean()), display=False)
 # %% [markdown]
 # ## Soft threshold reparameterisation
 #
-# STR {cite}`kusupati2020soft` keeps a raw weight $w$ and uses the effective weight
+# STR {footcite}`kusupati2020soft` keeps a raw weight $w$ and uses the effective weight
 # $\mathrm{sign}(w)\,\mathrm{ReLU}(|w| - \sigma(s_l))$, with one learnable $s_l$ per layer.
 # The paper's initial $s$ = {glue:text}`s_init` gives a threshold
 # $\sigma(s)$ = {glue:text}`alpha0:.3f` from the very first step — larger than many of
@@ -124,7 +124,7 @@ glue("mp_amount", 100 * cfg_mp["faithful"].prune_amount, display=False)
 # %% [markdown]
 # ## Magnitude pruning
 #
-# MP {cite}`han2015learning` zeroes the smallest-magnitude weights of each layer after
+# MP {footcite}`han2015learning` zeroes the smallest-magnitude weights of each layer after
 # epochs {glue:text}`mp_steps`, "{glue:text}`mp_amount:.0f` %" each time. The published
 # code picks the threshold at index $\lfloor (N + \text{zeros}) \cdot 0.25 \rfloor$ of the
 # sorted magnitudes, which ends at {glue:text}`mp_faithful:.1f` % zeros — the paper's
@@ -166,7 +166,7 @@ glue("dsr_pruned", int(out["pruned"].sum()), display=False)
 # %% [markdown]
 # ## Dynamic sparse reparameterisation
 #
-# DSR {cite}`mostafa2019parameter` starts sparse and, every few epochs, prunes every
+# DSR {footcite}`mostafa2019parameter` starts sparse and, every few epochs, prunes every
 # active weight below a global threshold $H$ and regrows as many at random zero
 # positions, spread over the layers in proportion to each layer's surviving weights
 # (paper eq. 7). $H$ adapts: it doubles when fewer than $(1-\delta) N_p$ weights were
@@ -210,7 +210,7 @@ plt.close(fig)
 # %% [markdown]
 # ## Stochastic weight averaging
 #
-# SWA {cite}`izmailov2018averaging` averages the weights over the last 25 % of the epochs
+# SWA {footcite}`izmailov2018averaging` averages the weights over the last 25 % of the epochs
 # (paper eq. 11). The paper says the learning rate was raised and held constant then; in
 # the published code it was not: for the dense network the averaging starts at epoch
 # {glue:text}`swa_start` with a learning rate of {glue:text}`swa_lr_faithful:.1e`, so the
@@ -419,4 +419,11 @@ amount_table
 # above it more (it saturates at 100 % once $a(1+z) \ge 1$).
 #
 # ```{solution-end}
+# ```
+
+
+# %% [markdown]
+# ## References
+#
+# ```{footbibliography}
 # ```

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # The Euler time-stepper and the metric
 #
-# This chapter reproduces Sections II-D and III-E of {cite}`haugstvedt2023comparative`
+# This chapter reproduces Sections II-D and III-E of {footcite}`haugstvedt2023comparative`
 # and the two example simulations of Section IV (Figures 4 and 5). A network $f$ learns
 # the derivative $\dot x = f(x, u)$; to simulate, the *Euler time-stepper* (the paper's
 # Algorithm 2) starts from the true initial state of a test trajectory, replays the
@@ -356,4 +356,11 @@ by_threshold.round(1)
 # half and {glue:text}`ex4_rank_corr_high:.2f` at twice the threshold.
 #
 # ```{solution-end}
+# ```
+
+
+# %% [markdown]
+# ## References
+#
+# ```{footbibliography}
 # ```

@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Results: divergence and error of the sixteen configurations
 #
-# This chapter reproduces Section IV of {cite}`haugstvedt2023comparative`: every
+# This chapter reproduces Section IV of {footcite}`haugstvedt2023comparative`: every
 # configuration's ensemble is rolled out with the Euler stepper on every test
 # trajectory, and each rollout is scored with the paper's metric (previous chapter). The
 # figures follow the paper's groupings — sparsity methods alone (IV-A, Figs. 6 and 7),
@@ -807,4 +807,11 @@ print(f"{N} rollouts: one rollout = {step:.3g} points; standard error of 10 %: {
 # bootstrap intervals of the figures, which resample models too, are wider still.
 #
 # ```{solution-end}
+# ```
+
+
+# %% [markdown]
+# ## References
+#
+# ```{footbibliography}
 # ```

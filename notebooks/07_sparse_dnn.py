@@ -13,7 +13,7 @@
 # %% [markdown]
 # # Sparse deep networks: interpretability, small data and consistency, measured
 #
-# The first paper this book accompanies, {cite}`lundby2023sparse`, trains deep networks
+# The first paper this book accompanies, {footcite}`lundby2023sparse`, trains deep networks
 # on simulated trajectories of the cell and reports three findings: networks trained
 # with $\ell_1$ regularisation (1) are more interpretable, (2) generalise better from
 # little data and (3) find consistent structures across an ensemble. Only the paper's
@@ -499,4 +499,11 @@ glue("ex7_best_dense", float(thresholds[mean_f1["dense"].argmax()]), display=Fal
 # ```
 #
 # ```{solution-end}
+# ```
+
+
+# %% [markdown]
+# ## References
+#
+# ```{footbibliography}
 # ```
