@@ -274,7 +274,7 @@ for key, col in (("pos", "dead units' weights > 0 [%]"), ("med", "dead units' we
     for who, row in (("rel", "released DSR/0.5 (4 × 50)"), ("row", READINGS["dsr"]), ("frozen", READINGS["dsr-frozen"]),
                      ("trained", READINGS["dsr-trained"]), ("l1rel", "released DSR/l1 (4 × 128)")):
         glue(f"fp_{key}_{who}", float(fp.at[row, col]), display=False)
-glue("fp_rms_ratio", float(fp.at["released DSR/0.5 (4 × 50)", "RMS of non-zeros"]) / np.sqrt(2 / 50), display=False)
+glue("fp_rms_ratio", float(fp.at["released DSR/0.5 (4 × 50)", "RMS of non-zeros"] / np.sqrt(2 / 50)), display=False)
 glue("fp_max_rel", float(fp.at["released DSR/0.5 (4 × 50)", "largest |w|"]), display=False)
 h_final = {h: sum(1 for v in released["dsr"]["H_by_model"] if v == h) for h in sorted(set(released["dsr"]["H_by_model"]))}
 glue("released_h", " and ".join(f"{h:g} in {n}" for h, n in h_final.items()), display=False)
