@@ -275,6 +275,12 @@ def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
         found = pattern.search(text)
         if found:
             wrong.append(f"{name}: {what}: ...{text[max(0, found.start() - 40):found.end() + 20]!r}")
+    numbers = page.evaluate("Array.from(document.querySelectorAll('main .caption-number')).map(e => e.innerText)")
+    for kind in ("Figure", "Table"):
+        seen = [n.split()[1].rstrip(".") for n in numbers if n.startswith(kind + " ")]
+        want = [f"{seen[0].split('.')[0]}.{k}" for k in range(1, len(seen) + 1)] if seen else []
+        if seen != want:
+            wrong.append(f"{name}: {kind} numbers {seen} are not {want}")
     tables = page.evaluate("Array.from(document.querySelectorAll('main table')).map(t => { const c = t.cloneNode(true); "
                            "c.querySelectorAll('code').forEach(e => e.remove()); return c.textContent; }).join('\\n')")
     found = INTERNAL_ID.search(tables)
