@@ -329,7 +329,8 @@ for kind in sparse_dnn.KINDS:
 # sparse ones; with {glue:text}`small`, {glue:text}`dense_corr_small` and
 # {glue:text}`sparse_corr_small`. As a point of comparison, not a target: the group
 # measured {glue:text}`ref_sparse` (sparse) and {glue:text}`ref_dense` (dense) on the
-# released models of a related paper, trained on other data with another set-up. The
+# released models of a related paper, trained on other data with another set-up (our
+# sources give the numbers, not the paper, so it cannot be cited here). The
 # Jaccard overlap of the drawn edge sets, {glue:text}`dense_jaccard` (dense) and
 # {glue:text}`sparse_jaccard` (sparse), is not used for the verdict: a model that draws
 # every edge overlaps perfectly with another that does, so a high Jaccard overlap can
