@@ -567,12 +567,11 @@ shown = summary[["claim", "tested as"]].assign(verdict=[
     for r in summary.itertuples()])
 shown.index = pd.Index(range(1, len(shown) + 1), name="conclusion")
 glue("table_verdicts", shown.style.set_table_attributes('class="alukit-text-table"'), display=False)
-STATISTICS = {"divergence": "diverged [%]", "survivor_mean": "RFMSE, survivors", "capped_mean": "capped error"}
 number_of = {key: i + 1 for i, key in enumerate(summary["conclusion"])}
 c = res.comparisons
 detail = pd.DataFrame({
     "conclusion": c.conclusion.map(number_of), "better": c.better.map(paper.LABELS), "worse": c.worse.map(paper.LABELS),
-    "statistic": c.statistic.map(lambda k: STATISTICS.get(k, k)), "horizon": c.horizon.map(lambda h: f"{h} ΔT"),
+    "statistic": c.statistic.map(metrics.STATISTIC_LABELS), "horizon": c.horizon.map(lambda h: f"{h} ΔT"),
     "difference [95 % interval]": [f"{numbers.number(d, 'error')} [{numbers.number(lo, 'error')}, "
                                    f"{numbers.number(hi, 'error')}]" for d, lo, hi in zip(c.difference, c.low, c.high)],
     "verdict": c.verdict})

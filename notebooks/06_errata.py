@@ -243,7 +243,8 @@ glue("probe_gap", f"The faithful study's largest gap to the paper is now {paper.
      f"({gap_size:.1f} points).", display=False)
 
 # the weights' fingerprints (alukit.evaluation.fingerprints), median over each ensemble's models
-fp_inputs = fingerprints.training_inputs(data.profile_datasets(profile), profiles.load(profile).dt)
+sets, dt = data.profile_datasets(profile), profiles.load(profile).dt  # also read by the sections below
+fp_inputs = fingerprints.training_inputs(sets, dt)
 trained = res["faithful"].training
 
 
@@ -280,6 +281,7 @@ h_final = {h: sum(1 for v in released["dsr"]["H_by_model"] if v == h) for h in s
 glue("released_h", " and ".join(f"{h:g} in {n}" for h, n in h_final.items()), display=False)
 row_cfg = configs.make_config("dsr", "faithful").scaled(trained["dsr"]["log"]["dsr_h"].shape[1])
 glue("row_trained_epochs", int(row_cfg.dsr_epochs[0]), display=False)
+glue("row_h0", f"{row_cfg.dsr_h0:g}", display=False)
 glue("row_reallocations", ", ".join(map(str, row_cfg.dsr_epochs)), display=False)
 
 fig, ax = plt.subplots(figsize=(7.5, 3.2), layout="constrained")
@@ -355,7 +357,7 @@ plt.close(fig)
 # - *Then came reallocations on frozen weights, and nothing trained after them.* Each
 #   reallocation prunes the non-zero weights below H and regrows as many at random empty
 #   positions from N(0, H); the orphaned optimiser (defect 1) never updates them. The
-#   saved H is {glue:text}`released_h` models, which from H0 = 0.01 takes three
+#   saved H is {glue:text}`released_h` models, which from H0 = {glue:text}`row_h0` takes three
 #   reallocations. Every non-zero weight below H is one of the last regrowth
 #   ({glue:text}`fp_band_rel:.1f` % of the non-zeros, as many as were regrown): a few
 #   hundred Adam steps would have moved them away. `best_model_N` equals `model_N`
@@ -422,8 +424,7 @@ for c in configs:
     row = {"configuration": paper.LABELS[c]}
     for v, r in res.items():
         st = r.stats.set_index(["config", "horizon", "statistic"])
-        for stat, label in (("divergence", "diverged [%]"), ("survivor_mean", "RFMSE, survivors"),
-                            ("capped_mean", "capped error, all")):
+        for stat, label in metrics.STATISTIC_LABELS.items():
             est, lo, hi = st.loc[(c, last, stat), ["estimate", "low", "high"]]
             q = "diverged" if stat == "divergence" else "error"
             row[(v, label)] = (f"{numbers.number(est, q)}\n[{numbers.number(lo, q)}, {numbers.number(hi, q)}]"
@@ -501,13 +502,10 @@ for i, (key, row) in enumerate(verdicts.iterrows(), start=1):
 
 # %% tags=["hide-input"]
 # corrected DSR + L1: the lowest divergence and error of the corrected study. A good model, or one that does nothing?
-from alukit.process import data as datasets_module
 
 cor = res["corrected"]
-cor_sets = datasets_module.profile_datasets(profile)
-cor_dt = profiles.load(profile).dt
-cx, cy = reproduce.profile_normalizers(profiles.load(profile), "corrected", cor_sets)
-features, targets = datasets_module.derivative_pairs(cor_sets.test, cor_dt)
+cx, cy = reproduce.profile_normalizers(profiles.load(profile), "corrected", sets)
+features, targets = data.derivative_pairs(sets.test, dt)
 z = torch.as_tensor(cx.transform(features), dtype=torch.float32)
 y_true = cy.transform(targets)
 EXAMINED = [c for c in ("dsr+l1+swa", "dsr+l1", "l1", "dense", "dsr") if c in cor.models]
@@ -547,13 +545,13 @@ glue("dl1_verdict", "a good model: its one-step error is far below that of a mod
      "to that of a model predicting no change", display=False)
 
 traj = 0
-dl1_roll = stepper.rollout(reproduce.stacked_model(cor, best), cor_sets.test[traj:traj + 1], cx, cy, cor_dt)
-hours = np.arange(dl1_roll.shape[2]) * cor_dt / 3600
+dl1_roll = stepper.rollout(reproduce.stacked_model(cor, best), sets.test[traj:traj + 1], cx, cy, dt)
+hours = np.arange(dl1_roll.shape[2]) * dt / 3600
 fig, axes = plt.subplots(2, 4, figsize=(11, 4.6), sharex=True, layout="constrained")
 for s_, ax in enumerate(axes.flat):
     for e in range(dl1_roll.shape[0]):
         ax.plot(hours, dl1_roll[e, 0, :, s_], color="C0", lw=0.7, alpha=0.5, label=f"{paper.LABELS[best]} models" if e == 0 else None)
-    ax.plot(hours, cor_sets.test[traj, :, s_], color="k", lw=1.2, label="true")
+    ax.plot(hours, sets.test[traj, :, s_], color="k", lw=1.2, label="true")
     ax.set_title(f"x{chr(0x2080 + s_ + 1)}", fontsize=10)
     ax.tick_params(labelsize=9)
 for ax in axes[1]:

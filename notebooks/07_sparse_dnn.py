@@ -353,8 +353,8 @@ for key in verdicts.index:
 comparisons = res.comparisons.copy()
 for c in ("difference", "low", "high"):
     comparisons[c] = comparisons[c].map(lambda v: f"{v:.3g}")
-METRIC_LABELS = {"f1": "F1", "auprc": "AUPRC", "divergence": "diverged [%]", "capped_mean": "capped error",
-                 "correlation": "correlation", "jaccard": "Jaccard"}
+METRIC_LABELS = {"f1": "F1", "auprc": "AUPRC", "correlation": "correlation", "jaccard": "Jaccard",
+                 **metrics.STATISTIC_LABELS}
 comparisons["metric"] = comparisons["metric"].map(lambda k: METRIC_LABELS.get(k, k))
 glue("table_comparisons", comparisons.style.hide(axis="index"), display=False)
 prov = res.provenance

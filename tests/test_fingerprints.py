@@ -7,7 +7,7 @@ from alukit.evaluation import fingerprints as F
 
 def test_dead_units_and_their_outgoing_weights():
     # 2 inputs → 3 hidden → 2 outputs, one member; inputs are non-negative, so unit 1 (weights −1, −2) never fires
-    w0 = np.array([[[1.0, -1.0, 0.0], [0.5, -2.0, 0.0]]])
+    w0 = np.array([[[1.0, -1.0, 0.0], [0.5, -2.0, 0.0]]])  # unit 0 fires on every input: it is alive
     w1 = np.array([[[0.3, -0.2], [0.7, 0.0], [-0.4, 0.9]]])  # unit 2 (zero weights) never fires either
     inputs = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]])
     dead = F.dead_units([w0, w1], inputs)
@@ -23,6 +23,12 @@ def test_dead_units_and_their_outgoing_weights():
     assert row["dead units' weights > 0 [%]"] == pytest.approx(100 * 2 / 3)
     assert row["dead units' weights, median"] == pytest.approx(0.7)
     assert row["non-zeros below H [%]"] == pytest.approx(100 * 2 / 9)  # 0.3, −0.2
+
+
+def test_a_unit_active_on_a_single_input_is_alive():
+    w0 = np.array([[[1.0, 0.0]]])  # unit 0 fires on the one positive input only; unit 1 (no weight) never
+    inputs = np.array([[2.0], [-1.0], [-3.0]])
+    assert F.dead_units([w0, np.ones((1, 2, 1))], inputs)[0].tolist() == [[False, True]]
 
 
 def test_a_bias_wakes_a_unit_and_no_dead_unit_gives_nan():

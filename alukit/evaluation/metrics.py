@@ -28,13 +28,15 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["HORIZONS", "THRESHOLD", "NAN_VALUE", "STATISTICS", "check_horizons", "state_errors", "diverged", "rfmse",
+__all__ = ["HORIZONS", "THRESHOLD", "NAN_VALUE", "STATISTICS", "STATISTIC_LABELS", "check_horizons", "state_errors", "diverged", "rfmse",
            "divergence_percent", "survivor_stats", "bootstrap", "bootstrap_difference"]
 
 HORIZONS = (100, 1000, 2500, 5000)
 THRESHOLD = 3.0
 NAN_VALUE = 10.0
 STATISTICS = ("divergence", "survivor_mean", "capped_mean")
+# how the book names each statistic in a table
+STATISTIC_LABELS = {"divergence": "diverged [%]", "survivor_mean": "RFMSE, survivors", "capped_mean": "capped error"}
 
 
 def check_horizons(horizons, length: int) -> tuple[int, ...]:
