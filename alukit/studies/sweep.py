@@ -489,12 +489,20 @@ def estimate(spec: Spec | str | Path) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- command line
 
+def _makespan(seconds, workers: int) -> float:
+    """Wall seconds of runs taking ``seconds`` on ``workers`` workers, longest first to the least busy worker."""
+    busy = [0.0] * workers
+    for s in sorted(seconds, reverse=True):
+        busy[busy.index(min(busy))] += s
+    return max(busy)
+
+
 def _print_estimate(spec: Spec, workers: int) -> None:
     table = estimate(spec)
     total = table.seconds.sum()
     print(table.round({"seconds": 0}).to_string(index=False))
-    print(f"{len(table)} runs, {total:.0f} worker-seconds ({total / 3600:.2f} h); about {total / workers / 3600:.2f} h "
-          f"on {workers} workers")
+    print(f"{len(table)} runs, {total:.0f} worker-seconds ({total / 3600:.2f} h); about "
+          f"{_makespan(table.seconds, workers) / 3600:.2f} h on {workers} workers, longest first")
 
 
 def main(argv: list[str] | None = None) -> int:
