@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
+import threading
 from typing import Callable, Sequence
 
 from tqdm import tqdm
@@ -55,8 +57,15 @@ def _connect(scheduler: str, workers: int):
     """``(client, cluster or None, number of workers)`` for :func:`run_tasks`."""
     distributed = _distributed()
     if scheduler == LOCAL:
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR)
+        # the worker processes inherit SIGINT ignored: a terminal's Ctrl-C reaches every process of its group,
+        # and this process alone decides (it closes the cluster)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.CRITICAL)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         return distributed.Client(cluster), cluster, workers
     try:
         client = distributed.Client(scheduler, timeout=f"{_CONNECT_SECONDS}s")
@@ -65,6 +74,10 @@ def _connect(scheduler: str, workers: int):
                            f"with 'dask scheduler' and its workers with 'dask worker {scheduler}'") from None
     n = len(client.scheduler_info().get("workers", {}))
     return client, None, max(n, 1)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def _close(client, cluster) -> None:

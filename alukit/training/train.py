@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 
 import numpy as np
 import torch
@@ -157,6 +158,7 @@ def _remote_run(item: tuple, workers: int) -> dict:
     bytes of its cache entry (``pt``, ``npz``) for the client to write into its cache."""
     (cfg, prof, n_models), compiled = item
     torch.set_num_threads(1)
+    tqdm.set_lock(threading.RLock())  # not tqdm's semaphore, which a worker closed mid-task would leave registered
     result = train(cfg, cfg.variant, prof, n_models, cfg.epochs, progress=False, compile=compiled, workers=workers)
     pt, npz = paths(result.key)
     return {"key": result.key, "pt": pt.read_bytes(), "npz": npz.read_bytes()}
