@@ -2,7 +2,7 @@
 
 Commands: ``book`` (execute the notebooks and build the HTML book), ``bench NAME``
 (speed benchmarks in ``bench/``), ``train`` and ``reproduce`` (the study), ``picture`` (a reduced study's
-picture over seeds and kernels), ``published PATH``
+picture over seeds and kernels), ``sweep SPEC`` (a grid of settings, locally or on a Dask cluster), ``published PATH``
 (the authors' released models scored by our pipeline), ``sparse-dnn`` (the first paper's findings),
 ``readme`` (the README's generated sections), ``handout DIR`` (student notebooks),
 ``verify-equivalence OLD_COMMIT`` (carry committed results across a behaviour-preserving change).
@@ -25,6 +25,7 @@ COMMANDS = {
     "bench": ("alukit.book.bench", "run a speed benchmark from bench/ (simulate, train, rollout, ...)"),
     "train": ("alukit.training.train", "train one configuration as a batched ensemble"),
     "reproduce": ("alukit.studies.reproduce", "the full study: data, training, rollouts, tables"),
+    "sweep": ("alukit.studies.sweep", "a grid of settings, trained and measured as the study (pool or Dask cluster)"),
     "picture": ("alukit.studies.picture_variants", "the quick picture over 2 seeds x 2 kernels (results/picture-quick)"),
     "published": ("alukit.studies.published", "score the authors' released models (checkout at PATH) on our test set"),
     "sparse-dnn": ("alukit.studies.sparse_dnn", "the first paper's findings: dense vs l1-sparse networks, scored"),

@@ -68,14 +68,15 @@ def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def run_all(task: Callable, items: Sequence, workers: int) -> list:
+def run_all(task: Callable, items: Sequence, workers: int, on_done: Callable[[int], None] | None = None) -> list:
     """``[task(item) for item in items]``, on ``workers`` spawned processes when there are several items.
 
-    Raises :class:`Stopped` on Ctrl-C or SIGTERM (workers terminated, nothing left running); a task's own
+    ``on_done(finished)``: called in this process whenever the number of finished tasks grows. Raises :class:`Stopped` on Ctrl-C or SIGTERM (workers terminated, nothing left running); a task's own
     exception terminates the workers and propagates.
     """
     items = list(items)
     done = 0
+    report = on_done or (lambda finished: None)
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt) \
         if threading.current_thread() is threading.main_thread() else None
     try:
@@ -84,6 +85,7 @@ def run_all(task: Callable, items: Sequence, workers: int) -> list:
             for item in items:
                 results.append(task(item))
                 done += 1
+                report(done)
             return results
         pool = mp.get_context("spawn").Pool(workers, initializer=_start_worker, initargs=(os.getpid(),))
         pending = []
@@ -91,11 +93,15 @@ def run_all(task: Callable, items: Sequence, workers: int) -> list:
             pending += [pool.apply_async(task, (item,)) for item in items]
             while not all(p.ready() for p in pending):
                 time.sleep(_POLL_SECONDS)
-                done = sum(p.ready() and p.successful() for p in pending)
+                now = sum(p.ready() and p.successful() for p in pending)
+                if now > done:
+                    done = now
+                    report(done)
                 failed = next((p for p in pending if p.ready() and not p.successful()), None)
                 if failed is not None:
                     failed.get()  # raises the task's exception
             results = [p.get() for p in pending]
+            report(len(items))
             pool.close()
             return results
         finally:

@@ -24,14 +24,16 @@ import hashlib
 import json
 import os
 import sys
+import threading
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
-from alukit import profiles, settings
+from alukit import cache, profiles, settings
 from alukit.codeversion import code_version
 from alukit.process import data as D
-from alukit.training import pool
+from alukit.training import cluster, pool
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, as_config, config_hash
 from alukit.training.engine import build_ensemble, dataset_loss, default_device, fit, member_seeds, want_compile
 from alukit.training.runs import TrainResult, finished, load, paths, run_key, save
@@ -136,18 +138,49 @@ def _worker(args: tuple) -> float:
     return _train_job(*args)
 
 
-def _pool(jobs: list, keys: list[str], workers: int, progress: bool) -> None:
+def _pool(jobs: list, keys: list[str], workers: int, progress: bool, on_done=None) -> None:
     """Train checked ``jobs`` (run ``keys``), started in this order, on ``workers`` spawned processes (in this
     process when ``workers`` or the number of jobs is 1). On Ctrl-C or SIGTERM the workers stop at once and
     :class:`alukit.training.pool.Stopped` says how many runs finished: they are in the cache, and the same
-    command resumes from there."""
+    command resumes from there. ``on_done(finished)``: called as runs finish (a progress bar over runs)."""
     try:
         if workers > 1 and len(jobs) > 1:
-            pool.run_all(_worker, [(job, progress, workers) for job in jobs], workers)
+            pool.run_all(_worker, [(job, progress, workers) for job in jobs], workers, on_done=on_done)
         else:
-            pool.run_all(lambda job: _train_job(job, progress, 1), jobs, 1)
+            pool.run_all(lambda job: _train_job(job, progress, 1), jobs, 1, on_done=on_done)
     except pool.Stopped:
         raise pool.Stopped(sum(all(p.exists() for p in paths(key)) for key in keys), len(keys)) from None
+
+
+def _remote_run(item: tuple, workers: int) -> dict:
+    """A cluster task (:mod:`alukit.training.cluster`): train (or load) one checked job in the worker's own cache,
+    one torch thread as in :func:`_worker`; ``item`` = ``(job, compiled)``. Returns the run's ``key`` and the
+    bytes of its cache entry (``pt``, ``npz``) for the client to write into its cache."""
+    (cfg, prof, n_models), compiled = item
+    torch.set_num_threads(1)
+    tqdm.set_lock(threading.RLock())  # not tqdm's semaphore, which a worker closed mid-task would leave registered
+    result = train(cfg, cfg.variant, prof, n_models, cfg.epochs, progress=False, compile=compiled, workers=workers)
+    pt, npz = paths(result.key)
+    return {"key": result.key, "pt": pt.read_bytes(), "npz": npz.read_bytes()}
+
+
+def _receive(key: str, entry: dict) -> None:
+    """Write a run's cache entry that a cluster task returned (:func:`_remote_run`) into this cache, ``.npz`` last."""
+    if entry["key"] != key:
+        raise cluster.ClusterError(f"a worker trained run {entry['key']} where this alukit expects {key}: the "
+                                   "workers run another version of alukit (or another ALUKIT_COMPILE)")
+    for path, blob in zip(paths(key), (entry["pt"], entry["npz"])):
+        if not (path.exists() and path.read_bytes() == blob):  # a worker sharing this cache wrote it already
+            cache.atomic_write(path, lambda tmp, blob=blob: tmp.write_bytes(blob))
+
+
+def _on_cluster(jobs: list, keys: list[str], compiled: list[bool], scheduler: str, workers: int,
+                progress: bool) -> int:
+    """Train checked ``jobs`` as tasks of a Dask cluster (:func:`alukit.training.cluster.run_tasks`), each run's
+    cache entry written here as it comes back; the number of workers. Ctrl-C: :class:`alukit.training.pool.Stopped`."""
+    return cluster.run_tasks(_remote_run, list(zip(jobs, compiled)), scheduler=scheduler, workers=workers,
+                             keys=[f"alukit-train-{key}" for key in keys], progress=progress,
+                             on_result=lambda i, entry: _receive(keys[i], entry))
 
 
 def _kernel_shape(cfg: Config) -> tuple:
@@ -173,7 +206,8 @@ def default_workers() -> int:
     return 1 if default_device().type == "cuda" else min(2, os.cpu_count() or 1)
 
 
-def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> list[TrainResult]:
+def train_many(jobs, *, workers: int | None = None, progress: bool = True, scheduler: str | None = None,
+               runs_bar: bool = False) -> list[TrainResult]:
     """Train (or load) ``jobs`` → one :class:`TrainResult` per job, in order.
 
     A job is ``(config, profile, models)``: ``config`` a :class:`Config` trained as it is (its
@@ -183,17 +217,25 @@ def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> li
     Jobs with one run key train once; uncached runs go to ``workers`` processes (default
     :func:`default_workers`, one torch thread each), the longest first. A result's ``cached``
     is False where this call trained its run.
+
+    ``scheduler``: None (the process pool above), ``"local"`` (a Dask ``LocalCluster`` of ``workers``
+    processes) or ``tcp://HOST:PORT`` (a running Dask scheduler): the same runs as cluster tasks, the
+    same results, their cache entries written here (:mod:`alukit.training.cluster`). ``runs_bar``: show
+    a tqdm bar over runs instead of one per run (always so on a cluster).
     """
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    if scheduler is not None:
+        cluster.check_scheduler(scheduler)
     jobs = [_job(job) for job in jobs]
     samples: dict[profiles.Profile, tuple[int, str]] = {}
     for _, prof, _ in jobs:  # make (and cache) the data once per profile, before any worker starts
         if prof not in samples:
             z, _, _, _, digest = training_data(prof)
             samples[prof] = (len(z), digest)
-    keys = [run_key(cfg, n_models, prof.seed, samples[prof][1], _compiled(cfg, samples[prof][0], None), CODE_VERSION)
-            for cfg, prof, n_models in jobs]
+    compiled = [_compiled(cfg, samples[prof][0], None) for cfg, prof, _ in jobs]
+    keys = [run_key(cfg, n_models, prof.seed, samples[prof][1], c, CODE_VERSION)
+            for (cfg, prof, n_models), c in zip(jobs, compiled)]
     todo: dict[str, int] = {}  # uncached run key → its first job
     for i, key in enumerate(keys):
         if key not in todo and finished(key, jobs[i][0]) is None:
@@ -206,7 +248,13 @@ def train_many(jobs, *, workers: int | None = None, progress: bool = True) -> li
     n_workers = default_workers() if workers is None else workers
     order = _spread_kernels(sorted(todo.values(), key=cost, reverse=True), [jobs[i][0] for i in range(len(jobs))],
                             n_workers)
-    _pool([jobs[i] for i in order], [keys[i] for i in order], n_workers, progress)
+    if scheduler is not None and order:
+        _on_cluster([jobs[i] for i in order], [keys[i] for i in order], [compiled[i] for i in order], scheduler,
+                    n_workers, progress)
+    elif order:
+        with tqdm(total=len(order), desc="runs", unit="run", disable=not (progress and runs_bar)) as bar:
+            _pool([jobs[i] for i in order], [keys[i] for i in order], n_workers, progress and not runs_bar,
+                  on_done=lambda k: bar.update(k - bar.n))
     return [load(key, cfg, cached=key not in todo) for key, (cfg, _, _) in zip(keys, jobs)]
 
 
