@@ -38,10 +38,11 @@ from myst_nb import glue
 
 from alukit.process import cell, data
 from alukit import profiles
+from alukit.book import figures
 from alukit.book.banner import banner
 from alukit.studies import reproduce
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 HTML(banner(profile))
 
 # %% tags=["hide-input"]

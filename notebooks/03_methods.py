@@ -37,10 +37,11 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from alukit.training import config as configs, nets, sparsity
+from alukit.book import figures
 from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
 HTML(banner(profile, reproduce.VARIANTS))
 

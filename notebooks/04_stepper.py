@@ -54,7 +54,7 @@ from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 from alukit import profiles
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 params = profiles.load(profile)
 dt = params.dt
 sets = data.profile_datasets(profile)

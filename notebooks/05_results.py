@@ -43,7 +43,7 @@ from alukit.book.banner import banner
 from alukit.studies import paper, published, reproduce
 from alukit import profiles
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 res = reproduce.load(profile, variant)  # fails at once, naming the command, if absent
 H = list(res.horizons)
 last = H[-1]

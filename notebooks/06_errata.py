@@ -38,7 +38,7 @@ from alukit.evaluation import metrics, stepper
 from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
 HTML(banner(profile, reproduce.VARIANTS))
 

@@ -42,7 +42,7 @@ from alukit.evaluation import interpret, metrics
 from alukit.book.banner import banner
 from alukit.studies import sparse_dnn
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 res = sparse_dnn.load(profile)  # read only: fails at once, naming the command, if absent
 s = res.provenance["setup"]
 sizes = res.sizes
