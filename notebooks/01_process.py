@@ -13,6 +13,8 @@
 # %% [markdown]
 # # The aluminium electrolysis process
 #
+# **Read first:** nothing: start here. This chapter shows the simulated cell whose dynamics every later chapter learns.
+#
 # Both papers {footcite}`lundby2023sparse,haugstvedt2023comparative` learn the dynamics of
 # one aluminium electrolysis cell from simulated data. This chapter reproduces Section
 # II-A and III-A..C of {footcite}`haugstvedt2023comparative`: the eight states and five

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Data sets and pre-processing
 #
+# **Read first:** {doc}`01_process` (the states and inputs). This chapter shows the data sets the networks train and are tested on.
+#
 # This chapter reproduces Sections III-B and III-C of {footcite}`haugstvedt2023comparative`:
 # the three data sets (training, validation, test), the finite-difference derivatives the
 # networks learn, and the z-score normalisation of features and targets. It also looks
@@ -294,7 +296,7 @@ ax.loglog(sizes_n, typical, "s-", label="median shift")
 ax.loglog(sizes_n, typical[0] * np.sqrt(sizes_n[0] / np.array(sizes_n)), "k:", label="∝ 1/√n")
 ax.set_xlabel("test trajectories n")
 ax.set_ylabel("|test mean − train mean| [train std]")
-ax.legend(frameon=False, fontsize=8)
+ax.legend(frameon=False, fontsize=9)
 fig.tight_layout()
 glue("ex2_ntest_fig", fig, display=False)
 plt.close(fig)

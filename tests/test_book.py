@@ -245,8 +245,26 @@ def test_executed_chapters_have_no_warnings_or_machine_paths(quick_book):
     assert not problems, "\n".join(problems)
 
 
-def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
-    """Open one page; return what is wrong with it (``strict``: tables must fit the column)."""
+def _figure_problems(page, html: Path, name: str) -> list[str]:
+    """Each figure's readability record (alukit.book.figures.png) at its displayed size: no text under 9 px,
+    at most 8 colours in one legend, no legend on the data."""
+    from alukit.book import figures
+
+    wrong = []
+    shown = page.eval_on_selector_all("main img", "els => els.map(e => [e.src, e.naturalWidth, "
+                                      "e.getBoundingClientRect().width])")
+    for src, natural, width in shown:
+        path = html / urlparse(src).path.lstrip("/")
+        if path.suffix != ".png" or not path.is_file():
+            continue
+        for problem in figures.readability_problems(figures.read_report(path.read_bytes()), width, natural):
+            wrong.append(f"{name}: figure {path.name}: {problem}")
+    return wrong
+
+
+def _check_page(page, base: str, name: str, strict: bool = True, html: Path | None = None) -> list[str]:
+    """Open one page; return what is wrong with it (``strict``: tables must fit the column, figures' text
+    readable at its displayed size, read from ``html``)."""
     wrong = []
     response = page.goto(f"{base}/{name}", wait_until="load")
     if response is None or not response.ok:
@@ -266,6 +284,8 @@ def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
                             "e => !e.querySelector('mjx-container')).length")
         if raw:
             wrong.append(f"{name}: {raw} equations not typeset")
+    if strict and html is not None:
+        wrong += _figure_problems(page, html, name)
     page.evaluate("window.scrollTo(0, 0)")
     column, wide = page.evaluate(WIDE_ELEMENTS_JS, strict)
     wrong += [f"{name} ({page.viewport_size['width']} px): {w}" for w in wide]
@@ -328,7 +348,7 @@ def test_every_chapter_renders_offline_in_chromium(request, which):
                 page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
                 pages = [f"{name}.html" for name in book.toc_files()]
                 for name in pages:
-                    problems += _check_page(page, base, name)
+                    problems += _check_page(page, base, name, html=html)
                 page.set_viewport_size(VIEWPORTS["phone"])
                 for name in pages:
                     problems += _check_page(page, base, name, strict=False)

@@ -84,7 +84,7 @@ def divergence_bars(res, configs, title: str = "") -> plt.Figure:
     ax.set_ylabel("diverged rollouts [%]")
     ax.set_ylim(0, 105)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.legend(fontsize=9, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     return fig
 
@@ -134,7 +134,7 @@ def error_violins(res, configs, title: str = "") -> plt.Figure:
     ax.set_yticks(ticks, [f"$10^{{{t}}}$" for t in ticks])
     ax.set_ylabel("RFMSE of non-diverged rollouts")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.legend(fontsize=9, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     return fig
 
@@ -154,7 +154,7 @@ def rollout_panels(true: np.ndarray, pred: np.ndarray, dt: float = 10.0, title: 
         ax.set_title(f"${var.symbol[0]}_{var.symbol[1:]}$: {var.name} [{var.unit}]", fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("time [h]")
-    axes[0, 0].legend(fontsize=8, frameon=False)
+    axes[0, 0].legend(fontsize=9, frameon=False)
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
@@ -190,10 +190,10 @@ def variant_bars(results: dict, configs, horizon: int) -> plt.Figure:
         ax.bar(x - 0.4 + width * (k + 0.5), est, width * 0.95, label=variant, color=_PALETTE[k],
                yerr=np.vstack([est - low, high - est]), capsize=2, error_kw={"lw": 0.7})
     ax.scatter(x, _paper_divergence(configs, horizon), **PAPER_MARKER, label="paper")
-    ax.set_xticks(x, [paper.LABELS[c] for c in configs], rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(x, [paper.LABELS[c] for c in configs], rotation=60, ha="right", fontsize=9)
     ax.set_ylabel(f"diverged at {horizon} ΔT [%]")
     ax.set_ylim(0, 105)
-    ax.legend(frameon=False, fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.legend(frameon=False, fontsize=9, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout()
     return fig
 
@@ -281,7 +281,7 @@ def _cell_body(ax) -> None:
 def _cell_inputs(ax) -> None:
     """Red arrows and labels of the five inputs where they act."""
     arrow = dict(arrowstyle="-|>", color="#b00020", lw=1.6)
-    inp = dict(fontsize=8.5, va="center", color="#b00020", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#b00020"))
+    inp = dict(fontsize=9.5, va="center", color="#b00020", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#b00020"))
     ax.annotate("", xy=(5.8, 4.75), xytext=(5.8, 7.25), arrowprops=arrow)
     ax.annotate("", xy=(6.2, 4.75), xytext=(6.2, 7.25), arrowprops=arrow)
     ax.text(5.0, 8.45, "$u_1$ Al$_2$O$_3$ feed\n$u_3$ AlF$_3$ feed", ha="center", **inp)
@@ -299,8 +299,8 @@ def _cell_inputs(ax) -> None:
 
 def _cell_states(ax) -> None:
     """Blue-framed labels of the eight states and plain names of the parts."""
-    label = dict(fontsize=8.5, va="center")
-    state = dict(fontsize=8.5, va="center", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#5b8fb0"))
+    label = dict(fontsize=9.5, va="center")
+    state = dict(fontsize=9.5, va="center", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#5b8fb0"))
     line = dict(arrowstyle="-", color="#5b8fb0")
     ax.annotate("$x_1$ side ledge mass\n$x_7$ side ledge temperature", xy=(1.3, 3.6), xytext=(-1.2, 3.6),
                 arrowprops=line, ha="right", **state)
@@ -313,8 +313,8 @@ def _cell_states(ax) -> None:
     ax.text(6.0, 2.3, "metal pad (liquid Al)", ha="center", **label)
     ax.text(6.0, 3.1, "bath", ha="center", **label)
     ax.text(6.0, 1.35, "carbon cathode", color="white", ha="center", **label)
-    ax.text(6.0, 0.67, "steel shell (wall)", color="white", ha="center", fontsize=7.5, va="center")
-    ax.text(3.9, 7.05, "anode beam", ha="center", fontsize=7.5, va="center")
+    ax.text(6.0, 0.22, "steel shell (wall)", ha="center", fontsize=9, va="center")
+    ax.text(4.2, 7.5, "anode beam", ha="center", fontsize=9, va="center")
     ax.text(-1.2, 1.3, "collector bar", ha="right", **label)
     ax.plot([-1.1, 0.05], [1.3, 1.3], color="#888", lw=0.6)
     ax.text(-1.2, 4.85, "crust", ha="right", **label)
@@ -327,7 +327,7 @@ def draw_cell(ax) -> None:
     _cell_inputs(ax)
     _cell_states(ax)
     ax.set_xlim(-5.2, 17.2)
-    ax.set_ylim(0.0, 9.0)
+    ax.set_ylim(-0.1, 9.0)
     ax.set_aspect("equal")
     ax.axis("off")
 
@@ -413,7 +413,7 @@ def structure_vs_size(summary: pd.DataFrame, metrics_=("precision", "recall", "f
         _by_size(ax, summary, m)
         ax.set_title(t, fontsize=10)
         ax.set_ylim(0, 1.05)
-    np.atleast_1d(axes)[0].legend(fontsize=8, frameon=False)
+    np.atleast_1d(axes)[0].legend(fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -428,7 +428,7 @@ def rollouts_vs_size(summary: pd.DataFrame, statistic: str = "divergence") -> pl
         ax.set_title(f"samples [{a}, {b})", fontsize=10)
     ylabel = {"divergence": "diverged rollouts [%]", "capped_mean": "capped normalised error"}.get(statistic, statistic)
     np.atleast_1d(axes)[0].set_ylabel(ylabel)
-    np.atleast_1d(axes)[0].legend(fontsize=8, frameon=False)
+    np.atleast_1d(axes)[0].legend(fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -443,7 +443,7 @@ def consistency_vs_size(summary: pd.DataFrame, reference: dict | None = None) ->
     for kind, (lo, hi) in (reference or {}).items():
         axes[0].axhspan(lo, hi, color=_KIND_COLOR[kind], alpha=0.15, lw=0, label=f"released models, {kind}")
     axes[0].set_ylim(min(0, axes[0].get_ylim()[0]), 1.05)
-    axes[0].legend(fontsize=7, frameon=False, loc="lower right")
+    axes[0].legend(fontsize=9, frameon=False, loc="lower right")
     fig.tight_layout()
     return fig
 
