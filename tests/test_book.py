@@ -262,9 +262,24 @@ def _figure_problems(page, html: Path, name: str) -> list[str]:
     return wrong
 
 
-def _check_page(page, base: str, name: str, strict: bool = True, html: Path | None = None) -> list[str]:
+def _numbering_problems(numbering: dict[str, list[str]]) -> list[str]:
+    """Captions read "Figure N.1", "Figure N.2", … in order across a chapter's pages (its sections go on
+    with its numbers), and the same for tables."""
+    wrong = []
+    for chapter, pages in book.chapters().items():
+        numbers = [n for p in pages for n in numbering.get(f"{p}.html", [])]
+        for kind in ("Figure", "Table"):
+            seen = [n.split()[1].rstrip(".") for n in numbers if n.startswith(kind + " ")]
+            want = [f"{seen[0].split('.')[0]}.{k}" for k in range(1, len(seen) + 1)] if seen else []
+            if seen != want:
+                wrong.append(f"chapter {chapter} ({', '.join(pages)}): {kind} numbers {seen} are not {want}")
+    return wrong
+
+
+def _check_page(page, base: str, name: str, strict: bool = True, html: Path | None = None,
+                numbering: dict | None = None) -> list[str]:
     """Open one page; return what is wrong with it (``strict``: tables must fit the column, figures' text
-    readable at its displayed size, read from ``html``)."""
+    readable at its displayed size, read from ``html``); its caption numbers go into ``numbering``."""
     wrong = []
     response = page.goto(f"{base}/{name}", wait_until="load")
     if response is None or not response.ok:
@@ -295,12 +310,9 @@ def _check_page(page, base: str, name: str, strict: bool = True, html: Path | No
         found = pattern.search(text)
         if found:
             wrong.append(f"{name}: {what}: ...{text[max(0, found.start() - 40):found.end() + 20]!r}")
-    numbers = page.evaluate("Array.from(document.querySelectorAll('main .caption-number')).map(e => e.innerText)")
-    for kind in ("Figure", "Table"):
-        seen = [n.split()[1].rstrip(".") for n in numbers if n.startswith(kind + " ")]
-        want = [f"{seen[0].split('.')[0]}.{k}" for k in range(1, len(seen) + 1)] if seen else []
-        if seen != want:
-            wrong.append(f"{name}: {kind} numbers {seen} are not {want}")
+    if numbering is not None:
+        numbering[name] = page.evaluate("Array.from(document.querySelectorAll('main .caption-number'))"
+                                        ".map(e => e.innerText)")
     tables = page.evaluate("Array.from(document.querySelectorAll('main table')).map(t => { const c = t.cloneNode(true); "
                            "c.querySelectorAll('code').forEach(e => e.remove()); return c.textContent; }).join('\\n')")
     found = INTERNAL_ID.search(tables)
@@ -347,8 +359,10 @@ def test_every_chapter_renders_offline_in_chromium(request, which):
                         and problems.append(f"request failed: {r.url} {r.failure}"))
                 page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
                 pages = [f"{name}.html" for name in book.toc_files()]
+                numbering: dict[str, list[str]] = {}
                 for name in pages:
-                    problems += _check_page(page, base, name, html=html)
+                    problems += _check_page(page, base, name, html=html, numbering=numbering)
+                problems += _numbering_problems(numbering)
                 page.set_viewport_size(VIEWPORTS["phone"])
                 for name in pages:
                     problems += _check_page(page, base, name, strict=False)
@@ -357,6 +371,11 @@ def test_every_chapter_renders_offline_in_chromium(request, which):
                 for caption in ("Figure 1.1", "Figure 1.2", "Figure 1.3", "Table 1.1"):
                     assert caption in text, f"01_process.html: caption {caption!r} missing"
                 assert page.query_selector("mjx-container"), "01_process.html: no typeset equation"
+                if which == "paper_book":  # chapters read from NAME.py: the download menu offers .ipynb beside .py
+                    links = page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href') || '')")
+                    for suffix in (".py", ".ipynb"):
+                        assert any(h.endswith(f"_sources/01_process{suffix}") for h in links), f"no {suffix} download"
+                    assert (html / "_sources" / "01_process.ipynb").is_file()
             finally:
                 browser.close()
     finally:
@@ -407,3 +426,21 @@ def test_fingerprint_follows_the_paper_results_package_and_profiles(tmp_path, mo
         (tmp_path / path).write_text("changed")
         assert sphinx.inputs_fingerprint() != first, path
         first = sphinx.inputs_fingerprint()
+
+
+def test_a_chapter_page_offers_its_notebook_as_ipynb(tmp_path):
+    """The download menu's ".ipynb" beside the ".py": the chapter as a notebook in the page's _sources."""
+    from types import SimpleNamespace
+
+    out = tmp_path / "html"
+    app = SimpleNamespace(outdir=str(out), env=SimpleNamespace(doc2path=lambda name: REPO / "book" / f"{name}.py"))
+    context = {"page_source_suffix": ".py"}
+    sphinx.offer_notebook(app, "01_process", "page.html", context, doctree=object())
+    assert context["ipynb_source"] == "01_process.ipynb"
+    nb = nbformat.read(out / "_sources" / "01_process.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert "cell_equations" in "".join(c.source for c in nb.cells)
+    context = {"page_source_suffix": ".md"}  # a page without code offers no notebook
+    sphinx.offer_notebook(app, "index", "page.html", context, doctree=object())
+    assert "ipynb_source" not in context

@@ -94,7 +94,7 @@ def _read_tex(text: str) -> str:
             out.append(text[i])
             i += 1
     python = "".join(out)
-    for tex, py in (("\\left(", "("), ("\\right)", ")"), ("\\cdot", "*"), ("\\,", "*"), ("\\exp", "exp"),
+    for tex, py in (("\\left(", "("), ("\\right)", ")"), ("\\Big(", "("), ("\\Big)", ")"), ("\\cdot", "*"), ("\\,", "*"), ("\\exp", "exp"),
                     ("\\quad", ""), ("&", "")):
         python = python.replace(tex, py)
     python = re.sub(r"\\dot x_\{(\w+)\}", r"dx\1", python)
@@ -149,7 +149,7 @@ def test_cell_equations_as_printed_compute_what_the_simulator_computes():
 def test_cell_equations_lines_fit_a_phone_column():
     for name, block in figures.cell_equations().items():
         for line in block.split("\\\\"):
-            visible = re.sub(r"\\(left|right|frac|cdot|quad|exp|dot|begin\{aligned\}|end\{aligned\})|[{}_^&\\,]", "", line)
+            visible = re.sub(r"\\(left|right|Big|frac|cdot|quad|exp|dot|begin\{aligned\}|end\{aligned\})|[{}_^&\\,]", "", line)
             assert len(visible.replace(" ", "")) <= 48, f"{name}: {line}"
 
 

@@ -562,7 +562,10 @@ def _tex_lines(lhs: str, expression: str) -> list[str]:
             return ast.Constant(float(cell._NUMBERS[node.id])) if known else node
 
     tree = Numbers().visit(ast.parse(expression, mode="eval").body)
-    lines, width = [f"{_tex_symbol(lhs)} &= "], 0.0
+    opening, closing = "", ""
+    if isinstance(tree, ast.Call) and _tex(tree)[1] > _ROW_WIDTH:  # a wide exp(...) splits inside \Big( \Big)
+        opening, closing, tree = f"\\{tree.func.id}\\Big(", "\\Big)", tree.args[0]
+    lines, width = [f"{_tex_symbol(lhs)} &= {opening}"], 4.0 if opening else 0.0
     for k, (sign, term) in enumerate(_terms(tree)):
         text, w = _tex(term)
         if k and width + w > _ROW_WIDTH:
@@ -570,7 +573,7 @@ def _tex_lines(lhs: str, expression: str) -> list[str]:
             width = 0.0
         lines[-1] += (f"{sign} " if k or sign == "-" else "") + text + " "
         width += w + 2
-    return [line.rstrip() for line in lines]
+    return [line.rstrip() for line in lines[:-1]] + [lines[-1].rstrip() + closing]
 
 
 def cell_equations() -> dict[str, str]:
