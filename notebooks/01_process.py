@@ -422,8 +422,10 @@ exercises.check("ch1-mass-ratio", model_ratio)
 #
 # `python -m alukit book --only 01_process -p acd_change 0.02`
 #
-# Check your predicted mean rise of the bath temperature after one hour (°C) for the
-# default `acd_change` of 1 cm: `exercises.check("ch1-acd-bath", your_prediction)`.
+# Code: `replay` in the cell after this exercise in `notebooks/01_process.py` (hidden in the book;
+# the collapsed solution plots what it returns). Check your predicted mean rise of the bath
+# temperature after one hour (°C), the quantity that separates the two runs, for the default
+# `acd_change` of 1 cm: `exercises.check("ch1-acd-bath", your_prediction)`.
 # ````
 
 # %% tags=["remove-input"]

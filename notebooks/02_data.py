@@ -274,6 +274,9 @@ exercises.check("ch2-batches", steps_here)
 # has 4 trajectories, and when it has 40. Which law do you expect? Run:
 #
 # `python -m alukit book --only 02_data -p n_test 4` and `... -p n_test 40`
+#
+# Code: the collapsed solution's cell in `notebooks/02_data.py`, which also draws the shift for
+# 2 to 64 test trajectories; compare the largest shift between the two sizes.
 # ````
 
 # %% [markdown]

@@ -383,7 +383,9 @@ steps_table
 #
 # `python -m alukit book --only 03_methods -p mp_amount 0.5`
 #
-# Check your prediction for the published rule (in %) at the `mp_amount` you ran:
+# Code: the cell after this exercise in `notebooks/03_methods.py` (hidden in the book) prunes with
+# both rules; the collapsed solution tabulates them. Check your prediction for the published rule
+# (in %), which differs from iterative pruning's, at the `mp_amount` you ran:
 # `exercises.check("ch3-mp-amount", your_prediction)`. Is there an amount at which the
 # two rules agree?
 # ````

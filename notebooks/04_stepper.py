@@ -214,7 +214,9 @@ plt.close(fig)
 #
 # `python -m alukit book --only 04_stepper -p euler_substeps 2` (and `4`)
 #
-# Check your predicted factor for halving: `exercises.check("ch4-euler-halved", your_factor)`.
+# Code: the cell after this exercise in `notebooks/04_stepper.py` (hidden in the book) rolls the
+# true model out with each step; the collapsed solution compares the deviations. Check your
+# predicted factor between one and two steps per sample: `exercises.check("ch4-euler-halved", your_factor)`.
 # ````
 
 # %% tags=["remove-input"]

@@ -260,14 +260,15 @@ for g in figures.GROUPS:
 #
 # The L1 configuration adds $\lambda \sum |w|$ to the loss with $\lambda = 10^{-4}$. Predict
 # what happens to its divergence at 2500 ΔT, its training loss and the size of its
-# weights when $\lambda$ is ten times larger. Then run (the cell below trains the L1
-# configuration with $\lambda \times$ `l1_factor` and rolls it out):
+# weights when $\lambda$ is ten times larger. Then run:
 #
 # `python -m alukit book --only 05_results -p l1_factor 10`
 #
-# Check your predicted share of the weights that end below $10^{-3}$ in magnitude (in %, within
-# 10 points), the quantity that tells the two penalties apart:
-# `exercises.check("ch5-l1-lambda", your_prediction)`.
+# Code: the cell after this exercise in `notebooks/05_results.py` (hidden in the book) trains the
+# L1 configuration with $\lambda \times$ `l1_factor` (or reads the run `python -m alukit reproduce`
+# made) and rolls it out; the collapsed solution compares the two penalties. Check your predicted
+# share of the weights that end below $10^{-3}$ in magnitude (in %, within 10 points), the
+# quantity that tells the two penalties apart: `exercises.check("ch5-l1-lambda", your_prediction)`.
 # ````
 
 # %% tags=["remove-input"]
