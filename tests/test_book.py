@@ -6,8 +6,11 @@ never touches ``book/``), serves the HTML from 127.0.0.1 and opens every chapter
 ``_toc.yml`` in headless Chromium (Debian's ``chromium`` at ``/usr/bin/chromium``,
 driven by Playwright's Python package). Per page it checks that every image has
 loaded, that the browser reports no console error, page error or failed local
-request, that no element is wider than the window (outside a box that scrolls), and
-that the equations are typeset by the bundled MathJax. Requests to other hosts are
+request, that no element is wider than the window (outside a box that scrolls), that
+the equations are typeset by the bundled MathJax, that each figure's smallest text renders
+at 9 px or more at its displayed size (the PNG's readability record, alukit.book.figures.png)
+with at most 8 colours per legend and no legend on the data, and that captions are numbered
+N.1, N.2, … across each chapter's pages. Requests to other hosts are
 answered with an empty script: the pages must work without a network. The executed
 notebooks of that build are checked for warning or stderr output and machine paths.
 """
