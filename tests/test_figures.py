@@ -95,7 +95,7 @@ def _read_tex(text: str) -> str:
             i += 1
     python = "".join(out)
     for tex, py in (("\\left(", "("), ("\\right)", ")"), ("\\Big(", "("), ("\\Big)", ")"), ("\\cdot", "*"), ("\\,", "*"), ("\\exp", "exp"),
-                    ("\\quad", ""), ("&", "")):
+                    ("\\quad", ""), ("&", ""), ("{}", "")):
         python = python.replace(tex, py)
     python = re.sub(r"\\dot x_\{(\w+)\}", r"dx\1", python)
     python = re.sub(r"([A-Za-z])_\{(\w+)\}", r"\1\2", python)

@@ -569,7 +569,7 @@ def _tex_lines(lhs: str, expression: str) -> list[str]:
     for k, (sign, term) in enumerate(_terms(tree)):
         text, w = _tex(term)
         if k and width + w > _ROW_WIDTH:
-            lines.append("&\\quad ")
+            lines.append("&\\quad {} ")
             width = 0.0
         lines[-1] += (f"{sign} " if k or sign == "-" else "") + text + " "
         width += w + 2
