@@ -386,8 +386,8 @@ sixth.round(1)
 # %% [markdown]
 # One-shot pruning leaves {glue:text}`ex5_sixth_sparsity:.1f` % of the weights at zero
 # without any retraining. At 2500 ΔT the pruned L1 models diverge in
-# {glue:text}`ex5_sixth_div:.1f` % of their rollouts, against {glue:text}`ex5_sixth_l1:.1f`
-# % before pruning and {glue:text}`ex5_sixth_mp:.1f` % for magnitude pruning + L1, which
+# {glue:text}`ex5_sixth_div:.1f` % of their rollouts, against
+# {glue:text}`ex5_sixth_l1:.1f` % before pruning and {glue:text}`ex5_sixth_mp:.1f` % for magnitude pruning + L1, which
 # prunes during training and lets the biases adapt. Whether the weights that L1 made
 # small can be removed without changing the learnt dynamics is exactly what the rollouts
 # measure. Compare `PRUNE` with the share of weights below $10^{-3}$ in the previous
