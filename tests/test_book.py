@@ -447,3 +447,14 @@ def test_a_chapter_page_offers_its_notebook_as_ipynb(tmp_path):
     context = {"page_source_suffix": ".md"}  # a page without code offers no notebook
     sphinx.offer_notebook(app, "index", "page.html", context, doctree=object())
     assert "ipynb_source" not in context
+
+
+def test_no_line_of_prose_is_a_myst_comment():
+    """A markdown line that begins with "%" is a MyST comment: the reader never sees it (a wrapped "… 12.5\\n% of …")."""
+    import jupytext
+
+    for name in book.notebooks():
+        for cell in jupytext.read(book.NOTEBOOK_DIR / f"{name}.py").cells:
+            if cell.cell_type == "markdown":
+                lines = [ln for ln in cell.source.splitlines() if ln.startswith("%")]
+                assert not lines, f"{name}: {lines[0]!r} is dropped as a comment"
