@@ -458,3 +458,14 @@ def test_no_line_of_prose_is_a_myst_comment():
             if cell.cell_type == "markdown":
                 lines = [ln for ln in cell.source.splitlines() if ln.startswith("%")]
                 assert not lines, f"{name}: {lines[0]!r} is dropped as a comment"
+
+
+def test_every_chapter_opens_with_read_first():
+    """The first paragraph after a page's title says what it shows and what to read before it."""
+    for name in book.toc_files()[1:]:
+        path = book.NOTEBOOK_DIR / f"{name}.py"
+        text = path.read_text() if path.is_file() else (REPO / "book" / f"{name}.md").read_text()
+        lines = [(ln[1:] if path.is_file() else ln).strip() for ln in text.splitlines()]  # a script's "# " prefix
+        title = next(k for k, ln in enumerate(lines) if ln.startswith("# "))
+        first = next(ln for ln in lines[title + 1:] if ln)
+        assert first.startswith("**Read first:**"), f"{name}: {first[:80]!r}"
