@@ -13,6 +13,8 @@
 # %% [markdown]
 # # The aluminium electrolysis process
 #
+# **Read first:** nothing: start here. This chapter shows the simulated cell whose dynamics every later chapter learns.
+#
 # Both papers {footcite}`lundby2023sparse,haugstvedt2023comparative` learn the dynamics of
 # one aluminium electrolysis cell from simulated data. This chapter reproduces Section
 # II-A and III-A..C of {footcite}`haugstvedt2023comparative`: the eight states and five
@@ -50,7 +52,7 @@ from alukit.studies import reproduce
 
 if mode not in excitation.MODES:
     raise ValueError(f"mode must be one of {excitation.MODES}; got {mode!r}")
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 TEST_SEED = (seed, data.SPLITS.index("test"))  # the seed of the test split of data.datasets(...)
 HTML(banner(profile))
 
@@ -141,37 +143,50 @@ plt.close(fig)
 # current, the metal tapping, and the anode–cathode distance (not to scale).
 # ```
 
+# %% tags=["remove-cell"]
+from IPython.display import Latex
+
+for block, tex in figures.cell_equations().items():  # printed from the simulator's own numbers (cell.py)
+    glue(f"eq_{block}", Latex(f"$${tex}$$"), display=False)
+
 # %% [markdown]
 # ## The model
 #
 # The model {footcite}`lundby2023sparse` follows from mass and energy balances of the cell.
-# With the bath's mass fractions of alumina and AlF₃ in weight percent,
-# $p_1 = 100\,x_2/(x_2+x_3+x_4)$ and $p_2 = 100\,x_3/(x_2+x_3+x_4)$, the liquidus
-# temperature $g_1$, the bath's electrical conductivity $g_2$ and the bubble voltage
-# drop $g_5$ are algebraic functions of the state and the line current
-# (`alukit.process.cell.liquidus_temperature`, `alukit.process.cell.cell_voltage`). The rate at which
-# bath freezes onto the side ledge,
+# The equations below are printed by `alukit.book.figures.cell_equations` from the numbers the
+# simulator itself computes with (`alukit.process.cell`), so they cannot drift from the code. The bath
+# mass $m$ and its mass fractions of alumina and AlF₃ in weight percent are
 #
-# $$ q = \frac{k_1 (g_1 - x_7)}{k_0 x_1} - k_2 (x_6 - g_1), $$
+# ```{glue:math} eq_composition
+# ```
 #
-# couples the masses and the temperatures, and the state equations read
+# The liquidus temperature $g_1$ (°C), the bath's electrical conductivity $g_2$, the bubble coverage
+# $g_3$, the bubble layer's thickness $g_4$ and the bubble voltage drop $g_5$ (the paper's eq. 3a–e) are
+# algebraic functions of the composition, the bath temperature $x_6$ and the line current $u_2$
+# (`alukit.process.cell.liquidus_temperature`, `alukit.process.cell.cell_voltage`):
 #
-# $$
-# \begin{aligned}
-# \dot x_1 &= q, \qquad \dot x_2 = u_1 - k_3 u_2, \qquad \dot x_3 = u_3 - k_4 u_1,
-#   \qquad \dot x_4 = -q + k_5 u_1, \qquad \dot x_5 = k_6 u_2 - u_4, \\
-# \dot x_6 &= \frac{\alpha}{x_2 + x_3 + x_4}\Big[u_2\Big(g_5 + \frac{u_2 u_5}{2620\, g_2}\Big)
-#   - k_9 \frac{x_6 - x_7}{k_{10} + k_{11} k_0 x_1}
-#   - \Big(k_7 (x_6 - g_1)^2 - k_8 \frac{(x_6 - g_1)(g_1 - x_7)}{k_0 x_1}\Big)\Big], \\
-# \dot x_7 &= \frac{\beta}{x_1}\Big[\frac{k_9 (g_1 - x_7)}{k_{15} k_0 x_1}
-#   - k_9 \frac{x_7 - x_8}{k_{14} + k_{15} k_0 x_1}
-#   - \Big(k_{12} (x_6 - g_1)(g_1 - x_7) - k_{13} \frac{(g_1 - x_7)^2}{k_0 x_1}\Big)\Big], \\
-# \dot x_8 &= k_{17} k_9 \Big[\frac{x_7 - x_8}{k_{14} + k_{15} k_0 x_1} - \frac{x_8 - T_0}{k_{14} + R_{w0}}\Big].
-# \end{aligned}
-# $$
+# ```{glue:math} eq_algebraic
+# ```
 #
-# The cell voltage is $U = g_5 + u_2 u_5 / (2620\, g_2)$ and the superheat of the bath
-# is $x_6 - g_1$, its temperature above the liquidus. `alukit.process.cell.rhs` implements
+# and the model's cell voltage adds the ohmic drop over the bath to the bubble drop:
+#
+# ```{glue:math} eq_voltage
+# ```
+#
+# With the superheat $s$, the heat flux $r$ through the side ledge, the rate $q$ at which bath
+# freezes onto the ledge and the heat flow $\phi$ from the ledge into the wall, the state equations
+# read
+#
+# ```{glue:math} eq_state
+# ```
+#
+# where $Q_6$ and $Q_7$ are the heat balances of the bath and the side ledge. The constants are the
+# simulator's:
+#
+# ```{glue:math} eq_constants
+# ```
+#
+# The superheat $s = x_6 - g_1$ is the bath's temperature above its liquidus. `alukit.process.cell.rhs` implements
 # $f(x, u)$ for NumPy arrays and torch tensors; a trajectory is sampled every
 # $\Delta T$ = {glue:text}`dt` s with one classical Runge–Kutta step per sample and
 # the inputs held over the step. Feedback controllers set the feeds and the tapping
@@ -407,8 +422,10 @@ exercises.check("ch1-mass-ratio", model_ratio)
 #
 # `python -m alukit book --only 01_process -p acd_change 0.02`
 #
-# Check your predicted mean rise of the bath temperature after one hour (°C) for the
-# default `acd_change` of 1 cm: `exercises.check("ch1-acd-bath", your_prediction)`.
+# Code: `replay` in the cell after this exercise in `notebooks/01_process.py` (hidden in the book;
+# the collapsed solution plots what it returns). Check your predicted mean rise of the bath
+# temperature after one hour (°C), the quantity that separates the two runs, for the default
+# `acd_change` of 1 cm: `exercises.check("ch1-acd-bath", your_prediction)`.
 # ````
 
 # %% tags=["remove-input"]
@@ -455,7 +472,7 @@ glue("ex1_acd_ledge", float(d_ledge[:, -1].mean()), display=False)
 
 # %% [markdown]
 # With $u_5$ raised by {glue:text}`ex1_acd_cm:.3g` cm the cell voltage jumps at once by
-# {glue:text}`ex1_acd_dv:.3f` V on average (the ohmic term $u_2 u_5 / (2620\, g_2)$), so
+# {glue:text}`ex1_acd_dv:.3f` V on average (the ohmic term of $U$), so
 # more electrical power is dissipated in the bath. After one hour the bath is
 # {glue:text}`ex1_acd_bath:.2f` °C warmer than in the recorded run, and the extra superheat
 # melts the side ledge: {glue:text}`ex1_acd_ledge:,.0f` kg of ledge on average. This is

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Data sets and pre-processing
 #
+# **Read first:** {doc}`01_process` (the states and inputs). This chapter shows the data sets the networks train and are tested on.
+#
 # This chapter reproduces Sections III-B and III-C of {footcite}`haugstvedt2023comparative`:
 # the three data sets (training, validation, test), the finite-difference derivatives the
 # networks learn, and the z-score normalisation of features and targets. It also looks
@@ -38,10 +40,11 @@ from myst_nb import glue
 
 from alukit.process import cell, data
 from alukit import profiles
+from alukit.book import figures
 from alukit.book.banner import banner
 from alukit.studies import reproduce
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 HTML(banner(profile))
 
 # %% tags=["hide-input"]
@@ -271,6 +274,9 @@ exercises.check("ch2-batches", steps_here)
 # has 4 trajectories, and when it has 40. Which law do you expect? Run:
 #
 # `python -m alukit book --only 02_data -p n_test 4` and `... -p n_test 40`
+#
+# Code: the collapsed solution's cell in `notebooks/02_data.py`, which also draws the shift for
+# 2 to 64 test trajectories; compare the largest shift between the two sizes.
 # ````
 
 # %% [markdown]
@@ -293,7 +299,7 @@ ax.loglog(sizes_n, typical, "s-", label="median shift")
 ax.loglog(sizes_n, typical[0] * np.sqrt(sizes_n[0] / np.array(sizes_n)), "k:", label="∝ 1/√n")
 ax.set_xlabel("test trajectories n")
 ax.set_ylabel("|test mean − train mean| [train std]")
-ax.legend(frameon=False, fontsize=8)
+ax.legend(frameon=False, fontsize=9)
 fig.tight_layout()
 glue("ex2_ntest_fig", fig, display=False)
 plt.close(fig)

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # The sparsity methods and how they train
 #
+# **Read first:** {doc}`02_data` (what the networks learn from). This chapter shows what each sparsity method does to a network and how it trains.
+#
 # This chapter reproduces Sections II-B, II-C and III-D of
 # {footcite}`haugstvedt2023comparative`: what each sparsity method does to a layer — soft
 # thresholding (STR), magnitude pruning (MP), dynamic sparse reparameterisation (DSR),
@@ -37,10 +39,11 @@ from IPython.display import HTML
 from myst_nb import glue
 
 from alukit.training import config as configs, nets, sparsity
+from alukit.book import figures
 from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
 HTML(banner(profile, reproduce.VARIANTS))
 
@@ -50,21 +53,21 @@ alpha = float(torch.sigmoid(torch.tensor(cfg_str.s_init)))
 glue("s_init", cfg_str.s_init, display=False)
 glue("alpha0", alpha, display=False)
 w = torch.linspace(-0.5, 0.5, 401)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
 axes[0].plot(w, w, color="grey", lw=1, ls="--", label="dense: $w$")
 axes[0].plot(w, sparsity.soft_threshold(w, torch.tensor(cfg_str.s_init)), lw=2,
              label=r"STR: sign$(w)\,$ReLU$(|w| - \sigma(s))$")
 axes[0].axvspan(-alpha, alpha, color="C1", alpha=0.15, label=r"set to zero: $|w| < \sigma(s)$")
 axes[0].set_xlabel("raw weight $w$")
 axes[0].set_ylabel("effective weight")
-axes[0].legend(fontsize=8, frameon=False)
+axes[0].legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2))  # off the shaded band
 trained = res[variant].models["str"]  # the trained STR ensemble (models.npz)
 raw = trained["raw_weight1"][0].flatten()  # hidden layer 1, model 1: weights before thresholding
 eff = trained["weight1"][0].flatten()  # and the effective weights the model computes with
 axes[1].hist(raw, bins=60, alpha=0.6, label="raw weights")
 axes[1].hist(eff[eff != 0], bins=60, alpha=0.6, label="effective, non-zero")
 axes[1].set_xlabel("weight value (hidden layer 1, model 1)")
-axes[1].legend(fontsize=8, frameon=False)
+axes[1].legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2))
 fig.tight_layout()
 glue("fig_str", fig, display=False)
 plt.close(fig)
@@ -112,7 +115,7 @@ for name, values in curve.items():
     ax.plot([0, *steps], values, marker="o", label=f"{name}: {values[-1]:.1f} %")
 ax.set_xlabel("epoch (a prune after each marked epoch)")
 ax.set_ylabel("zero weights [%]")
-ax.legend(frameon=False, fontsize=8)
+ax.legend(frameon=False, fontsize=9)
 fig.tight_layout()
 glue("fig_mp", fig, display=False)
 plt.close(fig)
@@ -202,7 +205,7 @@ for name in ("dense", "l1", "mp", "dsr"):
 ax.set_yscale("log")
 ax.set_xlabel("epoch")
 ax.set_ylabel("learning rate")
-ax.legend(fontsize=8, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))  # off the curves
+ax.legend(fontsize=9, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))  # off the curves
 fig.tight_layout()
 glue("fig_lr", fig, display=False)
 plt.close(fig)
@@ -228,7 +231,7 @@ plt.close(fig)
 
 # %% tags=["hide-input"]
 results = {c: r for c, r in res[variant].training.items() if c in paper.CONFIG_NAMES}  # {config: {"log", "final"}}
-fig, axes = plt.subplot_mosaic("ABCD;EEEE", figsize=(11, 6.2), layout="constrained")
+fig, axes = plt.subplot_mosaic("ABCD;EEEE", figsize=(10, 6.2), layout="constrained")
 SUFFIXES = (("", "alone"), ("+l1", "+ L1"), ("+swa", "+ SWA"), ("+l1+swa", "+ L1 + SWA"))
 for key, base in zip("ABCD", ("dense", "str", "mp", "dsr")):  # one panel per method, at most four lines each
     ax = axes[key]
@@ -240,7 +243,7 @@ for key, base in zip("ABCD", ("dense", "str", "mp", "dsr")):  # one panel per me
     ax.set(yscale="log", title=paper.LABELS[base], xlabel="epoch")
 axes["A"].set_ylabel("training MSE\n(normalised, mean over models)")
 handles, labels = axes["A"].get_legend_handles_labels()
-fig.legend(handles, labels, loc="outside upper center", ncol=4, frameon=False, fontsize=9)
+fig.legend(handles, labels, loc="outside upper center", ncol=4, frameon=False, fontsize=10)
 for k, c in enumerate(("str", "str+l1", "mp", "dsr")):
     ls = results[c]["log"]["layer_sparsity"].mean(0)  # (epochs, L)
     for layer_i in range(ls.shape[1]):
@@ -249,7 +252,7 @@ for k, c in enumerate(("str", "str+l1", "mp", "dsr")):
                        label=paper.LABELS[c] if layer_i == 0 else None)
 axes["E"].set_xlabel("epoch")
 axes["E"].set_ylabel("zero weights per layer [%]")
-axes["E"].legend(fontsize=9, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))
+axes["E"].legend(fontsize=10, frameon=False, loc="center left", bbox_to_anchor=(1.01, 0.5))
 glue("fig_training", fig, display=False)
 plt.close(fig)
 final = {c: r["final"] for c, r in results.items()}
@@ -380,7 +383,9 @@ steps_table
 #
 # `python -m alukit book --only 03_methods -p mp_amount 0.5`
 #
-# Check your prediction for the published rule (in %) at the `mp_amount` you ran:
+# Code: the cell after this exercise in `notebooks/03_methods.py` (hidden in the book) prunes with
+# both rules; the collapsed solution tabulates them. Check your prediction for the published rule
+# (in %), which differs from iterative pruning's, at the `mp_amount` you ran:
 # `exercises.check("ch3-mp-amount", your_prediction)`. Is there an amount at which the
 # two rules agree?
 # ````

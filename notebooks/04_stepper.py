@@ -13,6 +13,8 @@
 # %% [markdown]
 # # The Euler time-stepper and the metric
 #
+# **Read first:** {doc}`03_methods` (the trained networks). This chapter shows how a network is rolled out in time and how a rollout is scored.
+#
 # This chapter reproduces Sections II-D and III-E of {footcite}`haugstvedt2023comparative`
 # and the two example simulations of Section IV (Figures 4 and 5). A network $f$ learns
 # the derivative $\dot x = f(x, u)$; to simulate, the *Euler time-stepper* (the paper's
@@ -54,7 +56,7 @@ from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 from alukit import profiles
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 params = profiles.load(profile)
 dt = params.dt
 sets = data.profile_datasets(profile)
@@ -162,16 +164,18 @@ member = 0
 # e_s(L) for every horizon L = 1..T: the metric itself, evaluated at every sample
 running = metrics.state_errors(pred[member][None, None], true[None], sigma_v, range(1, len(pred[member]) + 1))[:, 0, 0]
 hours = np.arange(true.shape[0]) * dt / 3600
-fig, ax = plt.subplots(figsize=(9, 3.4))
-for s in range(cell.N_STATES):
-    ax.plot(hours, running[:, s], lw=1, label=f"$x_{s + 1}$")
-ax.axhline(metrics.THRESHOLD, color="k", ls="--", lw=1, label="divergence threshold")
-for h in metrics.HORIZONS:
-    ax.axvline(h * dt / 3600, color="grey", lw=0.6)
-ax.set_yscale("log")
-ax.set_xlabel("time [h]")
-ax.set_ylabel("$e_s(L)$ with $L$ = samples so far")
-ax.legend(fontsize=7, ncol=5, frameon=False)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)  # masses and temperatures: two legends of ≤ 6 colours
+for ax, states_, what in zip(axes, (range(5), range(5, cell.N_STATES)), ("masses", "temperatures")):
+    for s in states_:
+        ax.plot(hours, running[:, s], lw=1, color=plt.get_cmap("tab10").colors[s], label=f"$x_{s + 1}$")
+    ax.axhline(metrics.THRESHOLD, color="k", ls="--", lw=1, label="divergence threshold")
+    for h in metrics.HORIZONS:
+        ax.axvline(h * dt / 3600, color="grey", lw=0.6)
+    ax.set_yscale("log")
+    ax.set_xlabel("time [h]")
+    ax.set_title(f"the {what}", fontsize=10)
+    ax.legend(fontsize=9, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+axes[0].set_ylabel("$e_s(L)$, $L$ = samples so far")
 fig.tight_layout()
 glue("fig_metric", fig, display=False)
 plt.close(fig)
@@ -183,7 +187,7 @@ plt.close(fig)
 # :name: fig-metric
 # :alt: Running normalised error of each state of one L1 model's rollout against time, log scale, with the divergence threshold
 #
-# **The metric along one rollout.** For the first L1 model of {numref}`fig-4`, $e_s(L)$ of each
+# **The metric along one rollout.** For the first L1 model of {numref}`fig-4`, $e_s(L)$ of each mass (left) and temperature (right)
 # state as the horizon $L$ grows (log scale); grey lines mark the four horizons of the
 # tables, the dashed line the divergence threshold. The rollout counts as diverged at
 # a horizon as soon as any state's curve is above the threshold there. The paper defines
@@ -210,7 +214,9 @@ plt.close(fig)
 #
 # `python -m alukit book --only 04_stepper -p euler_substeps 2` (and `4`)
 #
-# Check your predicted factor for halving: `exercises.check("ch4-euler-halved", your_factor)`.
+# Code: the cell after this exercise in `notebooks/04_stepper.py` (hidden in the book) rolls the
+# true model out with each step; the collapsed solution compares the deviations. Check your
+# predicted factor between one and two steps per sample: `exercises.check("ch4-euler-halved", your_factor)`.
 # ````
 
 # %% tags=["remove-input"]

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Errata: the study with the published code's defects fixed
 #
+# **Read first:** {doc}`05_results` and {doc}`05_tables` (the faithful study). This chapter shows the published code's defects and the study with them fixed.
+#
 # The paper's authors published their code and their trained models. Reading the code,
 # and the attributes and weights of the saved models, shows that several of the paper's
 # numbers were shaped by defects of the code rather than by the methods. The previous
@@ -38,7 +40,7 @@ from alukit.evaluation import metrics, stepper
 from alukit.book.banner import banner
 from alukit.studies import paper, reproduce
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 res = {v: reproduce.load(profile, v) for v in reproduce.VARIANTS}  # fails at once, naming the command, if absent
 HTML(banner(profile, reproduce.VARIANTS))
 
@@ -294,7 +296,7 @@ for h, n in h_final.items():
     ax.plot(len(path[0]) + 4, h, "k<", ms=4 + 2 * n)
     ax.annotate(f"released: {n} models", (len(path[0]) + 7, h), va="center", fontsize=9)
 ax.set(yscale="log", xlabel="epoch", ylabel="DSR threshold H", xlim=(0, len(path[0]) * 1.25))
-ax.legend(loc="upper left", fontsize=9)
+fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=10)  # below the axes, off the paths
 glue("fig_dsr_h_path", fig, display=False)
 plt.close(fig)
 
@@ -309,7 +311,7 @@ plt.close(fig)
 # **The two misprinted rows of Table 2.** The paper's *Dense + SWA* row is
 # {glue:text}`dense_rows_equal` to its Dense row, and its *DSR + L1 + SWA* row,
 # {glue:text}`dsr_l1_swa_row` %, is the horizons 100 … 400 divided by 400. The authors'
-# `results.ipynb` prints what their code computed; chapter {doc}`05_results` compares
+# `results.ipynb` prints what their code computed; section {doc}`05_tables` compares
 # against those values. Counted against the printed rows, our faithful Table 2 is within
 # ±5 points of the paper in {glue:text}`within_printed` entries; against the computed ones
 # in {glue:text}`within_computed` ({glue:text}`profile_name` profile).
@@ -323,7 +325,7 @@ plt.close(fig)
 # **9. The released DSR models are not the DSR the paper describes.** The paper's text
 # and Table 4 describe DSR with {glue:text}`dsr_paper_width` units per hidden layer at
 # {glue:text}`dsr_paper_sparsity` sparsity, for all four DSR rows. The released models,
-# whose rollouts reproduce the paper's DSR rows closely (chapter {doc}`05_results`), are
+# whose rollouts reproduce the paper's DSR rows closely (section {doc}`05_tables`), are
 # other networks: plain DSR has narrower hidden layers, and the three other DSR rows are
 # far less sparse than stated (table below). The faithful variant trains the DSR rows as
 # {glue:text}`dsr_faithful`. The corrected variant keeps the paper's stated design,
@@ -547,16 +549,16 @@ glue("dl1_verdict", "a good model: its one-step error is far below that of a mod
 traj = 0
 dl1_roll = stepper.rollout(reproduce.stacked_model(cor, best), sets.test[traj:traj + 1], cx, cy, dt)
 hours = np.arange(dl1_roll.shape[2]) * dt / 3600
-fig, axes = plt.subplots(2, 4, figsize=(11, 4.6), sharex=True, layout="constrained")
+fig, axes = plt.subplots(2, 4, figsize=(10, 4.8), sharex=True, layout="constrained")
 for s_, ax in enumerate(axes.flat):
     for e in range(dl1_roll.shape[0]):
         ax.plot(hours, dl1_roll[e, 0, :, s_], color="C0", lw=0.7, alpha=0.5, label=f"{paper.LABELS[best]} models" if e == 0 else None)
     ax.plot(hours, sets.test[traj, :, s_], color="k", lw=1.2, label="true")
     ax.set_title(f"x{chr(0x2080 + s_ + 1)}", fontsize=10)
-    ax.tick_params(labelsize=9)
 for ax in axes[1]:
     ax.set_xlabel("hours", fontsize=10)
-axes[0, 0].legend(fontsize=9, loc="best")
+handles, labels = axes[0, 0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="outside lower center", ncol=2, frameon=False, fontsize=10)  # off the panels
 glue("fig_dsr_l1_rollout", fig, display=False)
 plt.close(fig)
 
@@ -608,7 +610,7 @@ plt.close(fig)
 # :name: tbl-survive
 #
 # **The paper's conclusions under both variants.** The tests behind each verdict are in
-# the last table of {doc}`05_results` (faithful); the corrected variant uses the same tests.
+# the last table of {doc}`05_conclusions` (faithful); the corrected variant uses the same tests.
 # ```
 
 # %% [markdown]

@@ -13,6 +13,8 @@
 # %% [markdown]
 # # Sparse deep networks: interpretability, small data and consistency, measured
 #
+# **Read first:** {doc}`01_process` and {doc}`03_methods` (the cell and L1). This chapter shows the first paper's three findings, measured.
+#
 # The first paper this book accompanies, {footcite}`lundby2023sparse`, trains deep networks
 # on simulated trajectories of the cell and reports three findings: networks trained
 # with $\ell_1$ regularisation (1) are more interpretable, (2) generalise better from
@@ -42,7 +44,7 @@ from alukit.evaluation import interpret, metrics
 from alukit.book.banner import banner
 from alukit.studies import sparse_dnn
 
-plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "axes.grid": True, "grid.alpha": 0.3})
+figures.setup()  # the book's style; each figure carries its readability record (smallest text, legends)
 res = sparse_dnn.load(profile)  # read only: fails at once, naming the command, if absent
 s = res.provenance["setup"]
 sizes = res.sizes
@@ -473,7 +475,7 @@ ax.axhline(f1_all, color="k", ls=":", lw=1, label="every edge drawn")
 ax.axvline(res.provenance["threshold"], color="grey", lw=0.8)
 ax.set_xlabel("threshold (share of the row's largest path product)")
 ax.set_ylabel(f"mean F1, {large} training trajectories")
-ax.legend(frameon=False, fontsize=8)
+ax.legend(frameon=False, fontsize=9)
 fig.tight_layout()
 glue("ex7_threshold_fig", fig, display=False)
 plt.close(fig)

@@ -6,8 +6,11 @@ never touches ``book/``), serves the HTML from 127.0.0.1 and opens every chapter
 ``_toc.yml`` in headless Chromium (Debian's ``chromium`` at ``/usr/bin/chromium``,
 driven by Playwright's Python package). Per page it checks that every image has
 loaded, that the browser reports no console error, page error or failed local
-request, that no element is wider than the window (outside a box that scrolls), and
-that the equations are typeset by the bundled MathJax. Requests to other hosts are
+request, that no element is wider than the window (outside a box that scrolls), that
+the equations are typeset by the bundled MathJax, that each figure's smallest text renders
+at 9 px or more at its displayed size (the PNG's readability record, alukit.book.figures.png)
+with at most 8 colours per legend and no legend on the data, and that captions are numbered
+N.1, N.2, … across each chapter's pages. Requests to other hosts are
 answered with an empty script: the pages must work without a network. The executed
 notebooks of that build are checked for warning or stderr output and machine paths.
 """
@@ -245,8 +248,41 @@ def test_executed_chapters_have_no_warnings_or_machine_paths(quick_book):
     assert not problems, "\n".join(problems)
 
 
-def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
-    """Open one page; return what is wrong with it (``strict``: tables must fit the column)."""
+def _figure_problems(page, html: Path, name: str) -> list[str]:
+    """Each figure's readability record (alukit.book.figures.png) at its displayed size: no text under 9 px,
+    at most 8 colours in one legend, no legend on the data."""
+    from alukit.book import figures
+
+    wrong = []
+    shown = page.eval_on_selector_all("main img", "els => els.map(e => [e.src, e.naturalWidth, "
+                                      "e.getBoundingClientRect().width])")
+    for src, natural, width in shown:
+        path = html / urlparse(src).path.lstrip("/")
+        if path.suffix != ".png" or not path.is_file():
+            continue
+        for problem in figures.readability_problems(figures.read_report(path.read_bytes()), width, natural):
+            wrong.append(f"{name}: figure {path.name}: {problem}")
+    return wrong
+
+
+def _numbering_problems(numbering: dict[str, list[str]]) -> list[str]:
+    """Captions read "Figure N.1", "Figure N.2", … in order across a chapter's pages (its sections go on
+    with its numbers), and the same for tables."""
+    wrong = []
+    for chapter, pages in book.chapters().items():
+        numbers = [n for p in pages for n in numbering.get(f"{p}.html", [])]
+        for kind in ("Figure", "Table"):
+            seen = [n.split()[1].rstrip(".") for n in numbers if n.startswith(kind + " ")]
+            want = [f"{seen[0].split('.')[0]}.{k}" for k in range(1, len(seen) + 1)] if seen else []
+            if seen != want:
+                wrong.append(f"chapter {chapter} ({', '.join(pages)}): {kind} numbers {seen} are not {want}")
+    return wrong
+
+
+def _check_page(page, base: str, name: str, strict: bool = True, html: Path | None = None,
+                numbering: dict | None = None) -> list[str]:
+    """Open one page; return what is wrong with it (``strict``: tables must fit the column, figures' text
+    readable at its displayed size, read from ``html``); its caption numbers go into ``numbering``."""
     wrong = []
     response = page.goto(f"{base}/{name}", wait_until="load")
     if response is None or not response.ok:
@@ -266,6 +302,8 @@ def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
                             "e => !e.querySelector('mjx-container')).length")
         if raw:
             wrong.append(f"{name}: {raw} equations not typeset")
+    if strict and html is not None:
+        wrong += _figure_problems(page, html, name)
     page.evaluate("window.scrollTo(0, 0)")
     column, wide = page.evaluate(WIDE_ELEMENTS_JS, strict)
     wrong += [f"{name} ({page.viewport_size['width']} px): {w}" for w in wide]
@@ -275,12 +313,9 @@ def _check_page(page, base: str, name: str, strict: bool = True) -> list[str]:
         found = pattern.search(text)
         if found:
             wrong.append(f"{name}: {what}: ...{text[max(0, found.start() - 40):found.end() + 20]!r}")
-    numbers = page.evaluate("Array.from(document.querySelectorAll('main .caption-number')).map(e => e.innerText)")
-    for kind in ("Figure", "Table"):
-        seen = [n.split()[1].rstrip(".") for n in numbers if n.startswith(kind + " ")]
-        want = [f"{seen[0].split('.')[0]}.{k}" for k in range(1, len(seen) + 1)] if seen else []
-        if seen != want:
-            wrong.append(f"{name}: {kind} numbers {seen} are not {want}")
+    if numbering is not None:
+        numbering[name] = page.evaluate("Array.from(document.querySelectorAll('main .caption-number'))"
+                                        ".map(e => e.innerText)")
     tables = page.evaluate("Array.from(document.querySelectorAll('main table')).map(t => { const c = t.cloneNode(true); "
                            "c.querySelectorAll('code').forEach(e => e.remove()); return c.textContent; }).join('\\n')")
     found = INTERNAL_ID.search(tables)
@@ -327,8 +362,10 @@ def test_every_chapter_renders_offline_in_chromium(request, which):
                         and problems.append(f"request failed: {r.url} {r.failure}"))
                 page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
                 pages = [f"{name}.html" for name in book.toc_files()]
+                numbering: dict[str, list[str]] = {}
                 for name in pages:
-                    problems += _check_page(page, base, name)
+                    problems += _check_page(page, base, name, html=html, numbering=numbering)
+                problems += _numbering_problems(numbering)
                 page.set_viewport_size(VIEWPORTS["phone"])
                 for name in pages:
                     problems += _check_page(page, base, name, strict=False)
@@ -337,6 +374,11 @@ def test_every_chapter_renders_offline_in_chromium(request, which):
                 for caption in ("Figure 1.1", "Figure 1.2", "Figure 1.3", "Table 1.1"):
                     assert caption in text, f"01_process.html: caption {caption!r} missing"
                 assert page.query_selector("mjx-container"), "01_process.html: no typeset equation"
+                if which == "paper_book":  # chapters read from NAME.py: the download menu offers .ipynb beside .py
+                    links = page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href') || '')")
+                    for suffix in (".py", ".ipynb"):
+                        assert any(h.endswith(f"_sources/01_process{suffix}") for h in links), f"no {suffix} download"
+                    assert (html / "_sources" / "01_process.ipynb").is_file()
             finally:
                 browser.close()
     finally:
@@ -387,3 +429,43 @@ def test_fingerprint_follows_the_paper_results_package_and_profiles(tmp_path, mo
         (tmp_path / path).write_text("changed")
         assert sphinx.inputs_fingerprint() != first, path
         first = sphinx.inputs_fingerprint()
+
+
+def test_a_chapter_page_offers_its_notebook_as_ipynb(tmp_path):
+    """The download menu's ".ipynb" beside the ".py": the chapter as a notebook in the page's _sources."""
+    from types import SimpleNamespace
+
+    out = tmp_path / "html"
+    app = SimpleNamespace(outdir=str(out), env=SimpleNamespace(doc2path=lambda name: REPO / "book" / f"{name}.py"))
+    context = {"page_source_suffix": ".py"}
+    sphinx.offer_notebook(app, "01_process", "page.html", context, doctree=object())
+    assert context["ipynb_source"] == "01_process.ipynb"
+    nb = nbformat.read(out / "_sources" / "01_process.ipynb", as_version=4)
+    nbformat.validate(nb)
+    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert "cell_equations" in "".join(c.source for c in nb.cells)
+    context = {"page_source_suffix": ".md"}  # a page without code offers no notebook
+    sphinx.offer_notebook(app, "index", "page.html", context, doctree=object())
+    assert "ipynb_source" not in context
+
+
+def test_no_line_of_prose_is_a_myst_comment():
+    """A markdown line that begins with "%" is a MyST comment: the reader never sees it (a wrapped "… 12.5\\n% of …")."""
+    import jupytext
+
+    for name in book.notebooks():
+        for cell in jupytext.read(book.NOTEBOOK_DIR / f"{name}.py").cells:
+            if cell.cell_type == "markdown":
+                lines = [ln for ln in cell.source.splitlines() if ln.startswith("%")]
+                assert not lines, f"{name}: {lines[0]!r} is dropped as a comment"
+
+
+def test_every_chapter_opens_with_read_first():
+    """The first paragraph after a page's title says what it shows and what to read before it."""
+    for name in book.toc_files()[1:]:
+        path = book.NOTEBOOK_DIR / f"{name}.py"
+        text = path.read_text() if path.is_file() else (REPO / "book" / f"{name}.md").read_text()
+        lines = [(ln[1:] if path.is_file() else ln).strip() for ln in text.splitlines()]  # a script's "# " prefix
+        title = next(k for k, ln in enumerate(lines) if ln.startswith("# "))
+        first = next(ln for ln in lines[title + 1:] if ln)
+        assert first.startswith("**Read first:**"), f"{name}: {first[:80]!r}"

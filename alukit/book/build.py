@@ -63,7 +63,7 @@ from alukit.book.sphinx import KERNEL_NAME, inputs_fingerprint, kernel_path
 from alukit.studies import reproduce, sparse_dnn
 from alukit.commandline import Parser
 
-__all__ = ["NOTEBOOK_DIR", "BookError", "notebooks", "run", "recorded", "main"]
+__all__ = ["NOTEBOOK_DIR", "BookError", "notebooks", "chapters", "run", "recorded", "main"]
 
 BOOK_DIR = paths.BOOK
 NOTEBOOK_DIR = paths.NOTEBOOKS
@@ -112,6 +112,23 @@ def notebooks(toc: Path = TOC) -> list[str]:
             out.append(name)
         elif not (BOOK_DIR / f"{name}.md").is_file():
             raise BookError(f"_toc.yml lists {name!r}, but neither notebooks/{name}.py nor book/{name}.md exists")
+    return out
+
+
+def chapters(toc: Path = TOC) -> dict[str, list[str]]:
+    """Each chapter of the table of contents with its pages: itself, then its ``sections`` (chapter 5's
+    tables and conclusions are sections of 5_results: one chapter, one numbering of figures and tables)."""
+    data = yaml.safe_load(toc.read_text()) or {}
+    out: dict[str, list[str]] = {}
+
+    def walk(node, into):
+        for child in node.get("sections") or []:
+            into.append(child["file"])
+            walk(child, into)
+
+    for chapter in [c for part in data.get("parts") or [data] for c in part.get("chapters") or []]:
+        out[chapter["file"]] = [chapter["file"]]
+        walk(chapter, out[chapter["file"]])
     return out
 
 

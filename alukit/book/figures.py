@@ -18,7 +18,8 @@ from alukit.book import numbers
 
 __all__ = ["GROUPS", "divergence_bars", "error_violins", "rollout_panels", "comparison_style", "variant_bars",
            "plot_columns", "plot_derived", "draw_cell", "influence_graphs", "structure_vs_size", "rollouts_vs_size",
-           "consistency_vs_size"]
+           "consistency_vs_size", "cell_equations", "setup", "png", "figure_report", "read_report",
+           "readability_problems", "MIN_TEXT_PX", "MAX_LEGEND_COLOURS"]
 
 # The paper's groupings of configurations per figure (Section IV).
 GROUPS = {
@@ -83,7 +84,7 @@ def divergence_bars(res, configs, title: str = "") -> plt.Figure:
     ax.set_ylabel("diverged rollouts [%]")
     ax.set_ylim(0, 105)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.legend(fontsize=9, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     return fig
 
@@ -133,7 +134,7 @@ def error_violins(res, configs, title: str = "") -> plt.Figure:
     ax.set_yticks(ticks, [f"$10^{{{t}}}$" for t in ticks])
     ax.set_ylabel("RFMSE of non-diverged rollouts")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    ax.legend(fontsize=9, ncol=3, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     fig.tight_layout()
     return fig
 
@@ -153,7 +154,7 @@ def rollout_panels(true: np.ndarray, pred: np.ndarray, dt: float = 10.0, title: 
         ax.set_title(f"${var.symbol[0]}_{var.symbol[1:]}$: {var.name} [{var.unit}]", fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("time [h]")
-    axes[0, 0].legend(fontsize=8, frameon=False)
+    axes[0, 0].legend(fontsize=9, frameon=False)
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
@@ -189,10 +190,10 @@ def variant_bars(results: dict, configs, horizon: int) -> plt.Figure:
         ax.bar(x - 0.4 + width * (k + 0.5), est, width * 0.95, label=variant, color=_PALETTE[k],
                yerr=np.vstack([est - low, high - est]), capsize=2, error_kw={"lw": 0.7})
     ax.scatter(x, _paper_divergence(configs, horizon), **PAPER_MARKER, label="paper")
-    ax.set_xticks(x, [paper.LABELS[c] for c in configs], rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(x, [paper.LABELS[c] for c in configs], rotation=60, ha="right", fontsize=9)
     ax.set_ylabel(f"diverged at {horizon} ΔT [%]")
     ax.set_ylim(0, 105)
-    ax.legend(frameon=False, fontsize=8, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.legend(frameon=False, fontsize=9, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout()
     return fig
 
@@ -280,7 +281,7 @@ def _cell_body(ax) -> None:
 def _cell_inputs(ax) -> None:
     """Red arrows and labels of the five inputs where they act."""
     arrow = dict(arrowstyle="-|>", color="#b00020", lw=1.6)
-    inp = dict(fontsize=8.5, va="center", color="#b00020", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#b00020"))
+    inp = dict(fontsize=9.5, va="center", color="#b00020", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#b00020"))
     ax.annotate("", xy=(5.8, 4.75), xytext=(5.8, 7.25), arrowprops=arrow)
     ax.annotate("", xy=(6.2, 4.75), xytext=(6.2, 7.25), arrowprops=arrow)
     ax.text(5.0, 8.45, "$u_1$ Al$_2$O$_3$ feed\n$u_3$ AlF$_3$ feed", ha="center", **inp)
@@ -298,8 +299,8 @@ def _cell_inputs(ax) -> None:
 
 def _cell_states(ax) -> None:
     """Blue-framed labels of the eight states and plain names of the parts."""
-    label = dict(fontsize=8.5, va="center")
-    state = dict(fontsize=8.5, va="center", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#5b8fb0"))
+    label = dict(fontsize=9.5, va="center")
+    state = dict(fontsize=9.5, va="center", bbox=dict(boxstyle="round,pad=0.25", fc="white", ec="#5b8fb0"))
     line = dict(arrowstyle="-", color="#5b8fb0")
     ax.annotate("$x_1$ side ledge mass\n$x_7$ side ledge temperature", xy=(1.3, 3.6), xytext=(-1.2, 3.6),
                 arrowprops=line, ha="right", **state)
@@ -312,8 +313,8 @@ def _cell_states(ax) -> None:
     ax.text(6.0, 2.3, "metal pad (liquid Al)", ha="center", **label)
     ax.text(6.0, 3.1, "bath", ha="center", **label)
     ax.text(6.0, 1.35, "carbon cathode", color="white", ha="center", **label)
-    ax.text(6.0, 0.67, "steel shell (wall)", color="white", ha="center", fontsize=7.5, va="center")
-    ax.text(3.9, 7.05, "anode beam", ha="center", fontsize=7.5, va="center")
+    ax.text(6.0, 0.22, "steel shell (wall)", ha="center", fontsize=9, va="center")
+    ax.text(4.2, 7.5, "anode beam", ha="center", fontsize=9, va="center")
     ax.text(-1.2, 1.3, "collector bar", ha="right", **label)
     ax.plot([-1.1, 0.05], [1.3, 1.3], color="#888", lw=0.6)
     ax.text(-1.2, 4.85, "crust", ha="right", **label)
@@ -326,7 +327,7 @@ def draw_cell(ax) -> None:
     _cell_inputs(ax)
     _cell_states(ax)
     ax.set_xlim(-5.2, 17.2)
-    ax.set_ylim(0.0, 9.0)
+    ax.set_ylim(-0.1, 9.0)
     ax.set_aspect("equal")
     ax.axis("off")
 
@@ -412,7 +413,7 @@ def structure_vs_size(summary: pd.DataFrame, metrics_=("precision", "recall", "f
         _by_size(ax, summary, m)
         ax.set_title(t, fontsize=10)
         ax.set_ylim(0, 1.05)
-    np.atleast_1d(axes)[0].legend(fontsize=8, frameon=False)
+    np.atleast_1d(axes)[0].legend(fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -427,7 +428,7 @@ def rollouts_vs_size(summary: pd.DataFrame, statistic: str = "divergence") -> pl
         ax.set_title(f"samples [{a}, {b})", fontsize=10)
     ylabel = {"divergence": "diverged rollouts [%]", "capped_mean": "capped normalised error"}.get(statistic, statistic)
     np.atleast_1d(axes)[0].set_ylabel(ylabel)
-    np.atleast_1d(axes)[0].legend(fontsize=8, frameon=False)
+    np.atleast_1d(axes)[0].legend(fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -442,6 +443,264 @@ def consistency_vs_size(summary: pd.DataFrame, reference: dict | None = None) ->
     for kind, (lo, hi) in (reference or {}).items():
         axes[0].axhspan(lo, hi, color=_KIND_COLOR[kind], alpha=0.15, lw=0, label=f"released models, {kind}")
     axes[0].set_ylim(min(0, axes[0].get_ylim()[0]), 1.05)
-    axes[0].legend(fontsize=7, frameon=False, loc="lower right")
+    axes[0].legend(fontsize=9, frameon=False, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- the cell's equations (chapter 1), from cell.py
+
+# Each block: (left side, Python expression) per line. Names of the simulator's number table (cell._NUMBERS)
+# are printed as its values; the other names are symbols (x1 → x_{1}, dx1 → ẋ_1, k10 → k_{10}, alpha → α).
+_EQUATIONS = {
+    "composition": (("m", "x2 + x3 + x4"), ("p1", "PERCENT*x2/m"), ("p2", "PERCENT*x3/m")),
+    "algebraic": (
+        ("d1", "ONE + L5*p2 - L6*p2**2 - L7*p2*p1"),
+        ("g1", "L0 + L1*p2 - L2*p2**L_EXP + L3*p2**1.5 - L4*p1/d1"),
+        ("g2", "exp(C0 - C1/(KELVIN + x6) - C2*p1)"),
+        ("g3", "B0 + B1*u2 + B2*u2**2 + B3*u2**3 + (B4 - B5*(p1 - P_CRIT))/(ONE + B6*(p1 - P_CRIT))"),
+        ("g4", "(D0 + D1*u2)/(ONE + D2*u2)"),
+        ("g5", "D1*g3*g4*u2/(g2*(ONE - g3))"),
+    ),
+    "voltage": (("U", "g5 + u2*u5/(OHM*g2)"),),
+    "state": (
+        ("s", "x6 - g1"), ("r", "(g1 - x7)/(k0*x1)"), ("q", "k1*r - k2*s"), ("phi", "k9*(x7 - x8)/(k14 + k15*k0*x1)"),
+        ("dx1", "q"), ("dx2", "u1 - k3*u2"), ("dx3", "u3 - k4*u1"), ("dx4", "k5*u1 - q"), ("dx5", "k6*u2 - u4"),
+        ("Q6", "u2*U - k9*(x6 - x7)/(k10 + k11*k0*x1) - s*(k7*s - k8*r)"), ("dx6", "alpha*Q6/m"),
+        ("Q7", "k9*r/k15 - phi - (g1 - x7)*(k12*s - k13*r)"), ("dx7", "beta*Q7/x1"),
+        ("dx8", "k17*(phi - k9*(x8 - T0)/(k14 + Rw0))"),
+    ),
+}
+# The constants of the state equations, symbol → the simulator's value.
+_CONSTANTS = {**{f"k{i}": getattr(cell, f"K{i}") for i in range(18) if i != 16},
+              "alpha": cell.ALPHA, "beta": cell.BETA, "T0": cell.T0, "Rw0": cell.R_W0}
+_ROW_WIDTH = 22.0  # most estimated characters right of "=" on one line: fits a phone's 390 px column
+
+
+def _tex_number(value: float, digits: int = 6) -> tuple[str, float]:
+    """A number as TeX (plain from 0.001 to 10⁵, else ``m \\cdot 10^{e}``; ``digits`` significant) and its width."""
+    text = f"{value:.{digits}g}"
+    if "e" not in text:
+        return text, len(text)
+    mantissa, exponent = text.split("e")
+    return f"{mantissa} \\cdot 10^{{{int(exponent)}}}", len(mantissa) + 3 + 0.7 * len(str(int(exponent)))
+
+
+def _tex_symbol(name: str) -> str:
+    """``x1`` → ``x_{1}``, ``dx1`` → ``\\dot x_{1}``, ``alpha`` → ``\\alpha``, ``m`` → ``m``."""
+    if name in ("alpha", "beta", "phi"):
+        return "\\" + name
+    if name.startswith("dx"):
+        return f"\\dot x_{{{name[2:]}}}"
+    return f"{name[0]}_{{{name[1:]}}}" if len(name) > 1 else name
+
+
+def _is(node, *ops) -> bool:
+    import ast
+
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ops)
+
+
+def _terms(node) -> list:
+    """A sum as ``[(sign, term), ...]``; a term led by a negative number changes its sign instead."""
+    import ast
+
+    if _is(node, ast.Add, ast.Sub):
+        head, (sign, last) = _terms(node.left), _terms(node.right)[0] if not _is(node.right, ast.Add, ast.Sub) \
+            else ("+", node.right)
+        if isinstance(node.op, ast.Sub):
+            sign = "-" if sign == "+" else "+"
+        return head + [(sign, last)]
+    lead = node
+    while _is(lead, ast.Mult, ast.Div):
+        lead = lead.left
+    if isinstance(lead, ast.Constant) and lead.value < 0:
+        lead.value = -lead.value
+        return [("-", node)]
+    return [("+", node)]
+
+
+def _paren(text: str, width: float) -> tuple[str, float]:
+    return f"\\left({text}\\right)", width + 2
+
+
+def _tex(node) -> tuple[str, float]:
+    """TeX of an expression node (numbers substituted) and its estimated width in characters. Every product
+    is written with ``\\,`` (``\\cdot`` before a number), every quotient as ``\\frac``."""
+    import ast
+
+    if isinstance(node, ast.Name):
+        return _tex_symbol(node.id), 1.6
+    if isinstance(node, ast.Constant):
+        return _tex_number(float(node.value))
+    if isinstance(node, ast.Call):
+        return (lambda t, w: (f"\\{node.func.id}" + _paren(t, w)[0], w + 5))(*_tex(node.args[0]))
+    if _is(node, ast.Add, ast.Sub):
+        terms = [(sign, *_tex(term)) for sign, term in _terms(node)]
+        text = " ".join(f"{s} {t}" for s, t, _ in terms).removeprefix("+ ")
+        return text, sum(w for *_, w in terms) + 2 * (len(terms) - 1)
+    left, wl = _tex(node.left)
+    right, wr = _tex(node.right)
+    if isinstance(node.op, ast.Div):
+        return f"\\frac{{{left}}}{{{right}}}", max(wl, wr) + 0.5
+    if isinstance(node.op, ast.Pow):
+        left, wl = _paren(left, wl) if isinstance(node.left, ast.BinOp) else (left, wl)
+        return f"{left}^{{{right}}}", wl + 0.7 * wr
+    left, wl = _paren(left, wl) if _is(node.left, ast.Add, ast.Sub) else (left, wl)
+    right, wr = _paren(right, wr) if _is(node.right, ast.Add, ast.Sub) else (right, wr)
+    times = "\\cdot" if right[0].isdigit() else "\\,"
+    return f"{left} {times} {right}", wl + wr + 0.4
+
+
+def _tex_lines(lhs: str, expression: str) -> list[str]:
+    """One equation as lines of an ``aligned`` block, a sum split between its terms where a line gets too wide."""
+    import ast
+
+    class Numbers(ast.NodeTransformer):
+        def visit_Name(self, node):
+            known = node.id in cell._NUMBERS and node.id not in _CONSTANTS
+            return ast.Constant(float(cell._NUMBERS[node.id])) if known else node
+
+    tree = Numbers().visit(ast.parse(expression, mode="eval").body)
+    opening, closing = "", ""
+    if isinstance(tree, ast.Call) and _tex(tree)[1] > _ROW_WIDTH:  # a wide exp(...) splits inside \Big( \Big)
+        opening, closing, tree = f"\\{tree.func.id}\\Big(", "\\Big)", tree.args[0]
+    lines, width = [f"{_tex_symbol(lhs)} &= {opening}"], 4.0 if opening else 0.0
+    for k, (sign, term) in enumerate(_terms(tree)):
+        text, w = _tex(term)
+        if k and width + w > _ROW_WIDTH:
+            lines.append("&\\quad {} ")
+            width = 0.0
+        lines[-1] += (f"{sign} " if k or sign == "-" else "") + text + " "
+        width += w + 2
+    return [line.rstrip() for line in lines[:-1]] + [lines[-1].rstrip() + closing]
+
+
+def cell_equations() -> dict[str, str]:
+    """The cell model's equations as TeX ``aligned`` blocks, printed from the simulator's own numbers.
+
+    Blocks: ``"composition"`` (bath mass m and weight percents p₁, p₂), ``"algebraic"`` (g₁ liquidus
+    temperature, g₂ conductivity, g₃ bubble coverage, g₄ bubble thickness, g₅ bubble voltage; paper eq. 3a–e),
+    ``"voltage"`` (U), ``"state"`` (ẋ = f(x, u) with the constants k) and ``"constants"`` (the k, α, β, T₀,
+    R_w0 of :mod:`alukit.process.cell`). No line is wider than a phone's text column.
+    """
+    blocks = {name: [line for lhs, expr in eqs for line in _tex_lines(lhs, expr)] for name, eqs in _EQUATIONS.items()}
+    blocks["constants"] = [f"{_tex_symbol(name)} &= {_tex_number(value, 6)[0]}" for name, value in _CONSTANTS.items()]
+    return {name: "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}" for name, lines in blocks.items()}
+
+
+# ---------------------------------------------------------------- what a reader can read: every chapter's PNGs
+
+MIN_TEXT_PX = 9.0  # the smallest text a figure may show, in CSS pixels at its displayed size (1400 px window)
+MAX_LEGEND_COLOURS = 8  # more colours than this in one legend cannot be told apart: facet or label directly
+METADATA_KEY = "alukit"  # the PNG text chunk that holds :func:`figure_report`, as JSON
+
+
+def _drawn_texts(fig):
+    """The texts matplotlib draws: visible, not empty, not on the axis of an axes switched off."""
+    from matplotlib.text import Text
+
+    hidden = {id(t) for ax in fig.axes if not ax.axison for axis in (ax.xaxis, ax.yaxis) for t in axis.findobj(Text)}
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+
+
+def _legend_colours(legend) -> int:
+    """The number of distinct colours among a legend's handles."""
+    from matplotlib import colors as mcolors
+
+    seen = set()
+    for handle in legend.legend_handles:
+        getter = getattr(handle, "get_color", None) or getattr(handle, "get_facecolor", None)
+        rgba = mcolors.to_rgba_array(getter()) if getter is not None else np.zeros((0, 4))
+        if len(rgba) and rgba[0, 3] > 0:
+            seen.add(tuple(np.round(rgba[0, :3], 3)))
+    return len(seen)
+
+
+def _covers_data(legend, fig) -> bool:
+    """Whether ``legend``'s box overlaps a line, bar, violin or marker of any axes."""
+    box = legend.get_window_extent()
+    for ax in fig.axes:
+        if not ax.get_window_extent().overlaps(box):
+            continue
+        for line in ax.lines:
+            path = line.get_transform().transform_path(line.get_path())
+            if len(path.vertices) and np.isfinite(path.vertices).all() and path.intersects_bbox(box, filled=False):
+                return True
+        for patch in ax.patches:
+            path = patch.get_transform().transform_path(patch.get_path())
+            if np.isfinite(path.vertices).all() and path.intersects_bbox(box, filled=True):
+                return True
+        for coll in ax.collections:
+            offsets = coll.get_offset_transform().transform(coll.get_offsets()) if len(coll.get_offsets()) else []
+            if any(box.contains(*p) for p in offsets if np.isfinite(p).all()):
+                return True
+            for p in coll.get_paths():
+                path = coll.get_transform().transform_path(p)
+                if len(offsets) == 0 and np.isfinite(path.vertices).all() and path.intersects_bbox(box, filled=True):
+                    return True
+    return False
+
+
+def figure_report(fig) -> dict:
+    """What a reader can read in ``fig``: its smallest text (pt, and px of the PNG at ``fig.dpi``), the most
+    colours in one legend, and how many legends lie on the data."""
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in _drawn_texts(fig)]
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
+    smallest = float(min(sizes)) if sizes else None
+    return {"min_text_pt": smallest, "min_text_px": None if smallest is None else round(smallest * fig.dpi / 72, 2),
+            "legend_colours": max((_legend_colours(lg) for lg in legends), default=0),
+            "legends_on_data": sum(_covers_data(lg, fig) for lg in legends)}
+
+
+def readability_problems(report: dict | None, displayed_width: float, natural_width: float) -> list[str]:
+    """What is wrong with a figure of :func:`figure_report` shown ``displayed_width`` px wide (the PNG is
+    ``natural_width`` px): text under :data:`MIN_TEXT_PX`, a legend of too many colours, a legend on the data."""
+    if report is None:
+        return ["no readability record (draw it after alukit.book.figures.setup())"]
+    problems = []
+    if report["min_text_px"] is not None and displayed_width > 0:
+        shown = report["min_text_px"] * displayed_width / natural_width
+        if shown < MIN_TEXT_PX:
+            problems.append(f"smallest text {shown:.1f} px at {displayed_width:.0f} px wide (< {MIN_TEXT_PX:g} px)")
+    if report["legend_colours"] > MAX_LEGEND_COLOURS:
+        problems.append(f"a legend of {report['legend_colours']} colours (> {MAX_LEGEND_COLOURS})")
+    if report["legends_on_data"]:
+        problems.append(f"{report['legends_on_data']} legend(s) on the data")
+    return problems
+
+
+def png(fig) -> bytes:
+    """``fig`` as PNG bytes (tight box, ``fig.dpi``), with :func:`figure_report` in its ``alukit`` text chunk."""
+    import io
+    import json
+
+    buffer = io.BytesIO()
+    report = json.dumps(figure_report(fig))
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight", metadata={METADATA_KEY: report})
+    return buffer.getvalue()
+
+
+def read_report(data: bytes) -> dict | None:
+    """The :func:`figure_report` stored in PNG bytes by :func:`png`, or None."""
+    import io
+    import json
+
+    from PIL import Image
+
+    text = Image.open(io.BytesIO(data)).text.get(METADATA_KEY)
+    return json.loads(text) if text else None
+
+
+def setup(dpi: int = 110) -> None:
+    """The chapters' matplotlib style, and their figures displayed (and glued) as :func:`png`."""
+    plt.rcParams.update({"figure.dpi": dpi, "savefig.dpi": dpi, "axes.grid": True, "grid.alpha": 0.3})
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - the book extra
+        return
+    shell = get_ipython()
+    if shell is not None:
+        plt.close(plt.figure())  # load the inline backend now: it installs its own PNG formatter on first use
+        shell.display_formatter.formatters["image/png"].for_type(plt.Figure, png)

@@ -4,7 +4,8 @@ Jupyter Book executes the default book's chapters in ``cache`` mode, and jupyter
 by its code only: when the committed results, the package or the profiles change
 (:func:`inputs_fingerprint`), this extension empties the execution cache and the Sphinx environment
 before the build, so that no page shows outputs of older inputs. It also pins the ``python3`` kernel to
-this interpreter (:func:`kernel_path`), drops duplicate ``<script>`` entries, and writes each chapter's
+this interpreter (:func:`kernel_path`), drops duplicate ``<script>`` entries, offers each chapter read
+from ``NAME.py`` as a ``.ipynb`` download too (:func:`offer_notebook`), and writes each chapter's
 execution time to ``<build>/execution.json``.
 
 Numbering: a glued figure named ``tbl-*`` is a table (:class:`TableFigure`, numbered "Table N.M" apart from
@@ -25,7 +26,7 @@ from docutils import nodes
 from alukit.cache import write_json, write_text
 from alukit.paths import REPO_ROOT
 
-__all__ = ["inputs_fingerprint", "kernel_path", "KERNEL_NAME", "TableFigure"]
+__all__ = ["inputs_fingerprint", "kernel_path", "KERNEL_NAME", "TableFigure", "offer_notebook"]
 
 KERNEL_NAME = "python3"
 _FINGERPRINT = ".alukit-inputs"
@@ -122,6 +123,23 @@ def _execution_times(app, exc) -> None:
     write_json(Path(app.outdir).parent / "execution.json", out)
 
 
+def offer_notebook(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context``, before the theme's header buttons: a chapter read from ``NAME.py`` is also
+    written as ``_sources/NAME.ipynb`` (Jupytext, no outputs), which the download menu then offers as
+    ".ipynb" beside the ".py"."""
+    if context.get("page_source_suffix") != ".py" or doctree is None:
+        return
+    import jupytext  # the book extra
+    import nbformat
+
+    source = Path(app.env.doc2path(pagename))
+    notebook = jupytext.read(source, fmt="py:percent")
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(target))
+    context["ipynb_source"] = f"{pagename}.ipynb"
+
+
 class TableFigure(nodes.figure):
     """A glued table with its caption: rendered as a figure, numbered as a table."""
 
@@ -162,6 +180,7 @@ def _number_tables_apart(app, doctree) -> None:
 def setup(app):
     """Sphinx extension hook (``_config.yml`` lists ``alukit.book.sphinx`` in ``extra_extensions``)."""
     app.connect("html-page-context", _unique_scripts)
+    app.connect("html-page-context", offer_notebook, priority=490)  # sphinx-book-theme adds its buttons at 501
     app.connect("config-inited", _refresh_when_inputs_change)
     app.connect("config-inited", _pin_kernel)
     app.connect("build-finished", _execution_times)
