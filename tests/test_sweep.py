@@ -272,3 +272,22 @@ def test_ctrl_c_stops_promptly_keeps_finished_runs_and_leaves_no_process(schedul
     _, alive = psutil.wait_procs(children, timeout=15)
     assert alive == [], [p.cmdline() for p in alive]
     assert len(_trained(cache_dir)) == 2 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_scheduler_address_needs_no_shared_cache(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    path = _spec(tmp_path)
+    workers = tmp_path / "worker-cache"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  env={"ALUKIT_CACHE": str(workers)}) as remote:
+        monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path / "client-cache"))
+        out = sweep.run(path, tmp_path / "out", scheduler=remote.scheduler_address, progress=False)
+    res = sweep.read(out_dir=out)
+    assert res.provenance["scheduler"] == remote.scheduler_address
+    keys = sorted({p["run_key"] for p in res.provenance["points"]})
+    assert len(keys) == 2 and [p.name for p in _trained(workers)] == [f"{k}.npz" for k in keys]
+    for key in keys:  # the client wrote the bytes the workers returned into its own cache
+        for suffix in (".pt", ".npz"):
+            assert (tmp_path / "client-cache" / "train" / f"{key}{suffix}").read_bytes() == \
+                (workers / "train" / f"{key}{suffix}").read_bytes()

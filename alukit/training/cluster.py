@@ -8,8 +8,9 @@ alukit installed, not a file system shared with this process.
 
 Ctrl-C (or SIGTERM) cancels the tasks that have not finished, closes the client (and the
 ``LocalCluster``, whose worker processes end with it) and raises
-:class:`alukit.training.pool.Stopped`: the results handed over before are kept. A task's own
-exception cancels the others and propagates.
+:class:`alukit.training.pool.Stopped`: the results handed over before are kept. A task already
+running on a running scheduler's worker finishes there (Dask does not stop a running task; its run
+stays in that worker's cache). A task's own exception cancels the others and propagates.
 
 ``distributed`` is imported only here, inside :func:`run_tasks`; ``pip install "alukit[cluster]"``
 installs it. Nothing else in alukit needs it.

@@ -168,7 +168,7 @@ def _receive(key: str, entry: dict) -> None:
     """Write a run's cache entry that a cluster task returned (:func:`_remote_run`) into this cache, ``.npz`` last."""
     if entry["key"] != key:
         raise cluster.ClusterError(f"a worker trained run {entry['key']} where this alukit expects {key}: the "
-                                   "workers run another version of alukit (or another ALUKIT_COMPILE)")
+                                   "workers run another version of alukit, make other training data or set another ALUKIT_COMPILE")
     for path, blob in zip(paths(key), (entry["pt"], entry["npz"])):
         if not (path.exists() and path.read_bytes() == blob):  # a worker sharing this cache wrote it already
             cache.atomic_write(path, lambda tmp, blob=blob: tmp.write_bytes(blob))
