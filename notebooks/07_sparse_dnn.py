@@ -39,7 +39,7 @@ from IPython.display import HTML, display
 from myst_nb import glue
 
 from alukit.process import cell
-from alukit.book import figures
+from alukit.book import figures, numbers
 from alukit.evaluation import interpret, metrics
 from alukit.book.banner import banner
 from alukit.studies import sparse_dnn
@@ -354,7 +354,7 @@ for key in verdicts.index:
     glue(f"verdict_{key.replace('-', '_')}", verdicts.loc[key, "verdict"], display=False)
 comparisons = res.comparisons.copy()
 for c in ("difference", "low", "high"):
-    comparisons[c] = comparisons[c].map(lambda v: f"{v:.3g}")
+    comparisons[c] = comparisons[c].map(lambda v: numbers.number(v, "error"))  # three decimals, never 6
 METRIC_LABELS = {"f1": "F1", "auprc": "AUPRC", "correlation": "correlation", "jaccard": "Jaccard",
                  **metrics.STATISTIC_LABELS}
 comparisons["metric"] = comparisons["metric"].map(lambda k: METRIC_LABELS.get(k, k))
