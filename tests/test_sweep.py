@@ -69,6 +69,7 @@ BAD = [  # (change to the spec, words the one-line error must hold)
     ("variant: fair\n", ["variant must be one of faithful, corrected"]),
     ("profile: nowhere.yaml\n", ["profile:", "must be one of quick, paper or a path"]),
     ("sweep: a/b\n", ["sweep must be a name of 1-40 letters"]),
+    ("description: 2024-01-01\n", ["not text, a number, a list or a mapping"]),
 ]
 
 
