@@ -69,6 +69,7 @@ BAD = [  # (change to the spec, words the one-line error must hold)
     ("variant: fair\n", ["variant must be one of faithful, corrected"]),
     ("profile: nowhere.yaml\n", ["profile:", "must be one of quick, paper or a path"]),
     ("sweep: a/b\n", ["sweep must be a name of 1-40 letters"]),
+    ("description: 2024-01-01\n", ["not text, a number, a list or a mapping"]),
 ]
 
 
@@ -291,3 +292,15 @@ def test_a_scheduler_address_needs_no_shared_cache(tmp_path, monkeypatch):
         for suffix in (".pt", ".npz"):
             assert (tmp_path / "client-cache" / "train" / f"{key}{suffix}").read_bytes() == \
                 (workers / "train" / f"{key}{suffix}").read_bytes()
+
+
+@pytest.mark.slow
+def test_the_quick_sweep_runs_in_three_minutes_from_an_empty_cache(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path / "cache"))
+    t = time.monotonic()
+    assert cli.main(["sweep", str(paths.REPO_ROOT / "sweeps" / "quick.yaml"), "--out", str(tmp_path / "out"),
+                     "--quiet"]) == 0
+    assert time.monotonic() - t <= 180
+    res = sweep.read(out_dir=tmp_path / "out")
+    assert len(res.summary) == 8 and res.provenance["distinct_runs"] == 6
+    assert set(res.summary.variant) == {"faithful", "corrected"} and (res.summary.small >= 0).all()

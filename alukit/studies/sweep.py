@@ -133,6 +133,10 @@ def _read(path: Path) -> dict:
         raise SweepError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(spec, dict):
         raise SweepError(f"{path}: must be a mapping with keys {', '.join(_KEYS)}; got {type(spec).__name__}")
+    try:
+        json.dumps(spec)  # recorded in the provenance
+    except (TypeError, ValueError) as exc:
+        raise SweepError(f"{path}: holds a value that is not text, a number, a list or a mapping ({exc})") from None
     return spec
 
 
