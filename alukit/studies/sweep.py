@@ -13,6 +13,9 @@ A sweep spec is a small YAML file::
       l1: [0.0, 1.0e-5, 1.0e-4, 1.0e-3]   # any field of alukit.training.config.Config
       swa: [false, true]
 
+``study: sparse-dnn`` sweeps the first paper's sparse-DNN setup instead (its λ and a post-training prune, its
+own keys and folder): :mod:`alukit.studies.sweep_sparse_dnn`.
+
 An axis is ``variant``, ``swa`` (true/false: the "+swa" row or not) or any :class:`~alukit.training.config.Config`
 field but ``name``, ``method`` and ``extra``; a number written ``1e-5`` (which YAML reads as text) is read
 as a number. Every point's configuration is built and validated (:func:`load_spec`) before any training:
@@ -58,7 +61,8 @@ __all__ = ["FORMAT", "SMALL", "FILES", "SweepError", "Spec", "Point", "SweepResu
 
 FORMAT = 1  # version of the folder layout below; read() refuses folders of another format
 SMALL = 1e-3  # |w| below this counts as "small" (near zero) in the summary's `small` column
-_KEYS = ("sweep", "profile", "config", "variant", "models", "n_boot", "grid", "description")
+_KEYS = ("sweep", "profile", "config", "variant", "models", "n_boot", "grid", "description", "study")
+STUDIES = ("comparative", "sparse-dnn")  # the `study:` a spec sweeps (default comparative)
 _SPECIAL = ("variant", "swa")  # axes that are not Config fields
 _NOT_AXES = ("name", "method", "extra")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Config) if f.name not in _NOT_AXES + ("variant", "swa"))
@@ -190,11 +194,18 @@ def _scalar(path, key: str, v, ok: bool, want: str):
     return v
 
 
-def load_spec(spec: str | Path) -> Spec:
+def load_spec(spec: str | Path):
     """The validated :class:`Spec` of a YAML file; every point's configuration is built too (:func:`points`), so
-    a spec this returns trains. :class:`SweepError` (one line: file, key, what is allowed) otherwise."""
+    a spec this returns trains. :class:`SweepError` (one line: file, key, what is allowed) otherwise.
+    A spec with ``study: sparse-dnn`` is a :class:`alukit.studies.sweep_sparse_dnn.SparseSpec`."""
     path = Path(spec)
     raw = _read(path)
+    kind = raw.get("study", "comparative")
+    if kind not in STUDIES:
+        raise SweepError(f"{path}: study must be one of {', '.join(STUDIES)}; got {_short(kind)}")
+    if kind == "sparse-dnn":
+        from alukit.studies import sweep_sparse_dnn
+        return sweep_sparse_dnn.load_spec(path, raw)
     unknown = sorted(map(str, set(raw) - set(_KEYS)))
     if unknown:
         raise SweepError(f"{path}: unknown key(s) {_short(unknown)}; allowed: {', '.join(_KEYS)}")
@@ -287,6 +298,12 @@ def summarise(errors: dict[str, np.ndarray], horizons, n_boot: int, seed: int = 
     return pd.DataFrame(wide).rename_axis("point"), stats
 
 
+def _sparse():
+    """The sparse-DNN sweep module (imported when a spec names ``study: sparse-dnn``)."""
+    from alukit.studies import sweep_sparse_dnn
+    return sweep_sparse_dnn
+
+
 # ---------------------------------------------------------------- the folder
 
 def study(spec: Spec, out_dir: Path | None = None) -> Study:
@@ -316,7 +333,9 @@ def expected(spec: Spec) -> list[Expected]:
 
 def stale_reason(spec: Spec | str | Path, out_dir: Path | None = None) -> str | None:
     """Why the sweep's folder does not match the current code and spec; None if it does."""
-    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if not isinstance(spec, Spec):  # a sparse-DNN spec
+        return _sparse().stale_reason(spec, out_dir)
     return study(spec, out_dir).stale_reason(expected(spec))
 
 
@@ -377,7 +396,9 @@ def run(spec: Spec | str | Path, out_dir: Path | None = None, *, scheduler: str 
     ``"local"`` (a Dask ``LocalCluster`` of ``workers`` processes) or ``tcp://HOST:PORT``. The spec and the
     target folder are checked before any work (``force`` replaces a folder alukit did not write).
     """
-    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if not isinstance(spec, Spec):  # a sparse-DNN spec
+        return _sparse().run(spec, out_dir, scheduler=scheduler, workers=workers, progress=progress, force=force)
     if scheduler is not None:
         cluster.check_scheduler(scheduler)
     pts = points(spec)
@@ -431,6 +452,9 @@ def read(spec: Spec | str | Path | None = None, out_dir: Path | None = None) -> 
     """Read a sweep's folder (the spec's default, or ``out_dir``), checked against its manifest; never computes."""
     if spec is None and out_dir is None:
         raise ValueError("read() needs a spec or a folder")
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if spec is not None and not isinstance(spec, Spec):  # a sparse-DNN spec
+        return _sparse().read(spec, out_dir)
     folder = study(spec if isinstance(spec, Spec) else load_spec(spec)) if out_dir is None else \
         Study(Path(out_dir).name, out_dir, refresh=f"python -m alukit sweep SPEC --out {out_dir}")
     prov = folder.verify()
@@ -470,7 +494,9 @@ def estimate(spec: Spec | str | Path) -> pd.DataFrame:
     variant's SWA twins share are counted once. Columns: ``points``, ``config``, ``variant``, ``models``,
     ``epochs``, ``weights``, ``reference``, ``seconds``.
     """
-    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if not isinstance(spec, Spec):  # a sparse-DNN spec
+        return _sparse().estimate(spec)
     paper = profiles.load("paper")
     pairs = lambda prof: (prof.train_trajectories or prof.n_train) * (prof.n_steps - 1)  # noqa: E731
     refs, runs = {}, {}
@@ -533,6 +559,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     out = run(spec, args.out, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet,
               force=args.force)
+    if not isinstance(spec, Spec):
+        _sparse().print_summary(spec, out)
+        return 0
     res = read(spec, out)
     columns = [c for c in res.summary.columns if c.startswith("diverged_") and not c.endswith(("_low", "_high"))]
     print(f"{study(spec, out).shown()}")
