@@ -458,6 +458,8 @@ def read(spec: Spec | str | Path | None = None, out_dir: Path | None = None) -> 
     folder = study(spec if isinstance(spec, Spec) else load_spec(spec)) if out_dir is None else \
         Study(Path(out_dir).name, out_dir, refresh=f"python -m alukit sweep SPEC --out {out_dir}")
     prov = folder.verify()
+    if prov.get("study") == "sparse-dnn":
+        return _sparse().read(None, folder.path)
     if prov.get("format") != FORMAT:
         raise ValueError(f"{folder.shown()} was written in sweep format {prov.get('format')!r}; this code reads {FORMAT}")
     arrays = cache.load_npz(folder.file("errors.npz"))
