@@ -177,6 +177,8 @@ def test_the_committed_sparse_dnn_specs_and_the_estimate():
     recorded = sum(prov["training_seconds_per_run"].values())  # the paper study's 8 runs: dense + λ = 1e-4
     assert table.seconds.sum() == pytest.approx(recorded + (len(axes["l1"]) - 1) * recorded / 2, rel=0.02)
     assert sweep.estimate(quick).seconds.sum() < 60
+    one = prov["seconds"]["rollouts"] + prov["seconds"]["metrics"]  # one point of the paper setup, measured
+    assert sds.evaluation_seconds(paper) == pytest.approx(14 * one)
 
 
 # ---------------------------------------------------------------- the quick sweep (slow)

@@ -535,6 +535,9 @@ def _print_estimate(spec: Spec, workers: int) -> None:
     print(table.round({"seconds": 0}).to_string(index=False))
     print(f"{len(table)} runs, {total:.0f} worker-seconds ({total / 3600:.2f} h); about "
           f"{_makespan(table.seconds, workers) / 3600:.2f} h on {workers} workers, longest first")
+    if not isinstance(spec, Spec):  # a sparse-DNN spec: its rollouts and metrics after training
+        print(f"then about {_sparse().evaluation_seconds(spec) / 60:.1f} min of evaluation in one process "
+              f"({len(_sparse().points(spec))} points)")
 
 
 def main(argv: list[str] | None = None) -> int:

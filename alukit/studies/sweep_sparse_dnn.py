@@ -63,7 +63,7 @@ from alukit.training.runs import TrainResult
 
 __all__ = ["STUDY", "FORMAT", "PRUNE", "SMALL", "AXES", "FILES", "SparseSpec", "SparsePoint", "Results",
            "load_spec", "points", "prune_weights", "pruned", "zero_fraction", "small_fraction", "study", "expected",
-           "stale_reason", "run", "read", "onset", "onsets", "estimate", "print_summary"]
+           "stale_reason", "run", "read", "onset", "onsets", "estimate", "evaluation_seconds", "print_summary"]
 
 STUDY = "sparse-dnn"
 FORMAT = 1  # version of the folder layout; read() refuses other formats
@@ -494,6 +494,17 @@ def estimate(spec: SparseSpec) -> pd.DataFrame:
                              "reference": f"{REFERENCE} {kind}/{n}",
                              "seconds": float(ref_seconds[f"{kind}/{n}"]) * scale}
     return pd.DataFrame([{"points": " ".join(ids[k]), **r} for k, r in rows.items()])
+
+
+def evaluation_seconds(spec: SparseSpec) -> float:
+    """Estimated seconds (one process) of measuring every point after training: the committed paper study's
+    recorded ``rollouts`` + ``metrics`` seconds (one point: 2 × 10 models, 100 test trajectories, 4 sizes), scaled
+    linearly by models, test trajectories and sizes, times the points."""
+    prov = sparse_dnn.study(profiles.load("paper")).verify()
+    ref, s = prov["setup"], spec.setup
+    one = prov["seconds"]["rollouts"] + prov["seconds"]["metrics"]
+    scale = (s.models / ref["models"]) * (s.n_test / ref["n_test"]) * (len(s.sizes) / len(ref["sizes"]))
+    return one * scale * len(points(spec))
 
 
 def print_summary(spec: SparseSpec, out: Path) -> None:
