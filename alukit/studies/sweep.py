@@ -34,7 +34,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -44,14 +43,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
 from alukit import cache, profiles, provenance
 from alukit.commandline import Parser
 from alukit.evaluation import metrics
 from alukit.process import data
 from alukit.profiles import Profile
-from alukit.studies import reproduce
+from alukit.studies import reproduce, sweep_sparse_dnn
+from alukit.studies.sweepspec import NUMBER as _NUMBER, SweepError
+from alukit.studies.sweepspec import profile as _profile, read as _read, scalar as _scalar, short as _short
 from alukit.studies.study import Expected, Study
 from alukit.training import cluster, train
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, config_hash, make_config
@@ -66,9 +66,7 @@ STUDIES = ("comparative", "sparse-dnn")  # the `study:` a spec sweeps (default c
 _SPECIAL = ("variant", "swa")  # axes that are not Config fields
 _NOT_AXES = ("name", "method", "extra")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Config) if f.name not in _NOT_AXES + ("variant", "swa"))
-_MAX_BYTES = 64 * 1024
 _MAX_POINTS = 1000
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 FILES = {
     "summary.csv": "One row per point (`point`, `variant`, `config`, one column per grid axis, `models`, `epochs`): "
                    "`diverged_<h>` % of rollouts diverged at horizon h (samples) and `capped_<h>` the capped error, "
@@ -82,10 +80,6 @@ FILES = {
     "provenance.json": "How the folder was made: the spec, each point's configuration and run key, the profile, git "
                        "commit, date, machine, scheduler and workers, seconds per stage, code versions, `format`.",
 }
-
-
-class SweepError(ValueError):
-    """A sweep spec that cannot be run; one line naming the file, the key and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -113,35 +107,6 @@ class Point(NamedTuple):
     config: Config
     profile: Profile
     models: int
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _read(path: Path) -> dict:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot be read ({exc.strerror})") from None
-    if len(raw) > _MAX_BYTES:
-        raise SweepError(f"{path}: {len(raw)} bytes; a sweep spec is a small YAML file (at most {_MAX_BYTES} bytes)")
-    try:
-        spec = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SweepError(f"{path}: not a YAML text file (binary content)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SweepError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    if not isinstance(spec, dict):
-        raise SweepError(f"{path}: must be a mapping with keys {', '.join(_KEYS)}; got {type(spec).__name__}")
-    try:
-        json.dumps(spec)  # recorded in the provenance
-    except (TypeError, ValueError) as exc:
-        raise SweepError(f"{path}: holds a value that is not text, a number, a list or a mapping ({exc})") from None
-    return spec
 
 
 def _value(axis: str, v):
@@ -179,21 +144,6 @@ def _axes(path, grid) -> tuple:
     return tuple(axes)
 
 
-def _profile(path: Path, value) -> Profile:
-    if isinstance(value, str) and value not in profiles.PROFILES and not Path(value).is_absolute():
-        value = str(path.parent / value) if (path.parent / value).is_file() else value
-    try:
-        return profiles.load(str(value) if value is not None else "")
-    except ValueError as exc:
-        raise SweepError(f"{path}: profile: {exc}") from None
-
-
-def _scalar(path, key: str, v, ok: bool, want: str):
-    if not ok:
-        raise SweepError(f"{path}: {key} must be {want}; got {_short(v)}")
-    return v
-
-
 def load_spec(spec: str | Path):
     """The validated :class:`Spec` of a YAML file; every point's configuration is built too (:func:`points`), so
     a spec this returns trains. :class:`SweepError` (one line: file, key, what is allowed) otherwise.
@@ -204,7 +154,6 @@ def load_spec(spec: str | Path):
     if kind not in STUDIES:
         raise SweepError(f"{path}: study must be one of {', '.join(STUDIES)}; got {_short(kind)}")
     if kind == "sparse-dnn":
-        from alukit.studies import sweep_sparse_dnn
         return sweep_sparse_dnn.load_spec(path, raw)
     unknown = sorted(map(str, set(raw) - set(_KEYS)))
     if unknown:
@@ -298,12 +247,6 @@ def summarise(errors: dict[str, np.ndarray], horizons, n_boot: int, seed: int = 
     return pd.DataFrame(wide).rename_axis("point"), stats
 
 
-def _sparse():
-    """The sparse-DNN sweep module (imported when a spec names ``study: sparse-dnn``)."""
-    from alukit.studies import sweep_sparse_dnn
-    return sweep_sparse_dnn
-
-
 # ---------------------------------------------------------------- the folder
 
 def study(spec: Spec, out_dir: Path | None = None) -> Study:
@@ -335,7 +278,7 @@ def stale_reason(spec: Spec | str | Path, out_dir: Path | None = None) -> str | 
     """Why the sweep's folder does not match the current code and spec; None if it does."""
     spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
     if not isinstance(spec, Spec):  # a sparse-DNN spec
-        return _sparse().stale_reason(spec, out_dir)
+        return sweep_sparse_dnn.stale_reason(spec, out_dir)
     return study(spec, out_dir).stale_reason(expected(spec))
 
 
@@ -398,7 +341,7 @@ def run(spec: Spec | str | Path, out_dir: Path | None = None, *, scheduler: str 
     """
     spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
     if not isinstance(spec, Spec):  # a sparse-DNN spec
-        return _sparse().run(spec, out_dir, scheduler=scheduler, workers=workers, progress=progress, force=force)
+        return sweep_sparse_dnn.run(spec, out_dir, scheduler=scheduler, workers=workers, progress=progress, force=force)
     if scheduler is not None:
         cluster.check_scheduler(scheduler)
     pts = points(spec)
@@ -454,12 +397,12 @@ def read(spec: Spec | str | Path | None = None, out_dir: Path | None = None) -> 
         raise ValueError("read() needs a spec or a folder")
     spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
     if spec is not None and not isinstance(spec, Spec):  # a sparse-DNN spec
-        return _sparse().read(spec, out_dir)
+        return sweep_sparse_dnn.read(spec, out_dir)
     folder = study(spec if isinstance(spec, Spec) else load_spec(spec)) if out_dir is None else \
         Study(Path(out_dir).name, out_dir, refresh=f"python -m alukit sweep SPEC --out {out_dir}")
     prov = folder.verify()
     if prov.get("study") == "sparse-dnn":
-        return _sparse().read(None, folder.path)
+        return sweep_sparse_dnn.read(None, folder.path)
     if prov.get("format") != FORMAT:
         raise ValueError(f"{folder.shown()} was written in sweep format {prov.get('format')!r}; this code reads {FORMAT}")
     arrays = cache.load_npz(folder.file("errors.npz"))
@@ -498,7 +441,7 @@ def estimate(spec: Spec | str | Path) -> pd.DataFrame:
     """
     spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
     if not isinstance(spec, Spec):  # a sparse-DNN spec
-        return _sparse().estimate(spec)
+        return sweep_sparse_dnn.estimate(spec)
     paper = profiles.load("paper")
     pairs = lambda prof: (prof.train_trajectories or prof.n_train) * (prof.n_steps - 1)  # noqa: E731
     refs, runs = {}, {}
@@ -536,8 +479,8 @@ def _print_estimate(spec: Spec, workers: int) -> None:
     print(f"{len(table)} runs, {total:.0f} worker-seconds ({total / 3600:.2f} h); about "
           f"{_makespan(table.seconds, workers) / 3600:.2f} h on {workers} workers, longest first")
     if not isinstance(spec, Spec):  # a sparse-DNN spec: its rollouts and metrics after training
-        print(f"then about {_sparse().evaluation_seconds(spec) / 60:.1f} min of evaluation in one process "
-              f"({len(_sparse().points(spec))} points)")
+        print(f"then about {sweep_sparse_dnn.evaluation_seconds(spec) / 60:.1f} min of evaluation in one process "
+              f"({len(sweep_sparse_dnn.points(spec))} points)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -565,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     out = run(spec, args.out, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet,
               force=args.force)
     if not isinstance(spec, Spec):
-        _sparse().print_summary(spec, out)
+        sweep_sparse_dnn.print_summary(spec, out)
         return 0
     res = read(spec, out)
     columns = [c for c in res.summary.columns if c.startswith("diverged_") and not c.endswith(("_low", "_high"))]

@@ -45,7 +45,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple
 
@@ -56,7 +56,9 @@ import torch
 from alukit import cache, profiles, provenance
 from alukit.profiles import Profile
 from alukit.studies import sparse_dnn
+from alukit.studies import sweepspec as spec_file
 from alukit.studies.study import Expected, Study
+from alukit.studies.sweepspec import SweepError
 from alukit.training import nets, train
 from alukit.training.config import config_hash
 from alukit.training.runs import TrainResult
@@ -115,16 +117,8 @@ class SparsePoint(NamedTuple):
     prune: float
 
 
-def _error(path, text: str):
-    from alukit.studies.sweep import SweepError
+def _error(path, text: str) -> SweepError:
     return SweepError(f"{path}: {text}")
-
-
-def _number(v):
-    from alukit.studies.sweep import _NUMBER
-    if isinstance(v, str) and _NUMBER.match(v.strip()):
-        return float(v)
-    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
 
 def _check_prune(v) -> float:
@@ -137,30 +131,29 @@ def _check_prune(v) -> float:
 def load_spec(path: str | Path, raw: dict | None = None) -> SparseSpec:
     """The validated spec of a ``study: sparse-dnn`` YAML file (``raw``: its content, if already read); every
     point's set-up is built. :class:`~alukit.studies.sweep.SweepError` (one line naming the key) otherwise."""
-    from alukit.studies import sweep
     path = Path(path)
-    raw = sweep._read(path) if raw is None else raw
+    raw = spec_file.read(path) if raw is None else raw
     unknown = sorted(map(str, set(raw) - set(_KEYS)))
     if unknown:
-        raise _error(path, f"unknown key(s) {sweep._short(unknown)} for study: {STUDY}; allowed: {', '.join(_KEYS)}")
+        raise _error(path, f"unknown key(s) {spec_file.short(unknown)} for study: {STUDY}; allowed: {', '.join(_KEYS)}")
     for key in ("sweep", "profile", "grid"):
         if key not in raw:
             raise _error(path, f"missing key {key!r}")
     name = raw["sweep"]
-    sweep._scalar(path, "sweep", name, isinstance(name, str) and 0 < len(name) <= 40
+    spec_file.scalar(path, "sweep", name, isinstance(name, str) and 0 < len(name) <= 40
                   and all(c.isalnum() or c in "-_" for c in name), "a name of 1-40 letters, digits, '-' or '_'")
-    prof = sweep._profile(path, raw["profile"])
+    prof = spec_file.profile(path, raw["profile"])
     try:
         base = sparse_dnn.setup(prof, raw.get("sizes"))
     except ValueError as exc:
         raise _error(path, f"sizes: {exc}") from None
     models = raw.get("models", base.models)
-    sweep._scalar(path, "models", models, isinstance(models, int) and not isinstance(models, bool)
+    spec_file.scalar(path, "models", models, isinstance(models, int) and not isinstance(models, bool)
                   and 2 <= models <= 1000, "an integer in [2, 1000] (consistency needs pairs of models)")
     n_boot = raw.get("n_boot", sparse_dnn.N_BOOT)
-    sweep._scalar(path, "n_boot", n_boot, isinstance(n_boot, int) and not isinstance(n_boot, bool)
+    spec_file.scalar(path, "n_boot", n_boot, isinstance(n_boot, int) and not isinstance(n_boot, bool)
                   and 100 <= n_boot <= 100_000, "an integer in [100, 100000]")
-    sweep._scalar(path, "description", raw.get("description", ""), isinstance(raw.get("description", ""), str),
+    spec_file.scalar(path, "description", raw.get("description", ""), isinstance(raw.get("description", ""), str),
                   "text")
     grid = raw["grid"]
     if not isinstance(grid, dict) or not grid:
@@ -168,18 +161,18 @@ def load_spec(path: str | Path, raw: dict | None = None) -> SparseSpec:
     axes = []
     for axis, values in grid.items():
         if axis not in AXES:
-            raise _error(path, f"grid has an unknown field {sweep._short(axis)} for study: {STUDY}; "
+            raise _error(path, f"grid has an unknown field {spec_file.short(axis)} for study: {STUDY}; "
                                f"allowed: {', '.join(AXES)}")
         if not isinstance(values, list) or not values:
-            raise _error(path, f"grid.{axis} must be a non-empty list of values; got {sweep._short(values)}")
-        values = tuple(_number(v) for v in values)
+            raise _error(path, f"grid.{axis} must be a non-empty list of values; got {spec_file.short(values)}")
+        values = tuple(spec_file.number(v) for v in values)
         for v in values:
             try:
                 sparse_dnn._check_lambda(axis, v) if axis != "prune" else _check_prune(v)
             except ValueError as exc:
-                raise _error(path, f"grid.{axis} value {sweep._short(v)}: {exc}") from None
+                raise _error(path, f"grid.{axis} value {spec_file.short(v)}: {exc}") from None
         if len(set(values)) != len(values):
-            raise _error(path, f"grid.{axis} must list distinct values; got {sweep._short(list(values))}")
+            raise _error(path, f"grid.{axis} must list distinct values; got {spec_file.short(list(values))}")
         axes.append((axis, values))
     if "l1" not in dict(axes):
         raise _error(path, "grid must have an l1 axis (the sparse kind's λ, in (0, 1))")
