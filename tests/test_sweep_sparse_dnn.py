@@ -203,9 +203,12 @@ def test_the_quick_sparse_dnn_sweep_writes_a_valid_folder(tmp_path, monkeypatch,
         assert metrics <= set(g.metric)
     f = s.dropna(subset=["estimate", "low", "high"])  # survivor means of fully diverged sets are undefined
     assert ((f.low <= f.estimate + 1e-9) & (f.estimate <= f.high + 1e-9)).all()
-    at = lambda p, kind, m: s[(s.point == p) & (s.kind == kind) & (s.metric == m)].set_index("size").estimate  # noqa
+    def at(p, kind, m, cols=("estimate",)):
+        return s[(s.point == p) & (s.kind == kind) & (s.metric == m)].set_index("size")[list(cols)].to_numpy()
+
     for raw, cut in (("p000", "p001"), ("p002", "p003")):  # the prune: exact zeros = the unpruned twin's |w| < 1e-3
-        np.testing.assert_allclose(at(cut, "sparse", "zeros"), at(raw, "sparse", "small"), atol=1e-9)
+        triple = ("estimate", "low", "high")
+        np.testing.assert_allclose(at(cut, "sparse", "zeros", triple), at(raw, "sparse", "small", triple), atol=1e-9)
         np.testing.assert_allclose(at(cut, "dense", "zeros"), at(raw, "dense", "zeros"))  # dense never pruned
     assert (at("p003", "sparse", "zeros") > at("p001", "sparse", "zeros")).all()  # larger λ, sparser
     assert set(res.verdicts.finding) == {f.key for f in sparse_dnn.FINDINGS} and len(res.verdicts) == 12

@@ -54,6 +54,7 @@ import pandas as pd
 import torch
 
 from alukit import cache, profiles, provenance
+from alukit.codeversion import code_version
 from alukit.profiles import Profile
 from alukit.studies import sparse_dnn
 from alukit.studies import sweepspec as spec_file
@@ -64,8 +65,9 @@ from alukit.training.config import config_hash
 from alukit.training.runs import TrainResult
 
 __all__ = ["STUDY", "FORMAT", "PRUNE", "SMALL", "AXES", "FILES", "SparseSpec", "SparsePoint", "Results",
-           "load_spec", "points", "prune_weights", "pruned", "zero_fraction", "small_fraction", "study", "expected",
-           "stale_reason", "run", "read", "onset", "onsets", "estimate", "evaluation_seconds", "print_summary"]
+           "load_spec", "points", "prune_weights", "pruned", "zero_fraction", "small_fraction", "study",
+           "evaluation_version", "expected", "stale_reason", "measure", "run", "read", "onset", "onsets", "estimate",
+           "evaluation_seconds", "print_summary"]
 
 STUDY = "sparse-dnn"
 FORMAT = 1  # version of the folder layout; read() refuses other formats
@@ -261,12 +263,20 @@ def _hash(spec: SparseSpec) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+def evaluation_version() -> str:
+    """Hash of the study's evaluation (:func:`alukit.studies.sparse_dnn.evaluation_version`) and of this
+    module's prune, sparsity and onset code and constants."""
+    code = code_version(prune_weights, pruned, zero_fraction, small_fraction, _sparsity_rows, measure, onset, onsets)
+    text = f"{sparse_dnn.evaluation_version()}/{code}/{SMALL!r}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def expected(spec: SparseSpec) -> list[Expected]:
     """What a current folder of the sweep records (:meth:`Study.stale_reason`)."""
     return [
         Expected("format", FORMAT, f"written in another results format (this code reads format {FORMAT})"),
-        Expected("evaluation_version", sparse_dnn.evaluation_version(), "the sparse-DNN evaluation code changed "
-                 "since they were written", version=True),
+        Expected("evaluation_version", evaluation_version(), "the sparse-DNN evaluation or the sweep's prune and "
+                 "sparsity code changed since they were written", version=True),
         Expected("training_version", train.CODE_VERSION, "the training code changed since they were written",
                  version=True),
         Expected("configuration_hash", _hash(spec), "the spec, the profile or a set-up changed since they were "
@@ -289,8 +299,9 @@ def _sparsity_rows(p: SparsePoint, runs: dict, n_boot: int) -> list[tuple]:
     for n in p.setup.sizes:
         for k, kind in enumerate(sparse_dnn.KINDS):
             weights = runs[(kind, n)].ensemble.weights()
-            for j, (metric, frac) in enumerate((("zeros", zero_fraction(weights)), ("small", small_fraction(weights)))):
-                est = sparse_dnn.boot(sparse_dnn.mean_stat, 100 * frac, n_boot, 1000 * n + 100 * k + 90 + j)
+            for metric, frac in (("zeros", zero_fraction(weights)), ("small", small_fraction(weights))):
+                # one seed for both: a pruned point's zeros and its twin's small get the same interval
+                est = sparse_dnn.boot(sparse_dnn.mean_stat, 100 * frac, n_boot, 1000 * n + 100 * k + 90)
                 rows.append((n, kind, metric, "", *est))
     return rows
 
@@ -407,7 +418,7 @@ def run(spec: SparseSpec, out_dir: Path | None = None, *, scheduler: str | None 
         "torch": torch.__version__, "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "scheduler": scheduler or "pool", "workers": workers or train.default_workers(),
         "training_run_seconds": round(sum(r.seconds for r in by_key.values()), 1), "distinct_runs": len(by_key),
-        "configuration_hash": _hash(spec), "evaluation_version": sparse_dnn.evaluation_version(),
+        "configuration_hash": _hash(spec), "evaluation_version": evaluation_version(),
         "training_version": train.CODE_VERSION, "n_boot": spec.n_boot, "threshold": sparse_dnn.interpret.THRESHOLD,
         "format": FORMAT,
     }
