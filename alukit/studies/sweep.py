@@ -341,7 +341,8 @@ def run(spec: Spec | str | Path, out_dir: Path | None = None, *, scheduler: str 
     """
     spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
     if not isinstance(spec, Spec):  # a sparse-DNN spec
-        return sweep_sparse_dnn.run(spec, out_dir, scheduler=scheduler, workers=workers, progress=progress, force=force)
+        return sweep_sparse_dnn.run(spec, out_dir, scheduler=scheduler, workers=workers, progress=progress,
+                                    force=force)
     if scheduler is not None:
         cluster.check_scheduler(scheduler)
     pts = points(spec)
