@@ -13,6 +13,9 @@ A sweep spec is a small YAML file::
       l1: [0.0, 1.0e-5, 1.0e-4, 1.0e-3]   # any field of alukit.training.config.Config
       swa: [false, true]
 
+``study: sparse-dnn`` sweeps the first paper's sparse-DNN setup instead (its λ and a post-training prune, its
+own keys and folder): :mod:`alukit.studies.sweep_sparse_dnn`.
+
 An axis is ``variant``, ``swa`` (true/false: the "+swa" row or not) or any :class:`~alukit.training.config.Config`
 field but ``name``, ``method`` and ``extra``; a number written ``1e-5`` (which YAML reads as text) is read
 as a number. Every point's configuration is built and validated (:func:`load_spec`) before any training:
@@ -31,7 +34,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -41,14 +43,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
 from alukit import cache, profiles, provenance
 from alukit.commandline import Parser
 from alukit.evaluation import metrics
 from alukit.process import data
 from alukit.profiles import Profile
-from alukit.studies import reproduce
+from alukit.studies import reproduce, sweep_sparse_dnn
+from alukit.studies.sweepspec import NUMBER as _NUMBER, SweepError
+from alukit.studies.sweepspec import profile as _profile, read as _read, scalar as _scalar, short as _short
 from alukit.studies.study import Expected, Study
 from alukit.training import cluster, train
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, config_hash, make_config
@@ -58,13 +61,12 @@ __all__ = ["FORMAT", "SMALL", "FILES", "SweepError", "Spec", "Point", "SweepResu
 
 FORMAT = 1  # version of the folder layout below; read() refuses folders of another format
 SMALL = 1e-3  # |w| below this counts as "small" (near zero) in the summary's `small` column
-_KEYS = ("sweep", "profile", "config", "variant", "models", "n_boot", "grid", "description")
+_KEYS = ("sweep", "profile", "config", "variant", "models", "n_boot", "grid", "description", "study")
+STUDIES = ("comparative", "sparse-dnn")  # the `study:` a spec sweeps (default comparative)
 _SPECIAL = ("variant", "swa")  # axes that are not Config fields
 _NOT_AXES = ("name", "method", "extra")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Config) if f.name not in _NOT_AXES + ("variant", "swa"))
-_MAX_BYTES = 64 * 1024
 _MAX_POINTS = 1000
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 FILES = {
     "summary.csv": "One row per point (`point`, `variant`, `config`, one column per grid axis, `models`, `epochs`): "
                    "`diverged_<h>` % of rollouts diverged at horizon h (samples) and `capped_<h>` the capped error, "
@@ -78,10 +80,6 @@ FILES = {
     "provenance.json": "How the folder was made: the spec, each point's configuration and run key, the profile, git "
                        "commit, date, machine, scheduler and workers, seconds per stage, code versions, `format`.",
 }
-
-
-class SweepError(ValueError):
-    """A sweep spec that cannot be run; one line naming the file, the key and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -109,35 +107,6 @@ class Point(NamedTuple):
     config: Config
     profile: Profile
     models: int
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _read(path: Path) -> dict:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot be read ({exc.strerror})") from None
-    if len(raw) > _MAX_BYTES:
-        raise SweepError(f"{path}: {len(raw)} bytes; a sweep spec is a small YAML file (at most {_MAX_BYTES} bytes)")
-    try:
-        spec = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SweepError(f"{path}: not a YAML text file (binary content)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SweepError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    if not isinstance(spec, dict):
-        raise SweepError(f"{path}: must be a mapping with keys {', '.join(_KEYS)}; got {type(spec).__name__}")
-    try:
-        json.dumps(spec)  # recorded in the provenance
-    except (TypeError, ValueError) as exc:
-        raise SweepError(f"{path}: holds a value that is not text, a number, a list or a mapping ({exc})") from None
-    return spec
 
 
 def _value(axis: str, v):
@@ -175,26 +144,17 @@ def _axes(path, grid) -> tuple:
     return tuple(axes)
 
 
-def _profile(path: Path, value) -> Profile:
-    if isinstance(value, str) and value not in profiles.PROFILES and not Path(value).is_absolute():
-        value = str(path.parent / value) if (path.parent / value).is_file() else value
-    try:
-        return profiles.load(str(value) if value is not None else "")
-    except ValueError as exc:
-        raise SweepError(f"{path}: profile: {exc}") from None
-
-
-def _scalar(path, key: str, v, ok: bool, want: str):
-    if not ok:
-        raise SweepError(f"{path}: {key} must be {want}; got {_short(v)}")
-    return v
-
-
-def load_spec(spec: str | Path) -> Spec:
+def load_spec(spec: str | Path):
     """The validated :class:`Spec` of a YAML file; every point's configuration is built too (:func:`points`), so
-    a spec this returns trains. :class:`SweepError` (one line: file, key, what is allowed) otherwise."""
+    a spec this returns trains. :class:`SweepError` (one line: file, key, what is allowed) otherwise.
+    A spec with ``study: sparse-dnn`` is a :class:`alukit.studies.sweep_sparse_dnn.SparseSpec`."""
     path = Path(spec)
     raw = _read(path)
+    kind = raw.get("study", "comparative")
+    if kind not in STUDIES:
+        raise SweepError(f"{path}: study must be one of {', '.join(STUDIES)}; got {_short(kind)}")
+    if kind == "sparse-dnn":
+        return sweep_sparse_dnn.load_spec(path, raw)
     unknown = sorted(map(str, set(raw) - set(_KEYS)))
     if unknown:
         raise SweepError(f"{path}: unknown key(s) {_short(unknown)}; allowed: {', '.join(_KEYS)}")
@@ -316,7 +276,9 @@ def expected(spec: Spec) -> list[Expected]:
 
 def stale_reason(spec: Spec | str | Path, out_dir: Path | None = None) -> str | None:
     """Why the sweep's folder does not match the current code and spec; None if it does."""
-    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if not isinstance(spec, Spec):  # a sparse-DNN spec
+        return sweep_sparse_dnn.stale_reason(spec, out_dir)
     return study(spec, out_dir).stale_reason(expected(spec))
 
 
@@ -377,7 +339,10 @@ def run(spec: Spec | str | Path, out_dir: Path | None = None, *, scheduler: str 
     ``"local"`` (a Dask ``LocalCluster`` of ``workers`` processes) or ``tcp://HOST:PORT``. The spec and the
     target folder are checked before any work (``force`` replaces a folder alukit did not write).
     """
-    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if not isinstance(spec, Spec):  # a sparse-DNN spec
+        return sweep_sparse_dnn.run(spec, out_dir, scheduler=scheduler, workers=workers, progress=progress,
+                                    force=force)
     if scheduler is not None:
         cluster.check_scheduler(scheduler)
     pts = points(spec)
@@ -431,9 +396,14 @@ def read(spec: Spec | str | Path | None = None, out_dir: Path | None = None) -> 
     """Read a sweep's folder (the spec's default, or ``out_dir``), checked against its manifest; never computes."""
     if spec is None and out_dir is None:
         raise ValueError("read() needs a spec or a folder")
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if spec is not None and not isinstance(spec, Spec):  # a sparse-DNN spec
+        return sweep_sparse_dnn.read(spec, out_dir)
     folder = study(spec if isinstance(spec, Spec) else load_spec(spec)) if out_dir is None else \
         Study(Path(out_dir).name, out_dir, refresh=f"python -m alukit sweep SPEC --out {out_dir}")
     prov = folder.verify()
+    if prov.get("study") == "sparse-dnn":
+        return sweep_sparse_dnn.read(None, folder.path)
     if prov.get("format") != FORMAT:
         raise ValueError(f"{folder.shown()} was written in sweep format {prov.get('format')!r}; this code reads {FORMAT}")
     arrays = cache.load_npz(folder.file("errors.npz"))
@@ -470,7 +440,9 @@ def estimate(spec: Spec | str | Path) -> pd.DataFrame:
     variant's SWA twins share are counted once. Columns: ``points``, ``config``, ``variant``, ``models``,
     ``epochs``, ``weights``, ``reference``, ``seconds``.
     """
-    spec = spec if isinstance(spec, Spec) else load_spec(spec)
+    spec = load_spec(spec) if isinstance(spec, (str, Path)) else spec
+    if not isinstance(spec, Spec):  # a sparse-DNN spec
+        return sweep_sparse_dnn.estimate(spec)
     paper = profiles.load("paper")
     pairs = lambda prof: (prof.train_trajectories or prof.n_train) * (prof.n_steps - 1)  # noqa: E731
     refs, runs = {}, {}
@@ -507,6 +479,9 @@ def _print_estimate(spec: Spec, workers: int) -> None:
     print(table.round({"seconds": 0}).to_string(index=False))
     print(f"{len(table)} runs, {total:.0f} worker-seconds ({total / 3600:.2f} h); about "
           f"{_makespan(table.seconds, workers) / 3600:.2f} h on {workers} workers, longest first")
+    if not isinstance(spec, Spec):  # a sparse-DNN spec: its rollouts and metrics after training
+        print(f"then about {sweep_sparse_dnn.evaluation_seconds(spec) / 60:.1f} min of evaluation in one process "
+              f"({len(sweep_sparse_dnn.points(spec))} points)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -533,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     out = run(spec, args.out, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet,
               force=args.force)
+    if not isinstance(spec, Spec):
+        sweep_sparse_dnn.print_summary(spec, out)
+        return 0
     res = read(spec, out)
     columns = [c for c in res.summary.columns if c.startswith("diverged_") and not c.endswith(("_low", "_high"))]
     print(f"{study(spec, out).shown()}")

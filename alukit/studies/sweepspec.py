@@ -1,0 +1,78 @@
+"""Reading a sweep spec file (:mod:`alukit.studies.sweep`, :mod:`alukit.studies.sweep_sparse_dnn`): a small
+YAML mapping, checked key by key; every failure is one :class:`SweepError` line naming the file and the key."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from alukit import profiles
+from alukit.profiles import Profile
+
+__all__ = ["MAX_BYTES", "NUMBER", "SweepError", "short", "read", "profile", "scalar", "number"]
+
+MAX_BYTES = 64 * 1024
+NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")  # a number YAML reads as text (1e-5)
+_KEYS = "sweep, profile, config, variant, models, n_boot, grid, description, study"
+
+
+class SweepError(ValueError):
+    """A sweep spec that cannot be run; one line naming the file, the key and what is allowed."""
+
+
+def short(value) -> str:
+    """``repr(value)``, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read(path: Path) -> dict:
+    """The spec file's mapping (size, encoding, YAML and JSON-recordable values checked)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SweepError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_BYTES:
+        raise SweepError(f"{path}: {len(raw)} bytes; a sweep spec is a small YAML file (at most {MAX_BYTES} bytes)")
+    try:
+        spec = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SweepError(f"{path}: not a YAML text file (binary content)") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise SweepError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(spec, dict):
+        raise SweepError(f"{path}: must be a mapping with keys {_KEYS}; got {type(spec).__name__}")
+    try:
+        json.dumps(spec)  # recorded in the provenance
+    except (TypeError, ValueError) as exc:
+        raise SweepError(f"{path}: holds a value that is not text, a number, a list or a mapping ({exc})") from None
+    return spec
+
+
+def profile(path: Path, value) -> Profile:
+    """The profile a spec names (a relative path is read from the spec's folder)."""
+    if isinstance(value, str) and value not in profiles.PROFILES and not Path(value).is_absolute():
+        value = str(path.parent / value) if (path.parent / value).is_file() else value
+    try:
+        return profiles.load(str(value) if value is not None else "")
+    except ValueError as exc:
+        raise SweepError(f"{path}: profile: {exc}") from None
+
+
+def scalar(path, key: str, v, ok: bool, want: str):
+    """``v`` if ``ok``, else :class:`SweepError` saying ``key`` must be ``want``."""
+    if not ok:
+        raise SweepError(f"{path}: {key} must be {want}; got {short(v)}")
+    return v
+
+
+def number(v):
+    """A grid value as a number where it is one: text such as ``1e-5`` (YAML reads it as text) and integers as
+    floats; anything else unchanged (booleans too, for the caller to refuse)."""
+    if isinstance(v, str) and NUMBER.match(v.strip()):
+        return float(v)
+    return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
