@@ -16,6 +16,12 @@ PROFILE = ("profile: signals\nseed: 3\nn_train: 2\nn_val: 1\nn_test: 1\nn_steps:
            "train_epoch_scale: 0.1\n")
 
 
+def _sigint_as_in_a_terminal():
+    """The command gets SIGINT's default action, as a terminal's foreground job has it (a job a script starts
+    with ``&`` inherits SIGINT ignored, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _children(pid: int) -> set[int]:
     """Every descendant of ``pid`` (from /proc)."""
     found, todo = set(), [pid]
@@ -54,7 +60,8 @@ def command(tmp_path):
 
 def _start_and_wait_for_workers(args, env, runs: Path, finished: int):
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=_sigint_as_in_a_terminal)
     deadline = time.time() + 240
     while time.time() < deadline:
         kids = _children(proc.pid)

@@ -42,6 +42,12 @@ grid:
 """
 
 
+def _sigint_as_in_a_terminal():
+    """The command gets SIGINT's default action, as a terminal's foreground job has it (a job a script starts
+    with ``&`` inherits SIGINT ignored, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _spec(tmp_path, text=SPEC, name="spec.yaml", profile=TINY) -> Path:
     (tmp_path / "tiny.yaml").write_text(profile)
     path = tmp_path / name
@@ -253,7 +259,8 @@ def test_ctrl_c_stops_promptly_keeps_finished_runs_and_leaves_no_process(schedul
            *(["--scheduler", scheduler] if scheduler else [])]
     # a session of its own: SIGINT to its group, as a terminal's Ctrl-C reaches every process of the command
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=paths.REPO_ROOT, start_new_session=True)
+                            cwd=paths.REPO_ROOT, start_new_session=True,
+                            preexec_fn=_sigint_as_in_a_terminal)
     try:
         deadline = time.monotonic() + 240
         while len(_trained(cache_dir)) < 2 and proc.poll() is None and time.monotonic() < deadline:
