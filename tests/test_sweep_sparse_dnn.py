@@ -52,32 +52,13 @@ def _spec(tmp_path, text=SPEC):
     return path
 
 
-def _replace(spec: str, change: str) -> str:
-    key = change.split(":")[0]
-    out, skip = [], False
-    for line in spec.splitlines(keepends=True):
-        if line.startswith(f"{key}:"):
-            skip = True
-            continue
-        if skip and line.startswith(" "):
-            continue
-        skip = False
-        out.append(line)
-    return "".join(out) + change
-
-
 @pytest.mark.parametrize("change, words", BAD, ids=[c.split(":")[0] + str(i) for i, (c, _) in enumerate(BAD)])
 def test_a_bad_sparse_dnn_spec_is_one_line_naming_the_field_before_any_training(change, words, tmp_path,
-                                                                                tmp_cache, capsys):
-    path = _spec(tmp_path, _replace(SPEC, change))
-    with pytest.raises(sweep.SweepError) as exc:
-        sweep.load_spec(path)
-    for w in words:
-        assert w in str(exc.value), (w, str(exc.value))
-    assert cli.main(["sweep", str(path), "--out", str(tmp_path / "out")]) == cli.USAGE_EXIT
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
-    assert not (tmp_cache / "train").exists() and not (tmp_path / "out").exists()
+                                                                                tmp_cache, capsys, spec_with,
+                                                                                refused_in_one_line):
+    path = _spec(tmp_path, spec_with(SPEC, change))
+    refused_in_one_line(sweep.load_spec, sweep.SweepError, cli.main, path, tmp_path / "out", words, capsys)
+    assert not (tmp_cache / "train").exists()
 
 
 def test_the_grid_is_the_product_of_l1_and_prune_over_the_setups_sizes(tmp_path):

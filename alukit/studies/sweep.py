@@ -51,7 +51,8 @@ from alukit.process import data
 from alukit.profiles import Profile
 from alukit.studies import reproduce, sweep_sparse_dnn
 from alukit.studies.sweepspec import NUMBER as _NUMBER, SweepError
-from alukit.studies.sweepspec import profile as _profile, read as _read, scalar as _scalar, short as _short
+from alukit.studies.sweepspec import profile as _profile, read as _read, readme as _spec_readme
+from alukit.studies.sweepspec import scalar as _scalar, short as _short
 from alukit.studies.study import Expected, Study
 from alukit.training import cluster, train
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, config_hash, make_config
@@ -312,11 +313,7 @@ def _provenance(spec: Spec, pts: list[Point], trained, seconds: dict, where: dic
 
 
 def _readme(spec: Spec) -> str:
-    lines = [f"# results/sweep-{spec.name}/", "", f"Written by `python -m alukit sweep {spec.path}` "
-             "(`alukit/studies/sweep.py`); do not edit by hand: `provenance.json` holds the SHA-256 of every file. "
-             "Arrays are plain `.npz` (no pickle).", "", "| File | Contents |", "|---|---|"]
-    lines += [f"| `{f}` | {text} |" for f, text in FILES.items()]
-    return "\n".join(lines + [f"| `README.md` | This file (results format {FORMAT}). |", ""])
+    return _spec_readme(spec.name, spec.path, "alukit/studies/sweep.py", FILES, FORMAT)
 
 
 def _evaluate(pts: list[Point], trained, sets, horizons, say) -> tuple[dict, dict, dict]:

@@ -358,11 +358,7 @@ def _mean_zeros(summary: pd.DataFrame) -> float:
 
 
 def _readme(spec: SparseSpec) -> str:
-    lines = [f"# results/sweep-{spec.name}/", "", f"Written by `python -m alukit sweep {spec.path}` "
-             "(`alukit/studies/sweep_sparse_dnn.py`); do not edit by hand: `provenance.json` holds the SHA-256 of "
-             "every file. Arrays are plain `.npz` (no pickle).", "", "| File | Contents |", "|---|---|"]
-    lines += [f"| `{f}` | {text} |" for f, text in FILES.items()]
-    return "\n".join(lines + [f"| `README.md` | This file (results format {FORMAT}). |", ""])
+    return spec_file.readme(spec.name, spec.path, "alukit/studies/sweep_sparse_dnn.py", FILES, FORMAT)
 
 
 def run(spec: SparseSpec, out_dir: Path | None = None, *, scheduler: str | None = None, workers: int | None = None,

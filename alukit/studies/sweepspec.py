@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import yaml
 
 from alukit import profiles
 from alukit.profiles import Profile
@@ -30,22 +29,7 @@ def short(value) -> str:
 
 def read(path: Path) -> dict:
     """The spec file's mapping (size, encoding, YAML and JSON-recordable values checked)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_BYTES:
-        raise SweepError(f"{path}: {len(raw)} bytes; a sweep spec is a small YAML file (at most {MAX_BYTES} bytes)")
-    try:
-        spec = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SweepError(f"{path}: not a YAML text file (binary content)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise SweepError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    if not isinstance(spec, dict):
-        raise SweepError(f"{path}: must be a mapping with keys {_KEYS}; got {type(spec).__name__}")
+    spec = profiles.read_yaml_mapping(path, SweepError, "a sweep spec", MAX_BYTES, f"keys {_KEYS}")
     try:
         json.dumps(spec)  # recorded in the provenance
     except (TypeError, ValueError) as exc:
@@ -76,3 +60,12 @@ def number(v):
     if isinstance(v, str) and NUMBER.match(v.strip()):
         return float(v)
     return float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def readme(name: str, spec_path, module: str, files: dict[str, str], fmt: int) -> str:
+    """The ``README.md`` of a sweep's folder ``results/sweep-<name>/``: who wrote it and one row per file."""
+    lines = [f"# results/sweep-{name}/", "", f"Written by `python -m alukit sweep {spec_path}` "
+             f"(`{module}`); do not edit by hand: `provenance.json` holds the SHA-256 of every file. "
+             "Arrays are plain `.npz` (no pickle).", "", "| File | Contents |", "|---|---|"]
+    lines += [f"| `{f}` | {text} |" for f, text in files.items()]
+    return "\n".join(lines + [f"| `README.md` | This file (results format {fmt}). |", ""])
