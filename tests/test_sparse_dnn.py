@@ -191,6 +191,8 @@ def test_tiny_run_end_to_end_cached_and_deterministic(tiny, tmp_path, capsys, mo
         S.table(res.summary, "nonsense")
     est, lo, hi = S.lookup(res.summary, 5, "dense", "f1")
     assert lo <= est <= hi and S.interval_text(est, lo, hi).startswith(f"{est:.2f} [")
+    assert S.interval_text(0.03, -0.004, 0.06) == "0.03 [0.00, 0.06]"  # never "-0.00"
+    assert S.interval_text(-0.2, -0.31, -0.1) == "-0.20 [-0.31, -0.10]"
     assert "Tiny profile" in S.banner(res.provenance["setup"])
     assert "&lt;b&gt;" in S.banner({**res.provenance["setup"], "profile": "<b>"}, current=False)
     assert S.banner({**res.provenance["setup"], "profile": "paper"}) == ""

@@ -593,7 +593,13 @@ def interval_text(estimate: float, low: float, high: float, digits: int = 2) -> 
     """``"0.52 [0.50, 0.55]"`` (``"–"`` for an undefined estimate)."""
     if not math.isfinite(estimate):
         return "–"
-    return f"{estimate:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    return f"{_fixed(estimate, digits)} [{_fixed(low, digits)}, {_fixed(high, digits)}]"
+
+
+def _fixed(value: float, digits: int) -> str:
+    """``value`` with ``digits`` decimals, never "-0.00"."""
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 TABLE_METRICS = {
