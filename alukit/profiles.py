@@ -21,7 +21,7 @@ import yaml
 
 from alukit import paths
 
-__all__ = ["PROFILES", "ProfileError", "SparseDNN", "Profile", "load", "read_yaml_mapping"]
+__all__ = ["PROFILES", "ProfileError", "SparseDNN", "Profile", "load"]
 
 PROFILES = ("quick", "paper")
 _MAX_BYTES = 64 * 1024
@@ -124,41 +124,38 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "YAML aliases are not allowed here", event.start_mark)
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed in a profile", event.start_mark)
         if getattr(self.peek_event(), "anchor", None):
-            raise yaml.composer.ComposerError(None, None, "YAML anchors are not allowed here",
+            raise yaml.composer.ComposerError(None, None, "anchors are not allowed in a profile",
                                               self.peek_event().start_mark)
         return super().compose_node(parent, index)
 
 
-def read_yaml_mapping(path: Path, error: type[Exception], what: str, max_bytes: int, mapping_of: str) -> dict:
-    """The mapping in a small YAML file, or ``error`` in one line naming ``path``: unreadable, over ``max_bytes``,
-    binary, malformed (with its line), anchors and aliases (refused: nested ones expand exponentially), or not a
-    mapping (of ``mapping_of``). ``what``: the file's kind in messages, e.g. ``"a profile"``."""
+# For other small YAML files (sweep specs): the same refusal of anchors and aliases.
+NoAliasLoader = _NoAliasLoader
+
+
+def _read(path: Path) -> dict:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise error(f"{path}: cannot be read ({exc.strerror})") from None
-    if len(raw) > max_bytes:
-        raise error(f"{path}: {len(raw)} bytes; {what} is a small YAML file (at most {max_bytes} bytes)")
+        raise ProfileError(f"{path}: cannot be read ({exc.strerror})") from None
+    if len(raw) > _MAX_BYTES:
+        raise ProfileError(f"{path}: {len(raw)} bytes; a profile is a small YAML file (at most {_MAX_BYTES} bytes)")
     try:
         text = raw.decode("utf-8")
         if "\x00" in text:
             raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
         params = yaml.load(text, Loader=_NoAliasLoader)
     except UnicodeDecodeError:
-        raise error(f"{path}: not a YAML text file (binary content)") from None
+        raise ProfileError(f"{path}: not a YAML text file (binary content)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise error(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        raise ProfileError(f"{path}: malformed YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
     if not isinstance(params, dict):
-        raise error(f"{path}: must be a mapping of {mapping_of}; got {type(params).__name__}")
+        raise ProfileError(f"{path}: must be a mapping of parameter names to values; got {type(params).__name__}")
     return params
-
-
-def _read(path: Path) -> dict:
-    return read_yaml_mapping(path, ProfileError, "a profile", _MAX_BYTES, "parameter names to values")
 
 
 def _check_value(path, key: str, v):

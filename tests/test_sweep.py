@@ -61,7 +61,7 @@ def _trained(cache_dir: Path) -> list[Path]:
 
 BAD = [  # (change to the spec, words the one-line error must hold)
     ("bogus: 1\n", ["unknown key", "bogus", "allowed: sweep, profile"]),
-    ("grid:\n  l1: &a [1, 2]\n  l1_input: *a\n", ["malformed YAML at line", "anchors are not allowed"]),
+    ("grid:\n  l1: &a [1, 2]\n  l1_input: *a\n", ["malformed YAML at line", "anchors are not allowed in a sweep spec"]),
     ("grid:\n  l2: [1]\n", ["unknown field 'l2'", "allowed: variant, swa", "prune_amount"]),
     ("grid:\n  l1: [-1]\n", ["grid.l1 value -1", "l1 must be a number >= 0"]),
     ("grid:\n  l1: []\n", ["grid.l1 must be a non-empty list"]),
