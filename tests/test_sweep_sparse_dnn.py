@@ -12,6 +12,7 @@ import torch
 
 from alukit import __main__ as cli
 from alukit import paths
+from alukit.evaluation import zeros
 from alukit.studies import sparse_dnn, sweep
 from alukit.studies import sweep_sparse_dnn as sds
 from alukit.training import nets
@@ -87,7 +88,7 @@ def test_the_prune_zeroes_exactly_the_weights_below_the_threshold():
         for x, y in zip(w.flatten().tolist(), p.flatten().tolist()):
             assert y == (0.0 if abs(x) < t else x)
     assert out[0][0, 0, :4].tolist() == [float(np.float32(t)), float(np.float32(-t)), 0.0, 0.0]
-    np.testing.assert_array_equal(sds.zero_fraction(out), [sum(int((abs(w[e]) < t).sum()) for w in layers) / 820
+    np.testing.assert_array_equal(zeros.zero_fraction(out), [sum(int((abs(w[e]) < t).sum()) for w in layers) / 820
                                                           for e in range(3)])
     assert all(torch.equal(a, b) for a, b in zip(sds.prune_weights(layers, 0.0), layers))
     with pytest.raises(ValueError, match="prune must be a number in"):
@@ -112,7 +113,7 @@ def test_pruning_a_run_keeps_its_biases_and_leaves_the_run_unchanged():
         np.testing.assert_array_equal(w.numpy(), np.where(np.abs(w0.numpy()) < 1e-3, 0, w0.numpy()))
         assert torch.equal(p.bias, layer.bias)
     assert all(torch.equal(a, b) for a, b in zip(ens.weights(), before))  # the run is not modified
-    np.testing.assert_allclose(out.sparsity, sds.small_fraction(before, 1e-3))
+    np.testing.assert_allclose(out.sparsity, zeros.small_fraction(before, 1e-3))
     assert out.layer_sparsity.shape == (3, 5) and (out.sparsity > 0.2).all()
 
 

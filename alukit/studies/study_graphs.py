@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from alukit.evaluation import interpret
+from alukit.evaluation.zeros import zero_fraction
 from alukit.studies import sparse_dnn
 
-__all__ = ["weights", "zero_share", "per_model", "scores", "compare", "median_graph", "METRICS", "COMPARED"]
+__all__ = ["weights", "per_model", "scores", "compare", "median_graph", "METRICS", "COMPARED"]
 
 METRICS = ("zeros", "precision", "recall", "f1", "auprc", "correlation")
 COMPARED = ("f1", "auprc", "correlation")  # the first paper's findings 1 (interpretability) and 3 (consistency)
@@ -28,12 +29,6 @@ def weights(arrays: dict) -> list[np.ndarray]:
     return [np.asarray(arrays[f"weight{i}"]) for i in range(len(arrays["dims"]) - 1)]
 
 
-def zero_share(layers: list[np.ndarray]) -> np.ndarray:
-    """Per model ``(E,)``: the share of weights (biases excluded) that are exactly zero, in %."""
-    zeros = sum((w == 0).sum((1, 2)) for w in layers)
-    return 100.0 * zeros / sum(w[0].size for w in layers)
-
-
 def per_model(arrays: dict, threshold: float = interpret.THRESHOLD) -> dict[str, np.ndarray]:
     """One ensemble's per-model values ``(E,)`` of :data:`METRICS` but ``correlation``, which is the pairwise
     ``(E, E)`` correlation matrix of the models' influence matrices."""
@@ -41,7 +36,7 @@ def per_model(arrays: dict, threshold: float = interpret.THRESHOLD) -> dict[str,
     path = interpret.influence(layers)  # (E, 8, 13)
     edge = interpret.edge_scores(path, threshold=threshold)
     corr, _ = interpret.pairwise(path, threshold)
-    return {"zeros": zero_share(layers), **{m: np.asarray(edge[m], float) for m in METRICS[1:5]},
+    return {"zeros": 100.0 * zero_fraction(layers), **{m: np.asarray(edge[m], float) for m in METRICS[1:5]},
             "correlation": corr}
 
 

@@ -47,6 +47,7 @@ import torch
 from alukit import cache, profiles, provenance
 from alukit.commandline import Parser
 from alukit.evaluation import metrics
+from alukit.evaluation.zeros import SMALL, small_fraction
 from alukit.process import data
 from alukit.profiles import Profile
 from alukit.studies import reproduce, sweep_sparse_dnn
@@ -58,10 +59,9 @@ from alukit.training import cluster, train
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, config_hash, make_config
 
 __all__ = ["FORMAT", "SMALL", "FILES", "SweepError", "Spec", "Point", "SweepResults", "load_spec", "points",
-           "study", "small_fraction", "summarise", "expected", "stale_reason", "run", "read", "estimate", "main"]
+           "study", "summarise", "expected", "stale_reason", "run", "read", "estimate", "main"]
 
 FORMAT = 1  # version of the folder layout below; read() refuses folders of another format
-SMALL = 1e-3  # |w| below this counts as "small" (near zero) in the summary's `small` column
 _KEYS = ("sweep", "profile", "config", "variant", "models", "n_boot", "grid", "description", "study")
 STUDIES = ("comparative", "sparse-dnn")  # the `study:` a spec sweeps (default comparative)
 _SPECIAL = ("variant", "swa")  # axes that are not Config fields
@@ -218,13 +218,6 @@ def points(spec: Spec) -> list[Point]:
 
 
 # ---------------------------------------------------------------- measuring
-
-def small_fraction(weights, tol: float = SMALL) -> np.ndarray:
-    """Fraction of weights with ``|w| < tol`` per member: a list of ``(E, n_in, n_out)`` layers → ``(E,)``."""
-    small = sum((w.abs() < tol).reshape(w.shape[0], -1).sum(1) for w in weights)
-    total = sum(w[0].numel() for w in weights)
-    return (small.double() / total).numpy()
-
 
 def summarise(errors: dict[str, np.ndarray], horizons, n_boot: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(wide, stats)`` from per-point errors ``(H, E, n, 8)``: ``stats`` every statistic of

@@ -30,7 +30,7 @@ magnitude of about lr whatever the gradient's size: a weight the ℓ1 term drive
 oscillates around it within about ±lr, so |w| < 10⁻³ is "zero up to the optimiser's resolution". It is
 ~0.3 % of the He-normal initial weight scale (σ = √(2/20) ≈ 0.32 for the hidden layers, √(2/13) ≈ 0.39 for
 the input layer), and equals the `small` threshold the sweeps already report
-(:data:`alukit.studies.sweep.SMALL`), so a pruned point's exact zeros are its unpruned twin's `small`.
+(:data:`alukit.evaluation.zeros.SMALL`), so a pruned point's exact zeros are its unpruned twin's `small`.
 
 "From which λ on does a finding hold" (:func:`onset`): per prune value, the smallest λ of the grid from which
 the finding's verdict (the study's rule, applied per point) is "holds" at that λ and every larger one; none if
@@ -55,6 +55,7 @@ import torch
 
 from alukit import cache, profiles, provenance
 from alukit.codeversion import code_version
+from alukit.evaluation.zeros import SMALL, small_fraction, zero_fraction
 from alukit.profiles import Profile
 from alukit.studies import sparse_dnn
 from alukit.studies import sweepspec as spec_file
@@ -65,14 +66,13 @@ from alukit.training.config import config_hash
 from alukit.training.runs import TrainResult
 
 __all__ = ["STUDY", "FORMAT", "PRUNE", "SMALL", "AXES", "FILES", "SparseSpec", "SparsePoint", "Results",
-           "load_spec", "points", "prune_weights", "pruned", "zero_fraction", "small_fraction", "study",
+           "load_spec", "points", "prune_weights", "pruned", "study",
            "evaluation_version", "expected", "stale_reason", "measure", "run", "read", "onset", "onsets", "estimate",
            "evaluation_seconds", "print_summary"]
 
 STUDY = "sparse-dnn"
 FORMAT = 1  # version of the folder layout; read() refuses other formats
 PRUNE = 1e-3  # the default post-training prune threshold (see the module docstring)
-SMALL = 1e-3  # |w| below this counts as "small" in the `small` sparsity
 AXES = ("l1", "l1_input", "prune")
 _KEYS = ("sweep", "study", "profile", "sizes", "models", "n_boot", "grid", "description")
 _MAX_POINTS = 200
@@ -223,18 +223,6 @@ def pruned(run: TrainResult, threshold: float) -> TrainResult:
     weights = ens.weights()
     layer_zeros = torch.stack([(w == 0).reshape(w.shape[0], -1).double().mean(1) for w in weights], 1).numpy()
     return dataclasses.replace(run, ensemble=ens, sparsity=zero_fraction(weights), layer_sparsity=layer_zeros)
-
-
-def zero_fraction(weights) -> np.ndarray:
-    """Fraction of weights exactly zero per member: a list of ``(E, n_in, n_out)`` layers → ``(E,)``."""
-    zeros = sum((w == 0).reshape(w.shape[0], -1).sum(1) for w in weights)
-    return (zeros.double() / sum(w[0].numel() for w in weights)).numpy()
-
-
-def small_fraction(weights, tol: float = SMALL) -> np.ndarray:
-    """Fraction of weights with ``|w| < tol`` per member: a list of ``(E, n_in, n_out)`` layers → ``(E,)``."""
-    small = sum((w.abs() < tol).reshape(w.shape[0], -1).sum(1) for w in weights)
-    return (small.double() / sum(w[0].numel() for w in weights)).numpy()
 
 
 # ---------------------------------------------------------------- the folder

@@ -71,8 +71,9 @@ def _sigterm_as_interrupt(signum, frame):
 def run_all(task: Callable, items: Sequence, workers: int, on_done: Callable[[int], None] | None = None) -> list:
     """``[task(item) for item in items]``, on ``workers`` spawned processes when there are several items.
 
-    ``on_done(finished)``: called in this process whenever the number of finished tasks grows. Raises :class:`Stopped` on Ctrl-C or SIGTERM (workers terminated, nothing left running); a task's own
-    exception terminates the workers and propagates.
+    ``on_done(finished)``: called in this process whenever the number of finished tasks grows. Raises
+    :class:`Stopped` on Ctrl-C or SIGTERM (workers terminated, nothing left running); a task's own exception
+    terminates the workers and propagates.
     """
     items = list(items)
     done = 0
