@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PARAMS", "REPO_ROOT", "RESULTS", "BOOK", "NOTEBOOKS", "BENCH", "STAGED", "README", "CONFIG", "TOC",
+__all__ = ["PARAMS", "REPO_ROOT", "RESULTS", "SWEEPS", "BOOK", "NOTEBOOKS", "BENCH", "STAGED", "README", "CONFIG", "TOC",
            "checkout", "cache_dir", "results_dir"]
 
 PACKAGE = Path(__file__).resolve().parent
@@ -29,6 +29,7 @@ def _find_checkout() -> Path | None:
 REPO_ROOT: Path | None = _find_checkout()
 _ROOT = REPO_ROOT or Path.cwd()  # only for the constants below; commands that need them call checkout()
 RESULTS = _ROOT / "results"
+SWEEPS = _ROOT / "sweeps"  # the sweep specs (python -m alukit sweep sweeps/NAME.yaml)
 BOOK = _ROOT / "book"
 NOTEBOOKS = _ROOT / "notebooks"
 BENCH = _ROOT / "bench"

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alukit import cache, paths
-from alukit.studies import conclusions, reproduce, sparse_dnn
+from alukit import cache, paths, profiles
+from alukit.studies import conclusions, reproduce, sparse_dnn, sweep
+from alukit.training import train
+from alukit.training.config import CONFIG_NAMES, config_hash, make_config
 from alukit.studies.study import Study, StudyError
 
 RESULTS = paths.REPO_ROOT / "results"
@@ -102,3 +104,51 @@ def test_sparse_dnn_summary_and_verdicts_recompute_from_the_committed_errors_and
     comparisons, verdicts = sparse_dnn.compare(evals, scores, pairs, s, n_boot)
     pd.testing.assert_frame_equal(comparisons, res.comparisons, check_dtype=False, rtol=1e-5, atol=1e-6)
     pd.testing.assert_frame_equal(verdicts, res.verdicts, check_dtype=False)
+
+
+# ---------------------------------------------------------------- committed sweeps
+
+SWEEP_FOLDERS = sorted(n for n in FOLDERS if n.startswith("sweep-"))
+
+
+@pytest.mark.parametrize("name", SWEEP_FOLDERS)
+def test_a_committed_sweep_is_current_for_its_spec_and_the_code(name):
+    spec = paths.SWEEPS / f"{name.removeprefix('sweep-')}.yaml"
+    assert spec.is_file(), f"results/{name}/ has no spec {spec.name} in sweeps/"
+    assert sweep.stale_reason(spec) is None, f"results/{name}/: {sweep.stale_reason(spec)}"
+
+
+@pytest.mark.parametrize("name", [n for n in SWEEP_FOLDERS if sweep.read(out_dir=RESULTS / n).provenance.get("study")
+                                  != "sparse-dnn"])
+def test_a_committed_sweeps_summary_recomputes_from_its_errors(name):
+    res = sweep.read(out_dir=RESULTS / name)
+    wide, stats = sweep.summarise(res.errors, res.horizons, res.provenance["n_boot"])
+    pd.testing.assert_frame_equal(stats, res.stats, check_dtype=False, **EXACT)
+    summary = res.summary
+    pd.testing.assert_frame_equal(wide, summary[wide.columns].rename_axis("point"), check_dtype=False, **EXACT)
+    for col, arrays in (("zeros", res.zeros), ("small", res.small)):
+        recomputed = pd.Series({p: 100 * float(np.mean(v)) for p, v in arrays.items()}, name=col)
+        pd.testing.assert_series_equal(recomputed, summary[col].rename(col), check_index_type=False,
+                                       check_names=False, **EXACT)
+
+
+def _paper_row_hashes(variant):
+    paper = profiles.load("paper")
+    return {config_hash(train.resolve(make_config(c, variant), variant, paper)[0]): c for c in CONFIG_NAMES}
+
+
+@pytest.mark.parametrize("name", [n for n in SWEEP_FOLDERS if sweep.read(out_dir=RESULTS / n).provenance.get("study")
+                                  != "sparse-dnn"])
+def test_a_sweep_point_at_the_papers_setting_has_the_papers_numbers(name):
+    """The same configuration trains to the same cache key, so a grid point at a row's own setting has that row's
+    per-rollout errors in the study's folder, bit for bit (both were made on this machine's float path)."""
+    res = sweep.read(out_dir=RESULTS / name)
+    matched = 0
+    for p in res.provenance["points"]:
+        row = _paper_row_hashes(p["config"]["variant"]).get(p["config_hash"])
+        if row is None or p["models"] != profiles.load("paper").models:
+            continue
+        study_errors = cache.load_npz(RESULTS / f"paper-{p['config']['variant']}" / "errors.npz")[row]
+        np.testing.assert_array_equal(res.errors[p["point"]], study_errors, err_msg=f"{name} {p['point']} vs {row}")
+        matched += 1
+    assert matched, f"{name}: no grid point at a setting of the paper study"

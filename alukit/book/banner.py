@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 import math
 
-from alukit import profiles
+from alukit import paths, profiles
 from alukit.profiles import Profile
-from alukit.studies import paper, picture, picture_variants, reproduce
+from alukit.studies import paper, picture, picture_variants, reproduce, sweep
 from alukit.training.train import resolve
 
-__all__ = ["banner", "picture_note", "picture_variants_note"]
+__all__ = ["banner", "sweep_banner", "picture_note", "picture_variants_note"]
 
 
 def admonition(kind: str, title: str, body: str, more: str = "") -> str:
@@ -56,6 +56,27 @@ def banner(profile: Profile | str, variants=()) -> str:
                                     f"{html.escape(reason)}. The numbers below are those of the committed run. "
                                     f"Refresh them with {_code(reproduce.refresh_command(prof))} (or "
                                     f"{_code(reproduce.refresh_command(prof, v))}), then rebuild the book."))
+    return "\n".join(parts)
+
+
+def sweep_banner(names) -> str:
+    """HTML banner of a chapter that reads committed sweeps: which folders (``results/sweep-<name>/``, made with
+    the paper profile whatever profile the book is built with) and, for each whose folder does not match its spec
+    ``sweeps/<name>.yaml`` and the current code (:func:`alukit.studies.sweep.stale_reason`), a *Stale results* box
+    naming the command that refreshes it."""
+    folders = ", ".join(_code(f"results/sweep-{n}/") for n in names)
+    parts = [admonition("note", "Committed sweeps", f"This chapter reads the sweeps {folders}: the paper profile's "
+                        f"data, whatever profile the book is built with. Each is written by "
+                        f"{_code('python -m alukit sweep sweeps/NAME.yaml')}.")]
+    for n in names:
+        spec = paths.SWEEPS / f"{n}.yaml"
+        reason = sweep.stale_reason(spec)
+        if reason is not None:
+            parts.append(admonition("danger", "Stale results",
+                                    f"{_code(f'results/sweep-{n}/')} does not match the current code or spec: "
+                                    f"{html.escape(reason)}. The numbers below are those of the committed run. "
+                                    f"Refresh them with {_code(f'python -m alukit sweep sweeps/{n}.yaml')}, then "
+                                    "rebuild the book."))
     return "\n".join(parts)
 
 

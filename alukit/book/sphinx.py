@@ -53,10 +53,12 @@ def kernel_path(scratch: Path) -> Path:
 def inputs_fingerprint() -> str:
     """Hash of what the default book's pages depend on besides the chapters' code.
 
-    The ``results/paper-*/`` folders, the package's modules and the profiles.
+    The ``results/paper-*/`` and ``results/sweep-*/`` folders, the sweep specs, the package's modules and the
+    profiles.
     """
     h = hashlib.sha256()
-    files = [*sorted((REPO_ROOT / "results").glob(f"paper-*/**/*")),
+    files = [*sorted((REPO_ROOT / "results").glob("paper-*/**/*")), *sorted((REPO_ROOT / "results").glob("sweep-*/**/*")),
+             *sorted((REPO_ROOT / "sweeps").glob("*.yaml")),
              *sorted((REPO_ROOT / "alukit").rglob("*.py")), *sorted((REPO_ROOT / "alukit" / "params").glob("*.yaml"))]
     for f in files:
         if f.is_file():
