@@ -34,7 +34,7 @@ import pandas as pd
 
 from alukit import cache, paths, profiles
 from alukit.book import bench, build as book, numbers
-from alukit.studies import paper, published, reproduce, sparse_dnn
+from alukit.studies import paper, published, reproduce, robustness, sparse_dnn
 from alukit.commandline import Parser
 
 __all__ = ["update", "main"]
@@ -91,20 +91,33 @@ def render_headline(profile: str, variant: str, res, other, agreement: dict | No
     variants = [(variant, res), *([other] if other else [])]
     theirs = {name: r.conclusions.set_index("conclusion") for name, r in variants}
     caveats = caveats_of(res) if variant == "faithful" else {}
+    across = _across_sweeps(profile)
     lines = [
         "The second paper's five conclusions (Haugstvedt et al., Section V), each tested as comparisons between "
         "configurations with 95 % bootstrap intervals (models and test trajectories resampled): a conclusion holds "
         "when every comparison holds, and does not hold when any is contradicted. "
         + "; ".join(f"*{name}*: {_VARIANTS.get(name, name)}" for name, _ in variants) + ".",
         "",
-        *_table(["Conclusion", *(name for name, _ in variants)],
+        *_table(["Conclusion", *(name for name, _ in variants), *(["across the sweeps (chapter 8)"] if across else [])],
                 [[row.claim + (f" *Caveat: {caveats[row.conclusion]}*" if row.conclusion in caveats else ""),
                   *(_verdict(theirs[name].loc[row.conclusion]) if row.conclusion in theirs[name].index
-                    else "–" for name, _ in variants)]
+                    else "–" for name, _ in variants), *([across.get(row.conclusion, "–")] if across else [])]
                  for row in res.conclusions.itertuples()]),
+        *(["", "*Across the sweeps*: the conclusion re-tested at every setting of the committed sweeps "
+           f"({', '.join(f'`results/sweep-{n}/`' for n in robustness.COMMITTED)}) where the configuration it "
+           "varies takes part, both variants: how many of those settings it holds at."] if across else []),
     ]
     return "\n".join(lines + _sparse_dnn_findings(profile) + _agreement_headline(variant, agreement)
                      + _build_times(records))
+
+
+def _across_sweeps(profile: str) -> dict[str, str]:
+    """``{conclusion: "holds at X of Y settings"}`` from the committed sweeps (paper profile only; empty where a
+    sweep is not committed)."""
+    if profile != "paper" or not all(paths.results_dir(f"sweep-{n}").is_dir() for n in robustness.COMMITTED):
+        return {}
+    overview = robustness.map_summary(robustness.committed_map()[0])
+    return {r.conclusion: f"holds at {r.holds} of {r.settings} settings" for r in overview.itertuples()}
 
 
 def caveats_of(res) -> dict[str, str]:

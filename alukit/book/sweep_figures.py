@@ -17,6 +17,8 @@ __all__ = ["along", "sparsity_along", "findings_along", "verdict_grid", "conclus
 
 _LINE = {"faithful": "tab:orange", "corrected": "tab:blue", "mp": "tab:purple", "dsr": "tab:red"}
 _VERDICT_COLOUR = {"holds": "#4c9a2a", "does not hold": "#c0392b", "inconclusive": "#d9d9d9"}
+_MARKS = ("s", "D", "^", "v", "P")
+_MARK_COLOURS = ("tab:green", "tab:red", "tab:brown", "tab:gray", "tab:olive")
 _LABEL = {"diverged": "diverged rollouts [%]", "capped": "capped normalised error"}
 
 
@@ -45,11 +47,13 @@ def _series(summaries, by: str) -> list[tuple[str, bool, pd.DataFrame, pd.DataFr
 
 
 def along(summaries, axis: str, xlabel: str, statistic: str = "diverged", horizons=(1000, 2500, 5000),
-          by: str = "variant", log: bool = True) -> plt.Figure:
+          by: str = "variant", log: bool = True, marks: pd.DataFrame | None = None) -> plt.Figure:
     """``<statistic>_<h>`` of one or several sweeps' ``summary.csv`` with its 95 % interval against ``axis`` (a
     column of :func:`alukit.studies.robustness.settings`: a grid axis or ``sparsity``), one panel per horizon, one
     colour per ``by`` value, solid lines without SWA and dashed with it. ``log``: a log axis (0 drawn as in
-    :func:`x_positions`)."""
+    :func:`x_positions`). ``marks``: single configurations drawn as markers with their intervals, one row per
+    (``label``, ``horizon``) with ``x``, ``estimate``, ``low``, ``high`` (e.g. the study's other methods at their
+    sparsity)."""
     fig, axes = plt.subplots(1, len(horizons), figsize=(3.0 * len(horizons), 3.1), sharey=True)
     axes = np.atleast_1d(axes)
     lines = _series(summaries, by)
@@ -68,6 +72,11 @@ def along(summaries, axis: str, xlabel: str, statistic: str = "diverged", horizo
             if log:
                 ax.set_xticks(pos[order], [ticks[i] for i in order])
                 ax.minorticks_off()
+        for k, (label, rows) in enumerate(() if marks is None else marks[marks.horizon == h].groupby("label", sort=False)):
+            est, lo, hi = (rows[c].to_numpy(float) for c in ("estimate", "low", "high"))
+            ax.errorbar(rows.x.to_numpy(float), est, yerr=np.vstack([est - lo, hi - est]), ls="none",
+                        marker=_MARKS[k % len(_MARKS)], ms=6, capsize=2.5, color=_MARK_COLOURS[k % len(_MARK_COLOURS)],
+                        label=label)
         ax.tick_params(axis="x", labelrotation=45, labelsize=9)
         ax.set_title(f"{h} samples", fontsize=10)
         ax.set_xlabel(xlabel)
@@ -143,9 +152,11 @@ def findings_along(summary: pd.DataFrame, panels, sizes) -> plt.Figure:
     return fig
 
 
-def verdict_grid(verdicts: pd.DataFrame, row: str, rows, group: tuple[str, ...], column: str) -> plt.Figure:
-    """A grid of verdicts: one row per value in ``rows`` of column ``row``, one cell per distinct (``group``...,
-    ``column``) in order of appearance, coloured by ``verdict``; groups are separated and labelled on top."""
+def verdict_grid(verdicts: pd.DataFrame, row: str, rows, group: tuple[str, ...], column: str,
+                 row_labels: dict | None = None) -> plt.Figure:
+    """A grid of verdicts: one row per value in ``rows`` of column ``row`` (labelled by ``row_labels``), one cell
+    per distinct (``group``..., ``column``) in order of appearance, coloured by ``verdict``; groups are separated
+    and labelled on top."""
     columns = list(dict.fromkeys(zip(*(verdicts[c] for c in (*group, column)))))
     code = {v: i for i, v in enumerate(VERDICTS)}
     grid = np.full((len(rows), len(columns)), np.nan)
@@ -155,7 +166,7 @@ def verdict_grid(verdicts: pd.DataFrame, row: str, rows, group: tuple[str, ...],
     ax.imshow(np.ma.masked_invalid(grid), cmap=ListedColormap([_VERDICT_COLOUR[v] for v in VERDICTS]), vmin=-0.5,
               vmax=len(VERDICTS) - 0.5, aspect="auto", interpolation="nearest")
     ax.grid(False)
-    ax.set_yticks(range(len(rows)), list(rows), fontsize=9)
+    ax.set_yticks(range(len(rows)), [(row_labels or {}).get(r, r) for r in rows], fontsize=9)
     ax.set_xticks(range(len(columns)), [c[-1] for c in columns], rotation=90, fontsize=9)
     starts = [i for i, c in enumerate(columns) if i == 0 or c[:-1] != columns[i - 1][:-1]]
     for i in starts[1:]:
@@ -172,4 +183,5 @@ def verdict_grid(verdicts: pd.DataFrame, row: str, rows, group: tuple[str, ...],
 def conclusion_map(verdicts: pd.DataFrame) -> plt.Figure:
     """:func:`verdict_grid` of :func:`alukit.studies.robustness.conclusion_map`'s verdicts: one row per conclusion
     and one cell per (sweep, variant, setting) tested."""
-    return verdict_grid(verdicts, "conclusion", [c.key for c in CONCLUSIONS], ("sweep", "variant"), "setting")
+    return verdict_grid(verdicts, "conclusion", [c.key for c in CONCLUSIONS], ("sweep", "variant"), "setting",
+                        robustness.LABELS)

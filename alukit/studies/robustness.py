@@ -21,12 +21,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alukit import paths
 from alukit.evaluation import metrics
-from alukit.studies import conclusions
+from alukit.studies import conclusions, reproduce, sweep
+from alukit.studies.study import Study
 
-__all__ = ["settings", "setting_label", "swa_effect", "conclusion_map", "map_summary", "best_settings"]
+__all__ = ["LABELS", "COMMITTED", "read_committed", "committed_map", "settings", "setting_label", "swa_effect", "conclusion_map", "map_summary", "best_settings"]
 
 _NOT_SETTING = ("variant", "config", "swa", "models", "epochs")
+COMMITTED = ("l1-strength", "sparsity-mp")  # the comparative sweeps committed as results/sweep-<name>/ (chapter 8)
+LABELS = {  # each conclusion of alukit.studies.conclusions in a few words, for tables and figures
+    "l1-most-crucial": "L1 is the most crucial factor",
+    "mp-l1-slightly-inferior": "MP + L1 slightly inferior to L1",
+    "str-dsr-ill-suited": "STR and DSR ill-suited",
+    "swa-helps-l1-mp": "SWA helps L1 and MP",
+    "swa-early-medium": "SWA helps early to medium",
+}
 
 
 def setting_label(values: dict) -> str:
@@ -164,3 +174,19 @@ def best_settings(summary: pd.DataFrame, statistic: str = "capped", horizon: int
                          "low": at.loc[best, f"{col}_low"], "high": at.loc[best, f"{col}_high"],
                          "tied": ", ".join(label[p] for p in tied if p != best)})
     return pd.DataFrame(rows)
+
+
+def read_committed(names=COMMITTED) -> dict:
+    """``{name: SweepResults}`` of the committed sweeps ``results/sweep-<name>/`` (spec ``sweeps/<name>.yaml``), each
+    checked against its manifest; never computes."""
+    return {name: sweep.read(paths.SWEEPS / f"{name}.yaml") for name in names}
+
+
+def committed_map(names=COMMITTED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`conclusion_map` of the committed sweeps against the committed paper study (``results/paper-<variant>/``),
+    with the sweeps' bootstrap resamples."""
+    runs = read_committed(names)
+    reference = {v: reproduce.read(Study(f"paper-{v}"), tables_only=True).errors for v in ("faithful", "corrected")}
+    first = next(iter(runs.values()))
+    return conclusion_map({n: (r.summary, r.errors) for n, r in runs.items()}, reference, first.horizons,
+                          n_boot=first.provenance["n_boot"])
