@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from alukit import cache, paths, profiles
-from alukit.studies import conclusions, reproduce, sparse_dnn, sweep
+from alukit.evaluation import metrics
+from alukit.studies import conclusions, reproduce, sparse_dnn, sweep, sweep_sparse_dnn
 from alukit.training import train
 from alukit.training.config import CONFIG_NAMES, config_hash, make_config
 from alukit.studies.study import Study, StudyError
@@ -152,3 +153,36 @@ def test_a_sweep_point_at_the_papers_setting_has_the_papers_numbers(name):
         np.testing.assert_array_equal(res.errors[p["point"]], study_errors, err_msg=f"{name} {p['point']} vs {row}")
         matched += 1
     assert matched, f"{name}: no grid point at a setting of the paper study"
+
+
+def _sparse_sweep_folders():
+    return [n for n in SWEEP_FOLDERS if sweep.read(out_dir=RESULTS / n).provenance.get("study") == "sparse-dnn"]
+
+
+@pytest.mark.parametrize("name", _sparse_sweep_folders())
+def test_a_sparse_dnn_sweeps_verdicts_and_onsets_recompute_from_its_errors_and_comparisons(name):
+    """The small-data comparisons from the per-rollout errors (float32 copies, so to 1e-5), each point's verdicts
+    from its comparisons by the study's rule, and the onsets from the verdicts."""
+    res = sweep.read(out_dir=RESULTS / name)
+    sizes = res.provenance["setup"]["sizes"]
+    windows = [sparse_dnn.window_label(w) for w in sparse_dnn.WINDOWS]
+    n_boot = res.provenance["n_boot"]
+    small = res.comparisons[res.comparisons.finding == "small-data"]
+    assert len(small) == 2 * len(res.verdicts.point.unique())
+    for r in small.itertuples():
+        j = 2 * len(sizes) + ["divergence", "capped_mean"].index(r.metric)  # its place in the study's plan (its seed)
+        w = windows.index(r.window)
+        err = {k: res.errors[f"{r.point}/sparse/{r.size}" if k == "sparse" else f"dense/{r.size}"][w:w + 1]
+               .astype(np.float64) for k in sparse_dnn.KINDS}
+        d, lo, hi = (float(v[0]) for v in metrics.bootstrap_difference(err["sparse"], err["dense"], r.metric,
+                                                                      n_boot=n_boot, seed=7000 + j))
+        np.testing.assert_allclose([d, lo, hi], [r.difference, r.low, r.high], rtol=1e-5, atol=1e-6)
+        assert sparse_dnn.verdict(lo, hi, higher_is_better=False) == r.verdict
+    for (point, finding), got in res.comparisons.groupby(["point", "finding"]):
+        row = res.verdicts[(res.verdicts.point == point) & (res.verdicts.finding == finding)].iloc[0]
+        v = got.verdict
+        assert row.verdict == ("holds" if (v == "holds").all() else "does not hold" if (v == "does not hold").any()
+                               else "inconclusive")
+        assert (row.holding, row.contradicted) == ((v == "holds").sum(), (v == "does not hold").sum())
+    onset = res.onset.assign(holds_at=res.onset.holds_at.fillna("").astype(str))  # a CSV reads "" as missing
+    pd.testing.assert_frame_equal(sweep_sparse_dnn.onsets(res.verdicts), onset, check_dtype=False, **EXACT)
