@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
-from alukit.studies import robustness
+from alukit.studies import paper, robustness
 from alukit.studies.conclusions import CONCLUSIONS, VERDICTS
 
 __all__ = ["along", "sparsity_along", "findings_along", "verdict_grid", "conclusion_map", "x_positions"]
@@ -68,7 +68,8 @@ def along(summaries, axis: str, xlabel: str, statistic: str = "diverged", horizo
             est, lo, hi = (rows[c].to_numpy(float)[order] for c in (col, f"{col}_low", f"{col}_high"))
             xs = pos[order] * 1.05 ** (k % 4 - 1.5) if log else pos[order] + 0.6 * (k % 4 - 1.5)
             ax.errorbar(xs, est, yerr=np.vstack([est - lo, hi - est]), color=_LINE.get(key, "black"), marker="o",
-                        ms=3.5, capsize=2.5, lw=1.2, ls="--" if swa else "-", label=f"{key}{' + SWA' if swa else ''}")
+                        ms=3.5, capsize=2.5, lw=1.2, ls="--" if swa else "-",
+                        label=f"{paper.LABELS.get(key, key)}{' + SWA' if swa else ''}")
             if log:
                 ax.set_xticks(pos[order], [ticks[i] for i in order])
                 ax.minorticks_off()
