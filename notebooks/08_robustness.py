@@ -15,8 +15,8 @@
 #
 # **Read first:** {doc}`05_conclusions` (the five conclusions and their verdict rule) and {doc}`06_errata` (the faithful and the corrected variant). This chapter re-tests the conclusions across a grid of settings.
 #
-# The comparative study {footcite}`haugstvedt2023comparative` draws its conclusions from one setting per method: one L1 strength
-# (λ = {glue:text}`paper_lambda`), one pruning level ({glue:text}`paper_mp_zeros` % of the
+# The comparative study {footcite}`haugstvedt2023comparative` draws its conclusions from one
+# setting per method: one L1 strength (λ = {glue:text}`paper_lambda`), one pruning level ({glue:text}`paper_mp_zeros` % of the
 # weights in the corrected variant), one DSR sparsity ({glue:text}`paper_dsr_zeros` %). A reader's first question is
 # whether a conclusion belongs to the method or to that setting. This chapter answers it
 # with sweeps (`python -m alukit sweep SPEC.yaml`; `sweeps/README.md` lists the specs): the same
@@ -51,7 +51,12 @@ def spec_line(name, prov):
     """One row of the "what was swept" table, from a sweep folder's provenance."""
     first = prov["points"][0]
     models, epochs = first["models"], first["config"]["epochs"]
-    axes = ", ".join(f"{k} ∈ {{{', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in values)}}}"
+    names = {"l1": "λ", "swa": "SWA", "prune_amount": "share pruned per step", "dsr_sparsity": "DSR sparsity"}
+
+    def value(v):
+        return f"{v:g}" if isinstance(v, float) else "on" if v is True else "off" if v is False else str(v)
+
+    axes = ", ".join(f"{names.get(k, k)} ∈ {{{', '.join(value(v) for v in values)}}}"
                      for k, values in prov["spec"]["grid"].items())
     return {"sweep": name, "varies": paper.LABELS[prov["spec"]["config"]], "grid": axes,
             "points": len(prov["points"]), "models per point": models, "epochs": epochs,
@@ -187,9 +192,9 @@ for v in ("faithful", "corrected"):
 mp = runs["sparsity-mp"]
 corrected = reference["corrected"]
 others = ("str", "str+l1", "dsr", "dsr+l1")  # the study's other sparse rows, drawn at their measured sparsity
+study_stats = corrected.stats.set_index(["config", "statistic", "horizon"])
 marks = pd.DataFrame([{"label": f"study: {paper.LABELS[c]}", "horizon": h, "x": corrected.table4.loc[c, "sparsity"],
-                       **corrected.stats.set_index(["config", "statistic", "horizon"]).loc[(c, "divergence", h),
-                                                                                            ["estimate", "low", "high"]]}
+                       **study_stats.loc[(c, "divergence", h), ["estimate", "low", "high"]]}
                       for c in others for h in (1000, 2500, horizons[-1])])
 fig = sweep_figures.along([mp.summary], "sparsity", "weights zero [%]", by="role", log=False, marks=marks)
 glue("fig_sparsity_diverged", fig, display=False)
@@ -211,11 +216,11 @@ for c in others:
     near = settings_mp.loc[(settings_mp.sparsity - x).abs().idxmin()]
     r = mp.summary.loc[near.point]
     h = horizons[-1]
-    st = corrected.stats.set_index(["config", "statistic", "horizon"]).loc[(c, "divergence", h)]
+    st = study_stats.loc[(c, "divergence", h)]
     pairs.append({"method (study)": paper.LABELS[c], "its zeros [%]": numbers.number(x, "percent"),
                   f"its diverged at {h} [%]": interval(st.estimate, st.low, st.high),
                   "nearest MP level [%]": f"{near.sparsity:.3g}",
-                  f"MP diverged at {h} [%]": interval(r[f"diverged_{h}"], r[f"diverged_{h}_low"], r[f"diverged_{h}_high"]),
+                  f"MP diverged at {h} [%]": interval(*(r[f"diverged_{h}{x}"] for x in ("", "_low", "_high"))),
                   "MP lower": "yes" if r[f"diverged_{h}_high"] < st.low else "no" if r[f"diverged_{h}_low"] > st.high
                   else "overlap"})
 pairs = pd.DataFrame(pairs)

@@ -73,7 +73,8 @@ def along(summaries, axis: str, xlabel: str, statistic: str = "diverged", horizo
             if log:
                 ax.set_xticks(pos[order], [ticks[i] for i in order])
                 ax.minorticks_off()
-        for k, (label, rows) in enumerate(() if marks is None else marks[marks.horizon == h].groupby("label", sort=False)):
+        marked = () if marks is None else marks[marks.horizon == h].groupby("label", sort=False)
+        for k, (label, rows) in enumerate(marked):
             est, lo, hi = (rows[c].to_numpy(float) for c in ("estimate", "low", "high"))
             ax.errorbar(rows.x.to_numpy(float), est, yerr=np.vstack([est - lo, hi - est]), ls="none",
                         marker=_MARKS[k % len(_MARKS)], ms=6, capsize=2.5, color=_MARK_COLOURS[k % len(_MARK_COLOURS)],
