@@ -45,8 +45,9 @@ reproduce: $(STAMP)
 handout: $(STAMP)
 	$(PY) -m alukit handout $(HANDOUT)
 
+# --durations: the log lists the slowest tests, to keep CI within its time
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 clean:
 	rm -rf book/_build build/book-* .pytest_cache

@@ -131,7 +131,8 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-# For other small YAML files (sweep specs): the same refusal of anchors and aliases.
+# For other small YAML files (sweep specs): the same refusal of anchors and aliases, and the same checked read
+# (``read_yaml(path)``: the file's mapping, or one ``ProfileError`` line naming the file).
 NoAliasLoader = _NoAliasLoader
 
 
@@ -156,6 +157,9 @@ def _read(path: Path) -> dict:
     if not isinstance(params, dict):
         raise ProfileError(f"{path}: must be a mapping of parameter names to values; got {type(params).__name__}")
     return params
+
+
+read_yaml = _read
 
 
 def _check_value(path, key: str, v):

@@ -37,9 +37,18 @@ def test_settings_pair_swa_twins_and_name_their_role():
     assert list(zip(s.point, s.swa_point)) == [("p000", "p001"), ("p002", "p003")]
 
 
+def test_an_axis_with_one_value_names_no_setting():
+    summary, _ = l1_sweep({1e-4: 1.0, 1e-3: 1.0}, {1e-4: 1.0, 1e-3: 1.0})
+    summary.insert(summary.columns.get_loc("swa"), "hidden", "[50, 50, 50, 50]")
+    assert list(robustness.settings(summary).setting) == ["λ = 0.0001", "λ = 0.001"]
+    assert list(robustness.settings(summary.iloc[:2]).setting) == ["λ = 0.0001, hidden 4 × 50"]
+
+
 @pytest.mark.parametrize("values, label", [({"prune_amount": 0.25}, "sparsity 68.4 %"),
                                            ({"dsr_sparsity": 0.95}, "sparsity 95 %"),
-                                           ({"l1": 3e-3, "lr": 0.01}, "λ = 0.003, lr = 0.01")])
+                                           ({"l1": 3e-3, "lr": 0.01}, "λ = 0.003, lr = 0.01"),
+                                           ({"hidden": "[50, 50, 50, 50]"}, "hidden 4 × 50"),
+                                           ({"hidden": [64, 32]}, "hidden 64 × 32")])
 def test_setting_labels(values, label):
     assert robustness.setting_label(values) == label
 

@@ -18,7 +18,7 @@ __all__ = ["along", "sparsity_along", "findings_along", "verdict_grid", "conclus
 _LINE = {"faithful": "tab:orange", "corrected": "tab:blue", "mp": "tab:purple", "dsr": "tab:red"}
 _VERDICT_COLOUR = {"holds": "#4c9a2a", "does not hold": "#c0392b", "inconclusive": "#d9d9d9"}
 _MARKS = ("s", "D", "^", "v", "P")
-_MARK_COLOURS = ("tab:green", "tab:red", "tab:brown", "tab:gray", "tab:olive")
+_MARK_COLOURS = ("tab:green", "tab:olive", "tab:brown", "tab:gray", "tab:pink")  # none a line colour
 _LABEL = {"diverged": "diverged rollouts [%]", "capped": "capped normalised error"}
 
 
@@ -47,13 +47,15 @@ def _series(summaries, by: str) -> list[tuple[str, bool, pd.DataFrame, pd.DataFr
 
 
 def along(summaries, axis: str, xlabel: str, statistic: str = "diverged", horizons=(1000, 2500, 5000),
-          by: str = "variant", log: bool = True, marks: pd.DataFrame | None = None) -> plt.Figure:
+          by: str = "variant", log: bool = True, marks: pd.DataFrame | None = None,
+          names: dict | None = None) -> plt.Figure:
     """``<statistic>_<h>`` of one or several sweeps' ``summary.csv`` with its 95 % interval against ``axis`` (a
     column of :func:`alukit.studies.robustness.settings`: a grid axis or ``sparsity``), one panel per horizon, one
     colour per ``by`` value, solid lines without SWA and dashed with it. ``log``: a log axis (0 drawn as in
     :func:`x_positions`). ``marks``: single configurations drawn as markers with their intervals, one row per
     (``label``, ``horizon``) with ``x``, ``estimate``, ``low``, ``high`` (e.g. the study's other methods at their
-    sparsity)."""
+    sparsity). ``names``: legend names of ``by`` values (default: the study's names of configurations)."""
+    names = {**paper.LABELS, **(names or {})}
     fig, axes = plt.subplots(1, len(horizons), figsize=(3.0 * len(horizons), 3.1), sharey=True)
     axes = np.atleast_1d(axes)
     lines = _series(summaries, by)
@@ -69,7 +71,7 @@ def along(summaries, axis: str, xlabel: str, statistic: str = "diverged", horizo
             xs = pos[order] * 1.05 ** (k % 4 - 1.5) if log else pos[order] + 0.6 * (k % 4 - 1.5)
             ax.errorbar(xs, est, yerr=np.vstack([est - lo, hi - est]), color=_LINE.get(key, "black"), marker="o",
                         ms=3.5, capsize=2.5, lw=1.2, ls="--" if swa else "-",
-                        label=f"{paper.LABELS.get(key, key)}{' + SWA' if swa else ''}")
+                        label=f"{names.get(key, key)}{' + SWA' if swa else ''}")
             if log:
                 ax.set_xticks(pos[order], [ticks[i] for i in order])
                 ax.minorticks_off()

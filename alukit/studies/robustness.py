@@ -41,14 +41,18 @@ LABELS = {  # each conclusion of alukit.studies.conclusions in a few words, for 
 
 
 def setting_label(values: dict) -> str:
-    """A setting as a reader writes it: ``λ = 0.0003``, ``sparsity 80 %`` (:func:`_target_sparsity`); several
-    axes joined by ", "."""
+    """A setting as a reader writes it: ``λ = 0.0003``, ``sparsity 80 %`` (:func:`_target_sparsity`),
+    ``hidden 4 × 50`` (a list or its text as ``summary.csv`` holds it); several axes joined by ", "."""
     parts = []
     for axis, v in values.items():
         if axis == "l1":
             parts.append(f"λ = {float(v):g}")
         elif axis in ("prune_amount", "dsr_sparsity"):
             parts.append(f"sparsity {_target_sparsity({axis: v}):.3g} %")
+        elif axis == "hidden":
+            widths = [int(w) for w in str(v).strip("[]() ").split(",")] if isinstance(v, str) else list(v)
+            parts.append("hidden " + (f"{len(widths)} × {widths[0]}" if len(set(widths)) == 1
+                                      else " × ".join(map(str, widths))))
         else:
             parts.append(f"{axis} = {v}")
     return ", ".join(parts)
@@ -70,10 +74,11 @@ def _axes(summary: pd.DataFrame) -> list[str]:
 
 def settings(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per (variant, setting) of a comparative sweep's ``summary.csv`` (index ``point``): ``variant``,
-    the axes' values, ``setting`` (:func:`setting_label`), ``role`` (the configuration it stands for), ``sparsity``
-    (:func:`_target_sparsity`) and ``point``/``swa_point``, the ids without and with SWA (None where the grid
-    lacks one)."""
+    the axes' values, ``setting`` (:func:`setting_label` of the axes with more than one value), ``role`` (the
+    configuration it stands for), ``sparsity`` (:func:`_target_sparsity`) and ``point``/``swa_point``, the ids
+    without and with SWA (None where the grid lacks one)."""
     axes = _axes(summary)
+    varying = [a for a in axes if summary[a].astype(str).nunique() > 1] or axes  # a one-value axis names no setting
     swa = summary["swa"].astype(bool) if "swa" in summary else summary["config"].str.endswith("+swa")
     rows = {}
     for point, row in summary.iterrows():
@@ -81,7 +86,8 @@ def settings(summary: pd.DataFrame) -> pd.DataFrame:
         key = (row["variant"], *map(str, values.values()))
         base = row["config"].replace("+swa", "")
         role = "dense" if base == "l1" and float(values.get("l1", 1.0)) == 0.0 else base
-        entry = rows.setdefault(key, {"variant": row["variant"], **values, "setting": setting_label(values),
+        label = setting_label({a: values[a] for a in varying})
+        entry = rows.setdefault(key, {"variant": row["variant"], **values, "setting": label,
                                       "role": role, "sparsity": _target_sparsity(values), "point": None,
                                       "swa_point": None})
         entry["swa_point" if swa[point] else "point"] = point

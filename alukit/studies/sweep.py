@@ -59,7 +59,7 @@ from alukit.training import cluster, train
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, config_hash, make_config
 
 __all__ = ["FORMAT", "SMALL", "FILES", "SweepError", "Spec", "Point", "SweepResults", "load_spec", "points",
-           "study", "summarise", "expected", "stale_reason", "run", "read", "estimate", "main"]
+           "study", "summarise", "expected", "stale_reason", "run", "read", "estimate", "reference_runs", "main"]
 
 FORMAT = 1  # version of the folder layout below; read() refuses folders of another format
 _KEYS = ("sweep", "profile", "config", "variant", "models", "n_boot", "grid", "description", "study")
@@ -411,7 +411,7 @@ def _weights(cfg: Config) -> int:
     return sum(a * b for a, b in zip(cfg.dims[:-1], cfg.dims[1:]))
 
 
-def _reference_runs(variant: str) -> dict:
+def reference_runs(variant: str) -> dict:
     """``{config name: (seconds, epochs, models)}`` of the committed paper study's runs of ``variant``."""
     folder = reproduce.study(profiles.load("paper"), variant)
     folder.verify()
@@ -442,7 +442,7 @@ def estimate(spec: Spec | str | Path) -> pd.DataFrame:
             runs[key]["points"] += f" {p.id}"
             continue
         variant, name = p.config.variant, p.config.name
-        refs.setdefault(variant, _reference_runs(variant))
+        refs.setdefault(variant, reference_runs(variant))
         seconds, epochs, models = refs[variant][name]
         ref_w = _weights(make_config(name, variant))
         ratio = _weights(p.config) / ref_w

@@ -6,14 +6,12 @@ import json
 import re
 from pathlib import Path
 
-import yaml
 
 from alukit import profiles
 from alukit.profiles import Profile
 
-__all__ = ["MAX_BYTES", "NUMBER", "SweepError", "short", "read", "profile", "scalar", "number"]
+__all__ = ["NUMBER", "SweepError", "short", "read", "profile", "scalar", "number"]
 
-MAX_BYTES = 64 * 1024
 NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")  # a number YAML reads as text (1e-5)
 _KEYS = "sweep, profile, config, variant, models, n_boot, grid, description, study"
 
@@ -31,25 +29,11 @@ def short(value) -> str:
 def read(path: Path) -> dict:
     """The spec file's mapping (size, encoding, YAML and JSON-recordable values checked)."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SweepError(f"{path}: cannot be read ({exc.strerror})") from None
-    if len(raw) > MAX_BYTES:
-        raise SweepError(f"{path}: {len(raw)} bytes; a sweep spec is a small YAML file (at most {MAX_BYTES} bytes)")
-    try:
-        text = raw.decode("utf-8")
-        if "\x00" in text:
-            raise UnicodeDecodeError("utf-8", raw, 0, 1, "NUL byte")
-        spec = yaml.load(text, Loader=profiles.NoAliasLoader)  # anchors and aliases refused: no expansion bomb
-    except UnicodeDecodeError:
-        raise SweepError(f"{path}: not a YAML text file (binary content)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = str(getattr(exc, "problem", None) or exc).replace("in a profile", "in a sweep spec")
-        raise SweepError(f"{path}: malformed YAML{where}: {problem}") from None
-    if not isinstance(spec, dict):
-        raise SweepError(f"{path}: must be a mapping with keys {_KEYS}; got {type(spec).__name__}")
+        spec = profiles.read_yaml(path)  # the profiles' checked read: size, UTF-8, no anchors or aliases, a mapping
+    except profiles.ProfileError as exc:
+        text = (str(exc).replace("a mapping of parameter names to values", f"a mapping with keys {_KEYS}")
+                .replace("a profile", "a sweep spec"))
+        raise SweepError(text) from None
     try:
         json.dumps(spec)  # recorded in the provenance
     except (TypeError, ValueError) as exc:
