@@ -15,10 +15,12 @@ def test_all_generated_parts_are_current():
 
 
 def _copies(tmp_path):
-    """Copies of README.md, results/README.md and book/index.md whose generated parts say only 'stale'."""
+    """Copies of README.md, results/README.md, book/index.md and sweeps/README.md whose generated parts say only
+    'stale'."""
     out = []
     for path, copy in ((readme.README, tmp_path / "README.md"), (readme.RESULTS_README, tmp_path / "results" / "README.md"),
-                       (readme.BOOK_INDEX, tmp_path / "book" / "index.md")):
+                       (readme.BOOK_INDEX, tmp_path / "book" / "index.md"),
+                       (readme.SWEEPS_README, tmp_path / "sweeps" / "README.md")):
         head, _, tail = readme._split(path.read_text(encoding="utf-8"))
         copy.parent.mkdir(exist_ok=True)
         copy.write_text(head + readme.START + "\n| stale | 1 |\n" + readme.END + tail, encoding="utf-8")
@@ -27,14 +29,15 @@ def _copies(tmp_path):
 
 
 def test_update_rewrites_only_the_generated_parts_of_every_file(tmp_path):
-    ours, results, index = _copies(tmp_path)
-    kw = dict(readme=ours, results_readme=results, book_index=index)
-    assert readme.update(check=True, **kw) == [ours, results, index]
-    assert all("stale" in f.read_text(encoding="utf-8") for f in (ours, results, index))  # --check wrote nothing
-    assert readme.update(**kw) == [ours, results, index]
+    ours, results, index, sweeps = _copies(tmp_path)
+    kw = dict(readme=ours, results_readme=results, book_index=index, sweeps_readme=sweeps)
+    assert readme.update(check=True, **kw) == [ours, results, index, sweeps]
+    assert all("stale" in f.read_text(encoding="utf-8") for f in (ours, results, index, sweeps))  # --check wrote nothing
+    assert readme.update(**kw) == [ours, results, index, sweeps]
     assert ours.read_text(encoding="utf-8") == readme.README.read_text(encoding="utf-8")
     assert results.read_text(encoding="utf-8") == readme.RESULTS_README.read_text(encoding="utf-8")
     assert index.read_text(encoding="utf-8") == readme.BOOK_INDEX.read_text(encoding="utf-8")
+    assert sweeps.read_text(encoding="utf-8") == readme.SWEEPS_README.read_text(encoding="utf-8")
     assert readme.update(check=True, **kw) == []
 
 
@@ -66,6 +69,8 @@ def test_markers_are_required_in_both_files(tmp_path):
         readme.update(readme=good, results_readme=bad, book_index=None)
     with pytest.raises(ValueError, match="must contain the markers"):
         readme.update(readme=good, results_readme=good, book_index=bad)
+    with pytest.raises(ValueError, match="must contain the markers"):
+        readme.update(readme=good, results_readme=good, book_index=None, sweeps_readme=bad)
     assert good.read_text(encoding="utf-8") == readme.RESULTS_README.read_text(encoding="utf-8")  # nothing written
 
 

@@ -59,7 +59,8 @@ from alukit.training import cluster, train
 from alukit.training.config import CONFIG_NAMES, VARIANTS, Config, config_hash, make_config
 
 __all__ = ["FORMAT", "SMALL", "FILES", "SweepError", "Spec", "Point", "SweepResults", "load_spec", "points",
-           "study", "summarise", "expected", "stale_reason", "run", "read", "estimate", "reference_runs", "main"]
+           "study", "summarise", "expected", "stale_reason", "run", "read", "estimate", "reference_runs", "makespan",
+           "main"]
 
 FORMAT = 1  # version of the folder layout below; read() refuses folders of another format
 _KEYS = ("sweep", "profile", "config", "variant", "models", "n_boot", "grid", "description", "study")
@@ -455,7 +456,7 @@ def estimate(spec: Spec | str | Path) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- command line
 
-def _makespan(seconds, workers: int) -> float:
+def makespan(seconds, workers: int) -> float:
     """Wall seconds of runs taking ``seconds`` on ``workers`` workers, longest first to the least busy worker."""
     busy = [0.0] * workers
     for s in sorted(seconds, reverse=True):
@@ -468,7 +469,7 @@ def _print_estimate(spec: Spec, workers: int) -> None:
     total = table.seconds.sum()
     print(table.round({"seconds": 0}).to_string(index=False))
     print(f"{len(table)} runs, {total:.0f} worker-seconds ({total / 3600:.2f} h); about "
-          f"{_makespan(table.seconds, workers) / 3600:.2f} h on {workers} workers, longest first")
+          f"{makespan(table.seconds, workers) / 3600:.2f} h on {workers} workers, longest first")
     if not isinstance(spec, Spec):  # a sparse-DNN spec: its rollouts and metrics after training
         print(f"then about {sweep_sparse_dnn.evaluation_seconds(spec) / 60:.1f} min of evaluation in one process "
               f"({len(sweep_sparse_dnn.points(spec))} points)")
