@@ -211,9 +211,59 @@ def quick_book(tmp_path_factory):
     return out
 
 
+def _current_default_build() -> Path | None:
+    """``book/`` when ``make book`` built it from the current inputs (its fingerprint stamp is today's, and every
+    page is newer than its chapter and the book's configuration), else None."""
+    build = book.BOOK_DIR / "_build"
+    stamp = build / sphinx._FINGERPRINT
+    if not stamp.is_file() or stamp.read_text() != sphinx.inputs_fingerprint():
+        return None
+    newest_config = max(p.stat().st_mtime for p in (book.TOC, book.CONFIG))
+    for name in book.toc_files():
+        page = build / "html" / f"{name}.html"
+        source = next((book.BOOK_DIR / f"{name}{s}" for s in (".py", ".md") if (book.BOOK_DIR / f"{name}{s}").exists()),
+                      None)
+        if source is None or not page.is_file() or page.stat().st_mtime < max(source.stat().st_mtime, newest_config):
+            return None
+    return book.BOOK_DIR
+
+
+def test_a_default_build_is_reused_only_while_current(tmp_path, monkeypatch):
+    build = tmp_path / "_build"
+    (build / "html").mkdir(parents=True)
+    monkeypatch.setattr(book, "BOOK_DIR", tmp_path)
+    monkeypatch.setattr(book, "toc_files", lambda: ["01_process"])
+    monkeypatch.setattr(sphinx, "inputs_fingerprint", lambda: "now")
+    for name in ("TOC", "CONFIG"):
+        path = tmp_path / f"{name}.yml"
+        path.write_text("")
+        os.utime(path, (0, 0))
+        monkeypatch.setattr(book, name, path)
+    (tmp_path / "01_process.py").write_text("# chapter\n")
+    os.utime(tmp_path / "01_process.py", (1, 1))
+    assert _current_default_build() is None  # never built
+    (build / sphinx._FINGERPRINT).write_text("now")
+    (build / "html" / "01_process.html").write_text("<html></html>")
+    assert _current_default_build() == tmp_path
+    (build / sphinx._FINGERPRINT).write_text("before")
+    assert _current_default_build() is None  # results, package or profiles changed since
+    (build / sphinx._FINGERPRINT).write_text("now")
+    os.utime(build / "html" / "01_process.html", (2, 2))
+    assert _current_default_build() == tmp_path
+    os.utime(tmp_path / "01_process.py", (3, 3))
+    assert _current_default_build() is None  # the chapter was edited after the build
+    os.utime(tmp_path / "01_process.py", (1, 1))
+    os.utime(book.TOC, (3, 3))
+    assert _current_default_build() is None  # so was the table of contents
+
+
 @pytest.fixture(scope="session")
 def paper_book(tmp_path_factory):
-    """The default book's pages (paper profile, committed results), executed by papermill into a temporary folder."""
+    """The default book's pages (paper profile, committed results): ``make book``'s own build where it is current
+    (CI builds it just before the tests), else executed by papermill into a temporary folder."""
+    current = _current_default_build()
+    if current is not None:
+        return current
     out = tmp_path_factory.mktemp("paper-book") / "book"
     proc = _alukit("book", "--output", str(out), timeout=3000)
     assert proc.returncode == 0, f"paper book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
