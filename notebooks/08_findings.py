@@ -69,14 +69,26 @@ onset["exact zeros there [%]"] = onset.zeros_at.map(lambda x: numbers.number(x, 
 onset["holds at λ"] = onset.holds_at.astype(object).fillna("").replace("", "none")
 glue("table_dnn_onset", onset[["finding", "prune", "holds from λ", "exact zeros there [%]", "holds at λ"]]
      .style.hide(axis="index"), display=False)
+
+
+def onset_text(r) -> str:
+    """One (finding, prune) row of the onset table as a reader says it, with the sparse models' exact zeros
+    where it holds."""
+    if not pd.isna(r.from_l1):
+        return f"holds from λ = {r.from_l1:g} on ({numbers.number(r.zeros_at, 'percent')} % exact zeros there)"
+    held = dnn.verdicts[(dnn.verdicts.finding == r.finding) & (dnn.verdicts.prune == r.prune)
+                        & (dnn.verdicts.verdict == "holds")].sort_values("l1")
+    if held.empty:
+        return "holds at no λ"
+    zeros = sorted({numbers.number(z, "percent") for z in (held.zeros.min(), held.zeros.max())}, key=float)
+    return (f"holds at λ = {', '.join(f'{x:g}' for x in held.l1)} only, not up to the largest λ "
+            f"({'–'.join(zeros)} % exact zeros there)")
+
+
 for f in sparse_dnn.FINDINGS:
-    rows = dnn.onset[dnn.onset.finding == f.key]
-    held = rows.dropna(subset=["from_l1"])
-    glue(f"onset_{f.key}", "holds at no λ of the grid, with or without the prune" if held.empty else "; ".join(
-        f"holds from λ = {r.from_l1:g} on {'with' if r.prune > 0 else 'without'} the prune "
-        f"({numbers.number(r.zeros_at, 'percent')} % exact zeros there)" for r in held.itertuples())
-        + ("" if len(held) == len(rows) else "; at no λ " + ("with" if held.prune.iloc[0] == 0 else "without")
-           + " it"), display=False)
+    rows = dnn.onset[dnn.onset.finding == f.key].sort_values("prune")
+    glue(f"onset_{f.key}", "; ".join(f"{'without' if r.prune == 0 else 'with'} the prune, {onset_text(r)}"
+                                     for r in rows.itertuples()), display=False)
     counts = dnn.verdicts[dnn.verdicts.finding == f.key].verdict.value_counts()
     glue(f"count_{f.key}", ", ".join(f"{counts.get(v, 0)} {v}" for v in conclusions.VERDICTS), display=False)
 
