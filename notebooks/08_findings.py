@@ -64,10 +64,10 @@ fig = sweep_figures.verdict_grid(grid, "finding", [f.key for f in sparse_dnn.FIN
 glue("fig_dnn_verdicts", fig, display=False)
 plt.close(fig)
 onset = dnn.onset.assign(prune=lambda f: f.prune.map(prune_label))
-onset["holds from λ"] = onset.from_l1.map(lambda x: "never" if pd.isna(x) else f"{x:g}")
+onset["holds from λ on"] = onset.from_l1.map(lambda x: "no λ" if pd.isna(x) else f"{x:g}")
 onset["exact zeros there [%]"] = onset.zeros_at.map(lambda x: numbers.number(x, "percent"))
 onset["holds at λ"] = onset.holds_at.astype(object).fillna("").replace("", "none")
-glue("table_dnn_onset", onset[["finding", "prune", "holds from λ", "exact zeros there [%]", "holds at λ"]]
+glue("table_dnn_onset", onset[["finding", "prune", "holds from λ on", "exact zeros there [%]", "holds at λ"]]
      .style.hide(axis="index"), display=False)
 
 
@@ -121,8 +121,9 @@ glue("dnn_workers", prov["workers"], display=False)
 # ```{glue:figure} table_dnn_onset
 # :name: tbl-dnn-onset
 #
-# From which λ on each finding holds at that λ and every larger one of the grid, the
-# sparse models' mean share of exact zeros there, and every λ where it holds.
+# From which λ on each finding holds at that λ and every larger one of the grid ("no λ":
+# it fails at the largest), the sparse models' mean share of exact zeros there, and every λ
+# where it holds.
 # ```
 #
 # - **Interpretability:** {glue:text}`onset_interpretability` (verdicts over the grid:
