@@ -21,7 +21,7 @@ import yaml
 
 from alukit import paths
 
-__all__ = ["PROFILES", "ProfileError", "SparseDNN", "Profile", "load"]
+__all__ = ["PROFILES", "ProfileError", "SparseDNN", "Profile", "load", "read_yaml"]
 
 PROFILES = ("quick", "paper")
 _MAX_BYTES = 64 * 1024
@@ -131,11 +131,6 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-# For other small YAML files (sweep specs): the same refusal of anchors and aliases, and the same checked read
-# (``read_yaml(path)``: the file's mapping, or one ``ProfileError`` line naming the file).
-NoAliasLoader = _NoAliasLoader
-
-
 def _read(path: Path) -> dict:
     try:
         raw = path.read_bytes()
@@ -159,6 +154,8 @@ def _read(path: Path) -> dict:
     return params
 
 
+# For other small YAML files (sweep specs): the same checked read, anchors and aliases refused
+# (``read_yaml(path)``: the file's mapping, or one ``ProfileError`` line naming the file).
 read_yaml = _read
 
 
