@@ -44,7 +44,11 @@ SWEEPS = robustness.COMMITTED  # the committed comparative sweeps this chapter r
 runs = robustness.read_committed(SWEEPS)  # read only, each checked against its manifest
 reference = {v: reproduce.read(Study(f"paper-{v}"), tables_only=True) for v in ("faithful", "corrected")}
 horizons = runs["l1-strength"].horizons
+shown = (1000, 2500, horizons[-1])  # the horizons the figures draw (samples)
 display(HTML(sweep_banner(SWEEPS)))
+glue("shown_horizons", f"{shown[0]}, {shown[1]} and {shown[2]}", display=False)
+glue("first_h", shown[0], display=False)
+glue("last_h", shown[-1], display=False)
 
 
 def spec_line(name, prov):
@@ -95,10 +99,10 @@ glue("paper_dsr_zeros", numbers.number(reference["corrected"].table4.loc["dsr", 
 
 # %% tags=["hide-input"]
 l1 = runs["l1-strength"]
-fig = sweep_figures.along(l1.summary, "l1", "L1 strength λ")
+fig = sweep_figures.along(l1.summary, "l1", "L1 strength λ", horizons=shown)
 glue("fig_l1_diverged", fig, display=False)
 plt.close(fig)
-fig = sweep_figures.along(l1.summary, "l1", "L1 strength λ", statistic="capped")
+fig = sweep_figures.along(l1.summary, "l1", "L1 strength λ", statistic="capped", horizons=shown)
 glue("fig_l1_capped", fig, display=False)
 plt.close(fig)
 fig = sweep_figures.sparsity_along(l1.summary, "l1", "L1 strength λ")
@@ -119,8 +123,8 @@ lams = sorted(settings_l1.l1.unique())
 
 
 def width(r):
-    """The hidden layers of a sweep's first point as the book writes them: "4 × 25"."""
-    hidden = r.provenance["points"][0]["config"]["hidden"]
+    """Hidden layers as the book writes them, "4 × 25": a sweep's (its first point's) or a list of widths."""
+    hidden = r.provenance["points"][0]["config"]["hidden"] if hasattr(r, "provenance") else r
     return f"{len(hidden)} × {hidden[0]}" if len(set(hidden)) == 1 else " × ".join(map(str, hidden))
 
 
@@ -143,8 +147,8 @@ for v in ("faithful", "corrected"):
 # :name: fig-l1-diverged
 # :alt: Three panels, one per horizon, of the percentage of rollouts diverged against the L1 strength, faithful and corrected, with and without SWA, with 95 % intervals
 #
-# Rollouts diverged against the L1 strength λ (λ = 0 drawn at the left), at 1000, 2500
-# and 5000 samples: faithful and corrected variant, without SWA (solid) and with it
+# Rollouts diverged against the L1 strength λ (λ = 0 drawn at the left), at
+# {glue:text}`shown_horizons` samples: faithful and corrected variant, without SWA (solid) and with it
 # (dashed), with 95 % bootstrap intervals.
 # ```
 #
@@ -166,7 +170,7 @@ for v in ("faithful", "corrected"):
 # {glue:text}`crucial_faithful` strengths in the faithful variant ({glue:text}`crucial_faithful_where`)
 # and at {glue:text}`crucial_corrected` in the corrected one ({glue:text}`crucial_corrected_where`).
 #
-# **Where is the optimum?** At 5000 samples the lowest capped error without SWA is at
+# **Where is the optimum?** At {glue:text}`last_h` samples the lowest capped error without SWA is at
 # {glue:text}`best_faithful` in the faithful variant ({glue:text}`best_faithful_value`) and at
 # {glue:text}`best_corrected` in the corrected one ({glue:text}`best_corrected_value`). Settings
 # whose interval overlaps the best one's, so not distinguishable from it with these models:
@@ -189,83 +193,131 @@ for v in ("faithful", "corrected"):
 # {glue:text}`small_paper_faithful` % and {glue:text}`small_paper_corrected` %).
 
 # %% tags=["hide-input"]
-mp = runs["sparsity-mp"]
+mp, dsr = runs["sparsity-mp"], runs["sparsity-dsr"]
 corrected = reference["corrected"]
 others = ("str", "str+l1", "dsr", "dsr+l1")  # the study's other sparse rows, drawn at their measured sparsity
 study_stats = corrected.stats.set_index(["config", "statistic", "horizon"])
-marks = pd.DataFrame([{"label": f"study: {paper.LABELS[c]}", "horizon": h, "x": corrected.table4.loc[c, "sparsity"],
+marks = pd.DataFrame([{"label": f"study: {paper.LABELS[c]} {width(make_config(c, 'corrected').hidden)}",
+                       "horizon": h, "x": corrected.table4.loc[c, "sparsity"],
                        **study_stats.loc[(c, "divergence", h), ["estimate", "low", "high"]]}
-                      for c in others for h in (1000, 2500, horizons[-1])])
-fig = sweep_figures.along([mp.summary], "sparsity", "weights zero [%]", by="role", log=False, marks=marks)
+                      for c in others for h in shown])
+fig = sweep_figures.along([mp.summary, dsr.summary], "sparsity", "weights zero [%]", by="role", log=False,
+                          marks=marks, horizons=shown, names={"mp": f"sweep: {paper.LABELS['mp']} {width(mp)}",
+                                                              "dsr": f"sweep: {paper.LABELS['dsr']} {width(dsr)}"})
 glue("fig_sparsity_diverged", fig, display=False)
 plt.close(fig)
-settings_mp = robustness.settings(mp.summary)
 glue("mp_width", width(mp), display=False)
-paper_mp = settings_mp.loc[(settings_mp.sparsity - corrected.table4.loc["mp", "sparsity"]).abs().idxmin()]
-glue("mp_levels", ", ".join(f"{x:.3g}" for x in settings_mp.sparsity), display=False)
-for label, row in (("low", settings_mp.iloc[0]), ("high", settings_mp.iloc[-1]), ("paper", paper_mp)):
-    glue(f"mp_{label}_level", f"{row.sparsity:.3g}", display=False)
-    for h in (1000, horizons[-1]):
-        r = mp.summary.loc[row.point]
-        glue(f"mp_{label}_{h}", f"{numbers.number(r[f'diverged_{h}'])} % [{numbers.number(r[f'diverged_{h}_low'])}, "
-             f"{numbers.number(r[f'diverged_{h}_high'])}]", display=False)
+glue("dsr_width", width(dsr), display=False)
+glue("study_dsr_width", width(make_config("dsr", "corrected").hidden), display=False)
+dsr_seconds, _, dsr_models = sweep.reference_runs("corrected")["dsr"]  # the study's corrected DSR run
+glue("study_dsr_minutes", f"{dsr_seconds / 60:.0f}", display=False)
+glue("study_dsr_models", dsr_models, display=False)
+level = {}  # per sweep: its settings (without SWA) by sparsity level
+for name, r in (("mp", mp), ("dsr", dsr)):
+    level[name] = robustness.settings(r.summary).sort_values("sparsity")
+    glue(f"{name}_levels", ", ".join(f"{x:.3g}" for x in level[name].sparsity), display=False)
+    picks = [("low", level[name].iloc[0]), ("high", level[name].iloc[-1])]
+    if name == "mp":
+        picks.append(("paper", level[name].loc[(level[name].sparsity - corrected.table4.loc["mp", "sparsity"])
+                                                .abs().idxmin()]))
+    for label, row in picks:
+        glue(f"{name}_{label}_level", f"{row.sparsity:.3g}", display=False)
+        for when, h in (("first", shown[0]), ("last", shown[-1])):
+            est = r.summary.loc[row.point, [f"diverged_{h}{x}" for x in ("", "_low", "_high")]]
+            glue(f"{name}_{label}_{when}", f"{numbers.number(est.iloc[0])} % [{numbers.number(est.iloc[1])}, "
+                 f"{numbers.number(est.iloc[2])}]", display=False)
 interval = lambda est, lo, hi: f"{numbers.number(est)} [{numbers.number(lo)}, {numbers.number(hi)}]"  # noqa: E731
+h = horizons[-1]
+compared_rows = [(f"{paper.LABELS[c]} (study)", corrected.table4.loc[c, "sparsity"],
+                  study_stats.loc[(c, "divergence", h), ["estimate", "low", "high"]].to_numpy(float)) for c in others]
+compared_rows += [(f"DSR {width(dsr)} (sweep)", row.sparsity,
+                   dsr.summary.loc[row.point, [f"diverged_{h}{x}" for x in ("", "_low", "_high")]].to_numpy(float))
+                  for row in level["dsr"].itertuples()]
 pairs = []
-for c in others:
-    x = corrected.table4.loc[c, "sparsity"]
-    near = settings_mp.loc[(settings_mp.sparsity - x).abs().idxmin()]
-    r = mp.summary.loc[near.point]
-    h = horizons[-1]
-    st = study_stats.loc[(c, "divergence", h)]
-    pairs.append({"method (study)": paper.LABELS[c], "its zeros [%]": numbers.number(x, "percent"),
-                  f"its diverged at {h} [%]": interval(st.estimate, st.low, st.high),
-                  "nearest MP level [%]": f"{near.sparsity:.3g}",
-                  f"MP diverged at {h} [%]": interval(*(r[f"diverged_{h}{x}"] for x in ("", "_low", "_high"))),
-                  "MP lower": "yes" if r[f"diverged_{h}_high"] < st.low else "no" if r[f"diverged_{h}_low"] > st.high
-                  else "overlap"})
+for method, x, (est, lo, hi) in compared_rows:
+    near = level["mp"].loc[(level["mp"].sparsity - x).abs().idxmin()]
+    m = mp.summary.loc[near.point, [f"diverged_{h}{x}" for x in ("", "_low", "_high")]].to_numpy(float)
+    pairs.append({"method": method, "its zeros [%]": numbers.number(x, "percent"),
+                  f"its diverged at {h} [%]": interval(est, lo, hi),
+                  "nearest MP level [%]": f"{near.sparsity:.3g}", f"MP diverged at {h} [%]": interval(*m),
+                  "MP lower": "yes" if m[2] < lo else "no" if m[1] > hi else "overlap"})
 pairs = pd.DataFrame(pairs)
 glue("table_equal_sparsity", pairs.style.hide(axis="index"), display=False)
-glue("mp_lower_count", int((pairs["MP lower"] == "yes").sum()), display=False)
-glue("n_others", len(pairs), display=False)
+is_sweep = pairs.method.str.endswith("(sweep)")
+for who, rows in (("study", pairs[~is_sweep]), ("dsr", pairs[is_sweep])):
+    glue(f"mp_lower_{who}", int((rows["MP lower"] == "yes").sum()), display=False)
+    glue(f"mp_higher_{who}", int((rows["MP lower"] == "no").sum()), display=False)
+    glue(f"n_{who}", len(rows), display=False)
+differ_study, differ_dsr = (int((rows["MP lower"] != "overlap").sum()) for rows in (pairs[~is_sweep], pairs[is_sweep]))
+
+def rises(r, lv) -> bool:
+    """Whether a sweep diverges more at its highest level than at its lowest, beyond both intervals (last horizon)."""
+    low, high = (r.summary.loc[lv.iloc[k].point] for k in (0, -1))
+    return bool(high[f"diverged_{h}_low"] > low[f"diverged_{h}_high"])
+
+
+both_rise = rises(mp, level["mp"]) and rises(dsr, level["dsr"])
+glue("sparsity_or_method", (
+    "Where the study's rows and magnitude pruning differ at one share of zeros, the method decides. "
+    if differ_study else "The study's rows and magnitude pruning do not differ beyond the intervals. ") + (
+    "Between the two swept methods, divergence follows the share of zeros, not the method: at every level the "
+    "two overlap" + (", and both diverge more often at their highest level than at their lowest, beyond the "
+                     "intervals." if both_rise else ".") if not differ_dsr else
+    f"Between the two swept methods, {differ_dsr} of the {int(is_sweep.sum())} levels differ: there too the method "
+    "decides."), display=False)
 dense_c = reference["corrected"].table2.loc["dense", horizons[-1]]
 glue("dense_corrected", numbers.number(dense_c), display=False)
 
 # %% [markdown]
 # ## Sparsity level
 #
-# Is it sparsity itself or the method that makes a network diverge? Corrected magnitude
-# pruning of the {glue:text}`mp_width` network (iterative: four prunes, each removing a fixed share of
-# the remaining weights, with retraining in between) to {glue:text}`mp_levels` % of the
-# weights removed, SWA on and off.
+# Is it sparsity itself or the method that makes a network diverge? Two sweeps, both in the
+# corrected variant, SWA on and off: magnitude pruning of the {glue:text}`mp_width` network
+# (iterative: four prunes, each removing a fixed share of the remaining weights, with
+# retraining in between) to {glue:text}`mp_levels` % of the weights removed, and dynamic
+# sparse reparameterisation of a {glue:text}`dsr_width` network at {glue:text}`dsr_levels` %
+# sparsity. DSR is swept at {glue:text}`dsr_width`, the released DSR models' width, not the
+# paper's {glue:text}`study_dsr_width`: the study's {glue:text}`study_dsr_width` run of
+# {glue:text}`study_dsr_models` models took {glue:text}`study_dsr_minutes` minutes on a 2-core
+# machine, and four of them would take the sweeps' whole budget (`sweeps/README.md`).
 #
 # ```{glue:figure} fig_sparsity_diverged
 # :name: fig-sparsity-diverged
-# :alt: Three panels of the percentage of rollouts diverged against the share of weights pruned, with and without SWA
+# :alt: Three panels of the percentage of rollouts diverged against the share of weights zero, for magnitude pruning and DSR, with and without SWA, and the study's sparse rows as markers
 #
-# Rollouts diverged against the share of weights pruned (corrected magnitude pruning),
-# without SWA (solid) and with it (dashed), with 95 % intervals.
+# Rollouts diverged against the share of weights zero: corrected magnitude pruning
+# ({glue:text}`mp_width`) and DSR ({glue:text}`dsr_width`), without SWA (solid) and with it
+# (dashed), and the study's soft-thresholding and DSR rows at their own sparsity (markers),
+# all with 95 % intervals.
 # ```
 #
-# At {glue:text}`mp_low_level` % pruned, {glue:text}`mp_low_5000` of the rollouts diverge by
-# 5000 samples; at the paper's {glue:text}`mp_paper_level` %, {glue:text}`mp_paper_5000`; at
-# {glue:text}`mp_high_level` %, {glue:text}`mp_high_5000` (the corrected dense network:
-# {glue:text}`dense_corrected` %). At 1000 samples: {glue:text}`mp_low_1000`,
-# {glue:text}`mp_paper_1000` and {glue:text}`mp_high_1000`.
+# **Magnitude pruning.** At {glue:text}`mp_low_level` % pruned, {glue:text}`mp_low_last` of the
+# rollouts diverge by {glue:text}`last_h` samples; at the paper's {glue:text}`mp_paper_level` %,
+# {glue:text}`mp_paper_last`; at {glue:text}`mp_high_level` %, {glue:text}`mp_high_last` (the
+# corrected dense network: {glue:text}`dense_corrected` %). At {glue:text}`first_h` samples:
+# {glue:text}`mp_low_first`, {glue:text}`mp_paper_first` and {glue:text}`mp_high_first`.
 #
-# **Sparsity or method?** The markers in {numref}`fig-sparsity-diverged` are the study's
-# other sparse methods (corrected variant) at the share of zeros they reached. Against the
-# magnitude-pruned network nearest in sparsity:
+# **DSR.** At {glue:text}`dsr_low_level` % sparsity, {glue:text}`dsr_low_last` of the rollouts
+# diverge by {glue:text}`last_h` samples, at {glue:text}`dsr_high_level` %,
+# {glue:text}`dsr_high_last` (at {glue:text}`first_h` samples: {glue:text}`dsr_low_first` and
+# {glue:text}`dsr_high_first`).
+#
+# **Sparsity or method?** Against the magnitude-pruned network nearest in sparsity, the
+# study's other sparse rows and the swept DSR levels:
 #
 # ```{glue:figure} table_equal_sparsity
 # :name: tbl-equal-sparsity
 #
-# The study's soft-thresholding and DSR rows (corrected) beside magnitude pruning at the
-# nearest sparsity level of the sweep: rollouts diverged at the last horizon with 95 %
-# intervals, and whether magnitude pruning's interval lies wholly below.
+# The study's soft-thresholding and DSR rows (corrected) and the swept DSR levels beside
+# magnitude pruning at the nearest sparsity level of the sweep: rollouts diverged at the
+# last horizon with 95 % intervals, and whether magnitude pruning's interval lies wholly
+# below ("yes"), wholly above ("no") or overlaps.
 # ```
 #
-# Magnitude pruning diverges less, beyond the intervals, than {glue:text}`mp_lower_count` of
-# the {glue:text}`n_others` other methods at about the same share of zeros.
+# Magnitude pruning diverges less, beyond the intervals, than {glue:text}`mp_lower_study` of
+# the study's {glue:text}`n_study` other sparse rows, and more than {glue:text}`mp_higher_study`;
+# against the {glue:text}`n_dsr` swept DSR levels it is lower at {glue:text}`mp_lower_dsr` and
+# higher at {glue:text}`mp_higher_dsr`. {glue:text}`sparsity_or_method`
 
 # %% tags=["hide-input"]
 effects = pd.concat([robustness.swa_effect(r.summary, r.errors, horizons, n_boot=r.provenance["n_boot"])
@@ -327,7 +379,7 @@ for v in ("faithful", "corrected"):
 # ## A map of the paper's five conclusions
 #
 # Each setting of a sweep stands for the configuration it varies (its *role*: the L1 row,
-# the dense network at λ = 0, magnitude pruning). There, the setting's models take that
+# the dense network at λ = 0, magnitude pruning, DSR). There, the setting's models take that
 # configuration's place and its SWA twin's, every other configuration stays the study's
 # own (same variant, same test trajectories), and each conclusion is re-tested on its
 # comparisons that involve the role, with the rule of {doc}`05_conclusions`: holds if all

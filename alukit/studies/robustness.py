@@ -30,7 +30,7 @@ __all__ = ["LABELS", "COMMITTED", "read_committed", "committed_map", "settings",
            "conclusion_map", "map_summary", "best_settings"]
 
 _NOT_SETTING = ("variant", "config", "swa", "models", "epochs")
-COMMITTED = ("l1-strength", "sparsity-mp")  # the comparative sweeps committed as results/sweep-<name>/ (chapter 8)
+COMMITTED = ("l1-strength", "sparsity-mp", "sparsity-dsr")  # the comparative sweeps committed as results/sweep-<name>/ (chapter 8)
 LABELS = {  # each conclusion of alukit.studies.conclusions in a few words, for tables and figures
     "l1-most-crucial": "L1 is the most crucial factor",
     "mp-l1-slightly-inferior": "MP + L1 slightly inferior to L1",
