@@ -21,7 +21,8 @@
 # whether a conclusion belongs to the method or to that setting. This chapter answers it
 # with sweeps (`python -m alukit sweep SPEC.yaml`; `sweeps/README.md` lists the specs): the same
 # training, stepper, metric and bootstrap as the study, on the paper profile's data, at
-# every point of a grid, each point with and without SWA.
+# every point of a grid, each point with and without SWA. Its second page,
+# {doc}`08_findings`, asks the same of the first paper's three findings.
 
 # %% tags=["parameters", "hide-cell"]
 profile = "paper"  # the book's profile (the sweeps read here are the committed paper-profile ones)
