@@ -198,13 +198,14 @@ mp, dsr = runs["sparsity-mp"], runs["sparsity-dsr"]
 corrected = reference["corrected"]
 others = ("str", "str+l1", "dsr", "dsr+l1")  # the study's other sparse rows, drawn at their measured sparsity
 study_stats = corrected.stats.set_index(["config", "statistic", "horizon"])
-marks = pd.DataFrame([{"label": f"study: {paper.LABELS[c]} {width(make_config(c, 'corrected').hidden)}",
+short = lambda c: c.upper().replace("+", " + ")  # noqa: E731  (the legend's names: "STR + L1")
+marks = pd.DataFrame([{"label": f"study: {short(c)} {width(make_config(c, 'corrected').hidden)}",
                        "horizon": h, "x": corrected.table4.loc[c, "sparsity"],
                        **study_stats.loc[(c, "divergence", h), ["estimate", "low", "high"]]}
                       for c in others for h in shown])
 fig = sweep_figures.along([mp.summary, dsr.summary], "sparsity", "weights zero [%]", by="role", log=False,
-                          marks=marks, horizons=shown, names={"mp": f"sweep: {paper.LABELS['mp']} {width(mp)}",
-                                                              "dsr": f"sweep: {paper.LABELS['dsr']} {width(dsr)}"})
+                          marks=marks, horizons=shown, names={"mp": f"sweep: MP {width(mp)}",
+                                                              "dsr": f"sweep: DSR {width(dsr)}"})
 glue("fig_sparsity_diverged", fig, display=False)
 plt.close(fig)
 glue("mp_width", width(mp), display=False)
@@ -286,10 +287,10 @@ glue("dense_corrected", numbers.number(dense_c), display=False)
 # :name: fig-sparsity-diverged
 # :alt: Three panels of the percentage of rollouts diverged against the share of weights zero, for magnitude pruning and DSR, with and without SWA, and the study's sparse rows as markers
 #
-# Rollouts diverged against the share of weights zero: corrected magnitude pruning
-# ({glue:text}`mp_width`) and DSR ({glue:text}`dsr_width`), without SWA (solid) and with it
-# (dashed), and the study's soft-thresholding and DSR rows at their own sparsity (markers),
-# all with 95 % intervals.
+# Rollouts diverged against the share of weights zero: corrected magnitude pruning (MP,
+# {glue:text}`mp_width`) and DSR ({glue:text}`dsr_width`), without SWA (solid) and with it
+# (dashed), and the study's soft-thresholding (STR) and DSR rows at their own sparsity
+# (markers), all with 95 % intervals.
 # ```
 #
 # **Magnitude pruning.** At {glue:text}`mp_low_level` % pruned, {glue:text}`mp_low_last` of the
