@@ -100,3 +100,27 @@ def test_uncommitted_changes_under_alukit_are_refused(tmp_path):
 def test_a_missing_output_is_a_difference(tmp_path):
     cache.save_npz(tmp_path / "a.npz", x=np.zeros(2))
     assert eq.compare_files(tmp_path / "a.npz", tmp_path / "b.npz") == (0, "a.npz not written by new")
+
+
+def test_every_folder_that_trained_gets_the_training_equivalence(tmp_path, capsys):
+    """Folders of the compared studies get both versions; a sweep gets the training version beside its own
+    evaluation version; a folder that records no training version is left as it is."""
+    old = {s: {"training_version": "T0", "evaluation_version": e} for s, e in
+           (("faithful", "E0"), ("corrected", "E0"), ("sparse-dnn", "S0"))}
+    head = {s: {**v, "training_version": "T1"} for s, v in old.items()}
+    folders = {}
+    for name, versions in (("paper-faithful", {"training_version": "T0", "evaluation_version": "E0"}),
+                           ("sweep-x", {"training_version": "T0", "evaluation_version": "X0"}),
+                           ("sweep-other", {"training_version": "T7", "evaluation_version": "X0"}),
+                           ("paper-published", {"evaluation_version": "P0"})):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        (folders[name] / "provenance.json").write_text(json.dumps(versions, indent=1))
+    eq._record_all(tmp_path, old, head, FACTS)
+    read = {name: json.loads((f / "provenance.json").read_text()) for name, f in folders.items()}
+    assert eq.accepted_versions(read["paper-faithful"], "training_version") == {"T0", "T1"}
+    assert eq.accepted_versions(read["sweep-x"], "training_version") == {"T0", "T1"}
+    assert eq.accepted_versions(read["sweep-x"], "evaluation_version") == {"X0"}
+    assert "equivalent_versions" not in read["sweep-other"]  # trained by another version: not linked
+    assert read["paper-published"] == {"evaluation_version": "P0"}
+    assert "records no training version" in capsys.readouterr().out

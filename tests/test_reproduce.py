@@ -36,13 +36,13 @@ class FakeTrain:
         self.calls = 0
 
     def resolve(self, config, variant="faithful", profile="quick", models=None, epochs=None):
-        return SimpleNamespace(name=config, variant=variant), {}, 2
+        return SimpleNamespace(name=getattr(config, "name", config), variant=variant), profile, models or 2
 
     def config_hash(self, cfg):
         return f"{cfg.name}-{cfg.variant}"
 
-    def train_all(self, profile="quick", variant="faithful", progress=True, names=()):
-        return {c: self.train(c, variant, profile, progress=progress) for c in names}
+    def train_many(self, jobs, progress=True):
+        return [self.train(cfg.name, cfg.variant, prof, models=n, progress=progress) for cfg, prof, n in jobs]
 
     def train(self, config, variant="faithful", profile="quick", models=None, progress=True):
         self.calls += 1

@@ -338,6 +338,44 @@ def test_compiled_and_eager_runs_are_cached_apart(monkeypatch):
     assert not engine.want_compile(False, 3999 * cfg.epochs, torch.device("cpu"))  # an explicit argument wins
 
 
+def test_the_automatic_engine_is_the_committed_results_and_eager_for_the_quick_profile(monkeypatch):
+    """Auto: ≥ 20 000 mini-batches and ≥ 200 000 member-steps compile (where a compiler is). Each committed
+    paper-profile run gets the engine its results record (the study's runs and probes compiled; the sparse-DNN
+    experiment's per run); no quick-profile run compiles."""
+    from alukit import paths, profiles
+    from alukit.studies import reproduce, sparse_dnn
+
+    monkeypatch.delenv("ALUKIT_COMPILE", raising=False)
+    monkeypatch.setattr(engine.shutil, "which", lambda name: "/usr/bin/" + name)
+    cpu = torch.device("cpu")
+    assert engine.want_compile(None, 20_000, cpu, 10) and not engine.want_compile(None, 19_999, cpu, 100)
+    assert not engine.want_compile(None, 40_000, cpu, 4)  # 160 000 member-steps
+
+    def pairs(prof):  # training pairs: n_steps − 1 per trajectory
+        return (prof.train_trajectories or prof.n_train) * (prof.n_steps - 1)
+
+    for name in ("paper", "quick"):
+        prof = profiles.load(name)
+        engines = {}
+        for variant in reproduce.VARIANTS:
+            for run, (cfg, p, members) in reproduce.training_jobs(prof, variant).items():
+                engines[f"{variant}/{run}"] = T._compiled(cfg, pairs(p), members, None)
+        for (kind, size), (cfg, p, members) in sparse_dnn.training_jobs(sparse_dnn.setup(prof)).items():
+            engines[f"sparse-dnn/{kind}/{size}"] = T._compiled(cfg, pairs(p), members, None)
+        if name == "quick":
+            assert not any(engines.values()), [k for k, v in engines.items() if v]
+            continue
+        for variant in reproduce.VARIANTS:
+            recorded = json.loads((paths.RESULTS / f"paper-{variant}" / "provenance.json").read_text())
+            assert recorded["training_engine"] == ["compiled"]
+            assert all(v for k, v in engines.items() if k.startswith(variant + "/")), variant
+        recorded = json.loads((paths.RESULTS / "paper-sparse-dnn" / "provenance.json").read_text())["compiled"]
+        assert {f"sparse-dnn/{k}": v for k, v in recorded.items()} == {k: v for k, v in engines.items()
+                                                                     if k.startswith("sparse-dnn/")}
+    monkeypatch.setattr(engine.shutil, "which", lambda name: None)
+    assert not engine.want_compile(None, 50_000, cpu, 10)  # no C++ compiler
+
+
 def test_flush_denormals_flushes_inside_and_restores_after():
     tiny = torch.tensor([1e-40])  # subnormal in float32
     with engine.flush_denormals():

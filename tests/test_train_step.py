@@ -68,14 +68,19 @@ def test_lean_step_is_bit_identical_wider_and_per_layer_l1(pairs, name, variant,
     _assert_identical(new, old)
 
 
-def test_v_floor_leaves_adams_denominator_unchanged():
-    """``√max(v, floor)/bc2s + eps == √v/bc2s + eps`` for tiny ``v`` at the smallest bc2s (t = 1)."""
-    eps, b2 = 1e-8, 0.999
-    floor = T._v_floor(b2, eps)
-    assert floor == 1e-36
-    v = torch.tensor([0.0, 1e-45, 1e-40, 1e-38, 1e-37, 1e-36, 5e-36, 1e-30, 1e-20])
-    bc2s = torch.tensor((1 - b2) ** 0.5)
-    torch.testing.assert_close(v.clamp_min(floor).sqrt() / bc2s + eps, v.sqrt() / bc2s + eps, rtol=0, atol=0)
+@pytest.mark.parametrize("eps", [1e-8, 3e-7, 1e-6])
+@pytest.mark.parametrize("b2", [0.999, 0.99])
+def test_v_floor_leaves_adams_denominator_unchanged(eps, b2):
+    """``eps + √max(v, floor)/bc2s == eps + √v/bc2s`` for every ``v`` up to the floor, at every Adam step's
+    ``bc2s``; at 16× the floor (``√v/bc2s`` one ulp of ``eps``) the two differ, so the floor is tight."""
+    q = T._v_floor_factor(eps)
+    for t in (1, 2, 10, 100, 1000, 10_000):
+        bc2s = torch.tensor((1 - b2**t) ** 0.5)
+        floor = torch.mul(bc2s, q).square_()
+        v = torch.cat([torch.tensor([0.0, 1e-45, 1e-40, 1e-38]), floor * torch.linspace(0, 1, 1001)])
+        den = torch.clamp_min(v, floor).sqrt_().div_(bc2s).add_(eps)
+        assert torch.equal(den, v.sqrt() / bc2s + eps), (t, bc2s)
+        assert float((16 * floor).sqrt() / bc2s + eps) != float(torch.tensor(eps)), (t, bc2s)
 
 
 def test_train_step_bench_quick_runs(capsys):

@@ -43,6 +43,8 @@ refused, naming the declared ones): :func:`parameter_overrides`.
 """
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import hashlib
 import json
 import os
@@ -61,6 +63,7 @@ from alukit.paths import REPO_ROOT
 from alukit.profiles import Profile
 from alukit.book.sphinx import KERNEL_NAME, inputs_fingerprint, kernel_path
 from alukit.studies import reproduce, sparse_dnn
+from alukit.training import train
 from alukit.commandline import Parser
 
 __all__ = ["NOTEBOOK_DIR", "BookError", "notebooks", "chapters", "run", "recorded", "main"]
@@ -216,6 +219,28 @@ def _reader_view(path: Path) -> None:
 
 def execute(name: str, params: dict, out_dir: Path) -> dict:
     """Execute ``notebooks/NAME.py`` into ``out_dir/NAME.ipynb``; return the injected parameters."""
+    with _kernel_on_path(out_dir):
+        return _execute(name, params, out_dir)
+
+
+@contextlib.contextmanager
+def _kernel_on_path(out_dir: Path):
+    """The block runs with the book's kernel spec (in ``out_dir/_build/papermill/``) on ``JUPYTER_PATH``."""
+    scratch = out_dir / "_build" / "papermill"
+    scratch.mkdir(parents=True, exist_ok=True)
+    old_path = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(kernel_path(scratch)), old_path]))
+    try:
+        yield
+    finally:
+        if old_path is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old_path
+
+
+def _execute(name: str, params: dict, out_dir: Path) -> dict:
+    """:func:`execute` with the kernel spec already on ``JUPYTER_PATH`` (:func:`_kernel_on_path`); thread-safe."""
     import jupytext
     import nbformat
     import papermill
@@ -225,7 +250,6 @@ def execute(name: str, params: dict, out_dir: Path) -> dict:
     if not src.is_file():
         raise BookError(f"notebook source not found: {src}")
     scratch = out_dir / "_build" / "papermill"
-    scratch.mkdir(parents=True, exist_ok=True)
     nb = jupytext.read(src)
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
     nb.metadata.setdefault("language_info", {"name": "python"})
@@ -235,8 +259,6 @@ def execute(name: str, params: dict, out_dir: Path) -> dict:
     declared = papermill.inspect_notebook(str(source_nb))
     injected = {k: params[k] for k in declared if k in params}
     result = scratch / f"{name}.ipynb"
-    old_path = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(kernel_path(scratch)), old_path]))
     try:
         papermill.execute_notebook(str(source_nb), str(result), parameters=injected, kernel_name=KERNEL_NAME,
                                    language="python", cwd=str(REPO_ROOT), progress_bar=False, log_output=False)
@@ -244,11 +266,6 @@ def execute(name: str, params: dict, out_dir: Path) -> dict:
         raise BookError(_error_message(name, exc, result)) from None
     except Exception as exc:  # kernel died, timeout, bad notebook
         raise BookError(f"notebook {name} (notebooks/{name}.py) could not be executed: {type(exc).__name__}: {exc}") from exc
-    finally:
-        if old_path is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = old_path
     _reader_view(result)
     os.replace(result, out_dir / f"{name}.ipynb")  # same file system: atomic
     source_nb.unlink(missing_ok=True)
@@ -442,14 +459,30 @@ def _build_default(out_dir: Path, names: list[str]) -> dict:
 
 
 def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: list[str], build: bool) -> dict:
+    """Execute the ``selected`` notebooks with papermill, :func:`notebook_workers` at a time, then build the HTML."""
     stage(out_dir)
     seconds: dict[str, float] = {}
-    for i, name in enumerate(selected, 1):
+    workers = min(notebook_workers(), len(selected))
+    print(f"executing {len(selected)} notebook{'s' * (len(selected) != 1)} (profile {params.get('profile', '?')}), "
+          f"{workers} at a time", flush=True)
+
+    def run(name: str) -> tuple[dict, float]:
         t0 = time.perf_counter()
-        print(f"[{i}/{len(selected)}] executing notebooks/{name}.py (profile {params.get('profile', '?')})", flush=True)
-        injected = execute(name, params, out_dir)
-        seconds[name] = time.perf_counter() - t0
-        print(f"      parameters {injected}; {seconds[name]:.1f} s -> {_shown(out_dir / (name + '.ipynb'))}", flush=True)
+        return _execute(name, params, out_dir), time.perf_counter() - t0
+
+    with _kernel_on_path(out_dir), concurrent.futures.ThreadPoolExecutor(max(workers, 1)) as pool:
+        futures = {pool.submit(run, name): name for name in selected}
+        try:
+            for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                name = futures[future]
+                injected, seconds[name] = future.result()
+                print(f"[{i}/{len(selected)}] notebooks/{name}.py: {seconds[name]:.1f} s, parameters {injected} -> "
+                      f"{_shown(out_dir / (name + '.ipynb'))}", flush=True)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    seconds = {name: seconds[name] for name in selected}
     if not build:
         return seconds
     missing = [n for n in names if not (out_dir / f"{n}.ipynb").is_file()]
@@ -461,13 +494,26 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
     return seconds
 
 
+def notebook_workers() -> int:
+    """How many notebooks a papermill build executes at once: one per CPU core, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _reproduce(profile) -> float:
     """Write the profile's results that are missing or stale (both variants of the study, and the
     sparse-DNN experiment); returns the seconds it took."""
     prof = profiles.load(profile)
     t0 = time.perf_counter()
-    for variant in reproduce.VARIANTS:
-        reason = reproduce.stale_reason(prof, variant)
+    stale = {variant: reproduce.stale_reason(prof, variant) for variant in reproduce.VARIANTS}
+    jobs = [job for variant, reason in stale.items() if reason is not None
+            for job in reproduce.training_jobs(prof, variant).values()]
+    if not sparse_dnn.is_current(prof):
+        jobs += list(sparse_dnn.training_jobs(sparse_dnn.setup(prof)).values())
+    if jobs:  # every study's runs in one pool (the longest first), then each study finds its runs cached
+        print(f"training the runs of {prof.name}'s missing or stale results ({len(jobs)} jobs, cached runs loaded)",
+              flush=True)
+        train.train_many(jobs, progress=False)
+    for variant, reason in stale.items():
         if reason is not None:
             print(f"results of {prof.name}-{variant}: {reason}; running "
                   f"{reproduce.refresh_command(prof, variant)}", flush=True)

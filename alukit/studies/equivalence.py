@@ -21,7 +21,9 @@ On success, each committed results folder made by those studies (``results/*-fai
 equivalent to them, gets an entry in its provenance's ``"equivalent_versions"`` list:
 HEAD's versions, ``proven_against`` (OLD_COMMIT's full hash) and OLD_COMMIT's versions,
 the number of arrays ``compared``, the ``profile``, ``engines``, ``date`` and
-``machine``. :func:`accepted_versions` is what the staleness checks accept: the recorded
+``machine``. Every other folder that records a training version (the sweeps, the picture's
+variants: same training code) gets HEAD's training version beside its own evaluation version,
+which the proof does not cover. :func:`accepted_versions` is what the staleness checks accept: the recorded
 version and every version linked to it by such entries, each proven against an accepted
 pair of versions. The ``*-published`` folder is not covered: no proof runs the loader of
 the authors' models (that needs their checkout).
@@ -254,13 +256,25 @@ def _versions(provenance: dict) -> dict:
 
 
 def _record_all(results: Path, old: dict, head: dict, facts: dict) -> None:
-    """Record the equivalence in every committed results folder made by a compared study."""
+    """Record the equivalence in every committed results folder that records a training version.
+
+    A folder made by a compared study gets that study's two versions. Any other (a sweep, the picture's
+    variants) trains with the same code, so it gets the proven training version beside its own evaluation
+    version, which this proof does not cover: the folder stays stale if its evaluation code changed.
+    """
+    old_training, head_training = old["faithful"]["training_version"], head["faithful"]["training_version"]
     for folder in sorted(p.parent for p in Path(results).glob("*/provenance.json")):
         study = next((s for end, s in _FOLDER_STUDY.items() if folder.name.endswith(end)), None)
-        if study is None:
-            print(f"{folder.name}: not made by a compared study; unchanged")
+        if study is not None:
+            print(record_folder(folder, _versions(head[study]), _versions(old[study]), facts))
             continue
-        print(record_folder(folder, _versions(head[study]), _versions(old[study]), facts))
+        own = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        if "training_version" not in own:
+            print(f"{folder.name}: records no training version; unchanged")
+            continue
+        evaluation = {"evaluation_version": own.get("evaluation_version")}
+        print(record_folder(folder, {"training_version": head_training, **evaluation},
+                            {"training_version": old_training, **evaluation}, facts))
 
 
 def _prove(repo: Path, old: str, head: str, out: Path, profile: str, results: Path | None,

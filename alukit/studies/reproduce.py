@@ -318,9 +318,10 @@ def _train_and_evaluate(profile: Profile, variant: str, configs, sets, horizons,
     """Train every configuration (and the exercise and probe runs), roll each out; arrays and seconds."""
     seconds = {"training": 0.0, "rollouts": 0.0}
     t = time.perf_counter()
-    trained = train.train_all(profile, variant, progress=progress, names=tuple(configs))  # 2 processes on 2 cores
-    extra = {name: train.train(cfg, variant, profile, models=n, progress=progress)
-             for name, (cfg, n) in {**exercise_configs(variant), **probe_configs(variant)}.items()}
+    jobs = training_jobs(profile, variant, configs)
+    runs = dict(zip(jobs, train.train_many(jobs.values(), progress=progress)))  # 2 processes on 2 cores
+    trained = {c: runs[c] for c in configs}
+    extra = {name: run for name, run in runs.items() if name not in trained}
     seconds["training"] = time.perf_counter() - t
     errors, sparsity, examples = {}, {}, {}
     t = time.perf_counter()
@@ -551,6 +552,16 @@ def example_rollouts(config: str, profile: str = "quick", variant: str = "faithf
     if config not in res.rollouts["pred"]:
         raise ValueError(f"config must be one of {', '.join(res.rollouts['pred'])} (EXAMPLE_CONFIGS); got {config!r}")
     return res.rollouts["true"], res.rollouts["pred"][config], res.rollouts["sigma"][config]
+
+
+def training_jobs(profile: Profile, variant: str, configs=paper.CONFIG_NAMES) -> dict:
+    """``{name: (Config, Profile, models)}``, the study's training runs as :func:`alukit.training.train.train_many`
+    jobs: the configurations, then the exercise and probe runs (:func:`exercise_configs`, :func:`probe_configs`),
+    each scaled to the profile (:func:`alukit.training.train.resolve`)."""
+    jobs = {name: train.resolve(name, variant, profile) for name in configs}
+    jobs.update({name: train.resolve(cfg, variant, profile, models=n)
+                 for name, (cfg, n) in {**exercise_configs(variant), **probe_configs(variant)}.items()})
+    return jobs
 
 
 def exercise_configs(variant: str) -> dict:

@@ -175,8 +175,13 @@ def train_runs(s: Setup, workers: int | None = None, progress: bool = True) -> d
     One :func:`alukit.training.train.train_many` call: cached runs are loaded, the others train on
     ``workers`` processes (default :func:`alukit.training.train.default_workers`), largest sets first.
     """
-    jobs = {(k, n): (config(k, s), training_profile(s, n), s.models) for n in s.sizes for k in KINDS}
+    jobs = training_jobs(s)
     return dict(zip(jobs, train.train_many(jobs.values(), workers=workers, progress=progress)))
+
+
+def training_jobs(s: Setup) -> dict[tuple[str, int], tuple]:
+    """``{(kind, size): (Config, Profile, models)}``: the experiment's runs as :func:`alukit.training.train.train_many` jobs."""
+    return {(k, n): (config(k, s), training_profile(s, n), s.models) for n in s.sizes for k in KINDS}
 
 
 # ---------------------------------------------------------------- evaluation

@@ -10,7 +10,7 @@ trainer calls; the trainer itself never branches on the method's name.
 The hot path is one hand-written forward/backward pass and Adam update for all E
 members per mini-batch (:func:`kernel`) — ``torch.baddbmm`` over stacked weights, no
 autograd, no Python loop over models or samples — compiled with ``torch.compile`` for
-long runs (``ALUKIT_COMPILE=0/1`` forces it off/on). Eager runs use the lean form of the
+long runs of large ensembles (:func:`want_compile`; ``ALUKIT_COMPILE=0/1`` forces it off/on). Eager runs use the lean form of the
 same step (:func:`lean_kernel`): parameters, gradients and Adam moments in one flat buffer
 each (:class:`FlatBuffers`), Adam as ten ops over them; it gives the per-layer step's
 results bit for bit (``tests/test_train_step.py``) at 2–4× its speed. It reproduces ``nn.Sequential``
@@ -125,27 +125,31 @@ def _make_step(use_str: bool, masked: bool, train_w: bool, has_bias: bool, betas
     return step
 
 
-def _v_floor(b2: float, eps: float) -> float:
-    """A floor for Adam's second moment below which its denominator ``√v / bc2s + eps`` is ``eps`` exactly.
+def _v_floor_factor(eps: float) -> float:
+    """``q``, a quarter of an ulp of float32 ``eps``: Adam's second moment ``v`` below ``(q·bc2s)²`` leaves
+    its denominator ``√v / bc2s + eps`` at ``eps`` exactly.
 
-    For ``v`` below it, ``√v / bc2s ≤ √v / √(1 − β2) < eps·2⁻²⁶``, under a quarter of an ulp of
-    float32 ``eps``, so ``√max(v, floor) / bc2s + eps`` rounds to the same float as ``√v / bc2s + eps``.
-    ``torch.sqrt`` on CPU is many times slower on exact zeros (masked weights, dead units); the
-    floor (1e-36 for the default ``eps`` = 1e-8, β2 = 0.999) avoids them without changing a bit.
+    For ``v`` below that floor, ``√v / bc2s < q`` (with the float32 roundings of the square, the square
+    root and the division, under ``q·(1 + 2⁻²¹)``), under half an ulp of ``eps``, so
+    ``√max(v, floor) / bc2s + eps`` rounds to the same float as ``√v / bc2s + eps``. ``torch.sqrt`` on
+    CPU is several times slower on exact zeros (masked weights, dead units) and on values below about
+    6e-34 than on others; the floor, 4.9e-32 for ``eps`` = 1e-8 once ``bc2s`` ≈ 1 (``bc2s²`` grows from
+    1 − β2 at the first step), avoids them without changing a bit.
     """
-    return min(1e-36, eps * eps * 2.0**-52 * (1 - b2))
+    _, exponent = math.frexp(float(np.float32(eps)))  # eps in [2^(e−1), 2^e): its ulp is 2^(e−24)
+    return math.ldexp(1.0, exponent - 26)
 
 
 class FlatBuffers:
     """An ensemble's parameters ``P``, gradients ``G`` and Adam moments ``M``, ``V``: one 1-D float32 buffer each.
 
-    Layout: the layers' weights ``W_l`` ``(E, a, b)``, then STR parameters ``s_l`` ``(E, 1, 1)``, then
-    biases ``b_l`` ``(E, 1, b)``, each starting on a multiple of :data:`ALIGN` elements (zeros between), so
+    ``D`` is scratch of the same length (Adam's denominator, then its update). Layout: the layers' weights
+    ``W_l`` ``(E, a, b)``, then STR parameters ``s_l`` ``(E, 1, 1)``, then biases ``b_l`` ``(E, 1, b)``, each starting on a multiple of :data:`ALIGN` elements (zeros between), so
     that every view has the address alignment of a tensor of its own: BLAS's results depend on it (an
     ensemble of 3 members of width 50 trains to other bits with 8-byte-aligned layers). ``Ws``, ``ss``,
     ``bs`` (and ``gWs``, ``gss``, ``gbs`` of ``G``) are views; ``n_w`` and ``n_ws`` end the weights and the
     STR parameters; ``pw``, ``gw`` the weights' part of ``P``, ``G``; ``trained[train_w]`` the
-    ``(P, G, M, V)`` parts Adam updates. ``masks`` ``(n_w,)`` 0/1 with per-layer views ``mask_views``;
+    ``(P, G, M, V, D)`` parts Adam updates. ``masks`` ``(n_w,)`` 0/1 with per-layer views ``mask_views``;
     ``lam`` ``(n_w,)`` each weight's L1 factor, or None where all are 0. The padding stays 0 throughout.
     """
 
@@ -165,6 +169,7 @@ class FlatBuffers:
         self.n_ws = self._offsets[2][0] if bs else end
         ref = Ws[0]
         self.P, self.G, self.M, self.V = (torch.zeros(end, dtype=ref.dtype, device=ref.device) for _ in range(4))
+        self.D = torch.empty(end, dtype=ref.dtype, device=ref.device)  # Adam's denominator and update, scratch
         for buf, ts in ((self.P, [t for grp in groups for t in grp]),
                         *((buf, m) for buf, m in zip((self.M, self.V), moments))):
             for view, t in zip((v for grp in self.views(buf) for v in grp), ts):
@@ -182,8 +187,8 @@ class FlatBuffers:
                 view.fill_(float(lams[i]))
         self.gw, self.pw = self.G[:self.n_w], self.P[:self.n_w]
         # Adam's operands (P, G, M, V): all of them, or the biases alone (weights frozen)
-        self.trained = {True: (self.P, self.G, self.M, self.V),
-                        False: tuple(t[self.n_ws:] for t in (self.P, self.G, self.M, self.V))}
+        self.trained = {True: (self.P, self.G, self.M, self.V, self.D),
+                        False: tuple(t[self.n_ws:] for t in (self.P, self.G, self.M, self.V, self.D))}
 
     def views(self, buf: torch.Tensor, groups: int = 3) -> tuple[list, ...]:
         """``buf``'s per-layer views ``(weights, STR parameters, biases)`` in this layout (the first ``groups``)."""
@@ -252,21 +257,22 @@ def _make_lean_step(use_str: bool, masked: bool, train_w: bool, has_bias: bool, 
     """The eager mini-batch step on :class:`FlatBuffers`, bit-identical to :func:`_make_step`'s.
 
     Same arithmetic per element in the same order: :func:`lean_gradients`, then Adam in ten ops over
-    the trained part of the flat buffers (all of it, or the biases alone when ``not train_w``) with
-    ``√max(v, floor)`` (:func:`_v_floor`). Arguments of the returned ``step``: ``x`` ``(E, B, n_in)``,
-    ``y`` ``(E, B, n_out)``, ``fb``, 0-d tensors ``step_size`` = lr / (1 − β1^t) and ``bc2s`` =
-    √(1 − β2^t), ``acc`` ``(E,)`` (adds the summed squared error).
+    the trained part of the flat buffers (all of it, or the biases alone when ``not train_w``), with
+    ``√max(v, floor)`` (:func:`_v_floor_factor`; the floor follows ``bc2s``), its denominator and update
+    written into the scratch buffer ``D`` (no allocation). Arguments of the returned
+    ``step``: ``x`` ``(E, B, n_in)``, ``y`` ``(E, B, n_out)``, ``fb``, 0-d tensors ``step_size`` =
+    lr / (1 − β1^t) and ``bc2s`` = √(1 − β2^t), ``acc`` ``(E,)`` (adds the summed squared error).
     """
     b1, b2 = betas
-    floor = _v_floor(b2, eps)
+    q = _v_floor_factor(eps)
 
     def step(x, y, fb: FlatBuffers, step_size, bc2s, acc):
         lean_gradients(x, y, fb, acc, use_str, masked, train_w, has_bias)
-        p, g, m, v = fb.trained[train_w]
+        p, g, m, v, d = fb.trained[train_w]
         m.lerp_(g, 1 - b1)
         v.mul_(b2).addcmul_(g, g, value=1 - b2)
-        den = torch.clamp_min(v, floor).sqrt_().div_(bc2s).add_(eps)
-        p.sub_(torch.div(m, den, out=den).mul_(step_size))
+        torch.clamp_min(v, torch.mul(bc2s, q).square_(), out=d).sqrt_().div_(bc2s).add_(eps)
+        p.sub_(torch.div(m, d, out=d).mul_(step_size))
 
     return step
 
@@ -301,18 +307,26 @@ def lean_kernel(flags: tuple):
     return _KERNELS[key]
 
 
-def want_compile(compile: bool | None, steps: int, dev: torch.device) -> bool:
-    """Whether a run of ``steps`` mini-batches compiles its kernel.
+COMPILE_MIN_STEPS = 20_000  # mini-batches: a kernel's compile (2–10 s) is then a small part of the run
+COMPILE_MIN_WORK = 200_000  # member-steps: small ensembles train as fast eagerly, and save the compile
 
-    ``compile`` True/False decides; ``None`` follows ``ALUKIT_COMPILE=0/1``, else compiles
-    runs of ≥ 20 000 steps on CUDA or where a C++ compiler is installed.
+
+def want_compile(compile: bool | None, steps: int, dev: torch.device, members: int = 10) -> bool:
+    """Whether a run of ``steps`` mini-batches of a ``members``-member ensemble compiles its kernel.
+
+    ``compile`` True/False decides; ``None`` follows ``ALUKIT_COMPILE=0/1``, else compiles runs of
+    ≥ :data:`COMPILE_MIN_STEPS` mini-batches and ≥ :data:`COMPILE_MIN_WORK` member-steps on CUDA or where
+    a C++ compiler is installed: the paper profile's runs of 20 000 mini-batches or more (≥ 250 000
+    member-steps), none of the quick profile's (≤ 120 000), whose 2–4-member ensembles train faster
+    eagerly than compiled from a cold compile cache (the quick study's runs: 1.3–3× faster).
     """
     env = settings.compile_mode()
     if compile is not None:
         return bool(compile)
     if env in ("0", "1"):
         return env == "1"
-    return steps >= 20_000 and (dev.type == "cuda" or any(shutil.which(c) for c in ("g++", "c++", "clang++")))
+    return (steps >= COMPILE_MIN_STEPS and steps * members >= COMPILE_MIN_WORK
+            and (dev.type == "cuda" or any(shutil.which(c) for c in ("g++", "c++", "clang++"))))
 
 
 @torch.no_grad()
@@ -408,7 +422,7 @@ class Trainer:
         st.mb, st.vb = [torch.zeros_like(b) for b in st.bs], [torch.zeros_like(b) for b in st.bs]
         st.ms, st.vs = [torch.zeros_like(s) for s in st.ss], [torch.zeros_like(s) for s in st.ss]
         self._setup_schedule(len(seeds))
-        self.compiled = want_compile(compile, self.n_batches * cfg.epochs, dev)
+        self.compiled = want_compile(compile, self.n_batches * cfg.epochs, dev, len(seeds))
         self.still_loss, self.adam_t = None, 0
         self.flat = self._flatten() if lean and not self.compiled else None
 

@@ -75,9 +75,9 @@ def training_data(prof: profiles.Profile):
     return x_norm.transform(feats), y_norm.transform(targs), x_norm, y_norm, digest
 
 
-def _compiled(cfg: Config, n_samples: int, compile: bool | None) -> bool:
+def _compiled(cfg: Config, n_samples: int, n_models: int, compile: bool | None) -> bool:
     """Whether :func:`alukit.training.engine.fit` compiles this run (see :func:`alukit.training.engine.want_compile`)."""
-    return want_compile(compile, -(-n_samples // cfg.batch_size) * cfg.epochs, default_device())
+    return want_compile(compile, -(-n_samples // cfg.batch_size) * cfg.epochs, default_device(), n_models)
 
 
 def train(config, variant: str = "faithful", profile="quick", models: int | None = None, epochs: int | None = None,
@@ -92,7 +92,7 @@ def train(config, variant: str = "faithful", profile="quick", models: int | None
     """
     cfg, prof, n_models = resolve(config, variant, profile, models, epochs)
     z, y, x_norm, y_norm, digest = training_data(prof)
-    compiled = _compiled(cfg, len(z), compile)
+    compiled = _compiled(cfg, len(z), n_models, compile)
     key = run_key(cfg, n_models, prof.seed, digest, compiled, CODE_VERSION)
     done = finished(key, cfg)  # a damaged record is discarded (with a warning) and trained again
     if done is not None:
@@ -233,7 +233,7 @@ def train_many(jobs, *, workers: int | None = None, progress: bool = True, sched
         if prof not in samples:
             z, _, _, _, digest = training_data(prof)
             samples[prof] = (len(z), digest)
-    compiled = [_compiled(cfg, samples[prof][0], None) for cfg, prof, _ in jobs]
+    compiled = [_compiled(cfg, samples[prof][0], n_models, None) for cfg, prof, n_models in jobs]
     keys = [run_key(cfg, n_models, prof.seed, samples[prof][1], c, CODE_VERSION)
             for (cfg, prof, n_models), c in zip(jobs, compiled)]
     todo: dict[str, int] = {}  # uncached run key → its first job
