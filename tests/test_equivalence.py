@@ -103,16 +103,20 @@ def test_a_missing_output_is_a_difference(tmp_path):
 
 
 def test_every_folder_that_trained_gets_the_training_equivalence(tmp_path, capsys):
-    """Folders of the compared studies get both versions; a sweep gets the training version beside its own
-    evaluation version; a folder that records no training version is left as it is."""
+    """Folders of the compared studies get both versions (a sparse-DNN sweep: the quick sparse-DNN sweep's,
+    whose evaluation reaches the training code); another sweep gets the training version beside its own
+    evaluation version; a folder that records no training version, or another training version, is left as it is."""
     old = {s: {"training_version": "T0", "evaluation_version": e} for s, e in
-           (("faithful", "E0"), ("corrected", "E0"), ("sparse-dnn", "S0"))}
+           (("faithful", "E0"), ("corrected", "E0"), ("sparse-dnn", "S0"), ("sweep-sparse-dnn", "W0"))}
     head = {s: {**v, "training_version": "T1"} for s, v in old.items()}
+    head["sweep-sparse-dnn"]["evaluation_version"] = "W1"
     folders = {}
     for name, versions in (("paper-faithful", {"training_version": "T0", "evaluation_version": "E0"}),
                            ("sweep-x", {"training_version": "T0", "evaluation_version": "X0"}),
                            ("sweep-other", {"training_version": "T7", "evaluation_version": "X0"}),
-                           ("paper-published", {"evaluation_version": "P0"})):
+                           ("paper-published", {"evaluation_version": "P0"}),
+                           ("sweep-sd", {"sweep": "sd", "study": "sparse-dnn", "training_version": "T0",
+                                         "evaluation_version": "W0"})):
         folders[name] = tmp_path / name
         folders[name].mkdir()
         (folders[name] / "provenance.json").write_text(json.dumps(versions, indent=1))
@@ -121,6 +125,8 @@ def test_every_folder_that_trained_gets_the_training_equivalence(tmp_path, capsy
     assert eq.accepted_versions(read["paper-faithful"], "training_version") == {"T0", "T1"}
     assert eq.accepted_versions(read["sweep-x"], "training_version") == {"T0", "T1"}
     assert eq.accepted_versions(read["sweep-x"], "evaluation_version") == {"X0"}
+    assert eq.accepted_versions(read["sweep-sd"], "evaluation_version") == {"W0", "W1"}
+    assert eq.accepted_versions(read["sweep-sd"], "training_version") == {"T0", "T1"}
     assert "equivalent_versions" not in read["sweep-other"]  # trained by another version: not linked
     assert read["paper-published"] == {"evaluation_version": "P0"}
     assert "records no training version" in capsys.readouterr().out

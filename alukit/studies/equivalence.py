@@ -9,7 +9,8 @@ and evaluates bit-identically to OLD_COMMIT, then records HEAD's versions as equ
 
 The proof: OLD_COMMIT and HEAD are checked out as detached git worktrees in a temporary
 folder outside the repository; in each, ``python -m alukit reproduce`` (each variant)
-and ``python -m alukit sparse-dnn`` run on the ``quick`` profile in subprocesses (that
+and ``python -m alukit sparse-dnn`` run on the ``quick`` profile, and ``python -m alukit sweep
+sweeps/sparse-dnn-quick.yaml`` (whose evaluation reaches the training code), in subprocesses (that
 checkout on ``PYTHONPATH`` and as working folder, a fresh ``ALUKIT_CACHE`` per checkout
 and engine, ``ALUKIT_COMPILE=1`` then ``0``: the compiled and the eager kernel), writing
 into the temporary folder. Every array of the files in :data:`COMPARED` must be equal
@@ -17,7 +18,7 @@ bit for bit (dtype, shape and bytes; training times, :data:`NOT_COMPARED`, excep
 One line per compared file, then a verdict; exit status 1 at the first difference.
 
 On success, each committed results folder made by those studies (``results/*-faithful``,
-``*-corrected``, ``*-sparse-dnn``) whose recorded versions are OLD_COMMIT's, or proven
+``*-corrected``, ``*-sparse-dnn``, sparse-DNN sweeps) whose recorded versions are OLD_COMMIT's, or proven
 equivalent to them, gets an entry in its provenance's ``"equivalent_versions"`` list:
 HEAD's versions, ``proven_against`` (OLD_COMMIT's full hash) and OLD_COMMIT's versions,
 the number of arrays ``compared``, the ``profile``, ``engines``, ``date`` and
@@ -56,7 +57,10 @@ COMPARED = {
     "corrected": (("reproduce", "--variant", "corrected"),
                   ("models.npz", "errors.npz", "training.npz", "rollouts.npz")),
     "sparse-dnn": (("sparse-dnn",), ("influence.npz", "errors.npz", "loss.npz")),
+    # the sparse-DNN sweep's evaluation reaches the training code: its quick spec (its own profile)
+    "sweep-sparse-dnn": (("sweep", "sweeps/sparse-dnn-quick.yaml"), ("errors.npz",)),
 }
+OWN_PROFILE = ("sweep",)  # commands whose spec names its profile: run without --profile
 NOT_COMPARED = ("/seconds",)  # array names ending so: wall-clock training times
 # results folder name ending → the study whose versions it records
 _FOLDER_STUDY = {"-faithful": "faithful", "-corrected": "corrected", "-sparse-dnn": "sparse-dnn"}
@@ -217,7 +221,8 @@ def _run_studies(checkout: Path, label: str, commit: str, engine: str, out: Path
             print(f"reused {label} {engine} {study} (written by {commit[:10]} in an earlier run)", flush=True)
             continue
         t = time.perf_counter()
-        _run(checkout, (*command, "--profile", profile, "--out", str(folder), "--quiet"), env,
+        profile_args = () if command[0] in OWN_PROFILE else ("--profile", profile)
+        _run(checkout, (*command, *profile_args, "--out", str(folder), "--quiet"), env,
              out / "logs" / f"{label}-{engine}-{study}.log")
         provenance[study] = json.loads((folder / "provenance.json").read_text())
         if not str(provenance[study].get("git_commit", "")).startswith(commit):
@@ -258,17 +263,20 @@ def _versions(provenance: dict) -> dict:
 def _record_all(results: Path, old: dict, head: dict, facts: dict) -> None:
     """Record the equivalence in every committed results folder that records a training version.
 
-    A folder made by a compared study gets that study's two versions. Any other (a sweep, the picture's
-    variants) trains with the same code, so it gets the proven training version beside its own evaluation
-    version, which this proof does not cover: the folder stays stale if its evaluation code changed.
+    A folder made by a compared study (a sparse-DNN sweep: by the quick one) gets that study's two versions.
+    Any other (a sweep, the picture's variants) trains with the same code, so it gets the proven training
+    version beside its own evaluation version, which this proof does not cover: the folder stays stale if
+    its evaluation code changed.
     """
     old_training, head_training = old["faithful"]["training_version"], head["faithful"]["training_version"]
     for folder in sorted(p.parent for p in Path(results).glob("*/provenance.json")):
+        own = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
         study = next((s for end, s in _FOLDER_STUDY.items() if folder.name.endswith(end)), None)
+        if own.get("sweep") and own.get("study") == "sparse-dnn":
+            study = "sweep-sparse-dnn"
         if study is not None:
             print(record_folder(folder, _versions(head[study]), _versions(old[study]), facts))
             continue
-        own = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
         if "training_version" not in own:
             print(f"{folder.name}: records no training version; unchanged")
             continue
