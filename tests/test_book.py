@@ -377,6 +377,16 @@ def _check_page(page, base: str, name: str, strict: bool = True, html: Path | No
 @pytest.mark.book
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["quick_book", "paper_book"])
+def test_no_page_warns_of_stale_results(request, which):
+    """Every results folder a book reads is current for the code (chapter 7 once showed "Stale results": the
+    committed sparse-DNN folder predated an evaluation change)."""
+    html = request.getfixturevalue(which) / "_build" / "html"
+    assert not [p.name for p in sorted(html.glob("*.html")) if "Stale results" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.book
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["quick_book", "paper_book"])
 def test_every_chapter_renders_offline_in_chromium(request, which):
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)")

@@ -23,6 +23,12 @@ def test_the_committed_folders_are_found():
     assert set(PAPER) | {"paper-sparse-dnn"} <= set(FOLDERS)
 
 
+def test_the_committed_sparse_dnn_results_are_current_for_the_code():
+    """The paper profile's sparse-DNN folder records today's training and evaluation versions, or versions proven
+    equivalent to them (else chapter 7 of the paper book shows a "Stale results" warning)."""
+    assert sparse_dnn.stale_reason("paper") is None
+
+
 @pytest.mark.parametrize("name", FOLDERS)
 def test_committed_folder_matches_its_manifest(name):
     prov = Study(name).verify()
