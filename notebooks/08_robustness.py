@@ -125,14 +125,14 @@ lams = sorted(settings_l1.l1.unique())
 
 def width(r):
     """Hidden layers as the book writes them, "4 × 25": a sweep's (its first point's) or a list of widths."""
-    hidden = r.provenance["points"][0]["config"]["hidden"] if hasattr(r, "provenance") else r
-    return f"{len(hidden)} × {hidden[0]}" if len(set(hidden)) == 1 else " × ".join(map(str, hidden))
+    return robustness.hidden_label(r.provenance["points"][0]["config"]["hidden"] if hasattr(r, "provenance") else r)
 
 
 glue("l1_width", width(l1), display=False)
 glue("dense_lr_step", make_config("dense", "corrected").lr_step, display=False)
 glue("l1_lr_step", make_config("l1", "corrected").lr_step, display=False)
 glue("lam_max", f"{lams[-1]:g}", display=False)
+glue("n_lams", sum(lam > 0 for lam in lams), display=False)
 for v in ("faithful", "corrected"):
     glue(f"small_max_{v}", numbers.number(at(v, lams[-1], "small"), "percent"), display=False)
     glue(f"zeros_max_{v}", numbers.number(at(v, lams[-1], "zeros"), "percent"), display=False)
@@ -141,7 +141,7 @@ for v in ("faithful", "corrected"):
 # %% [markdown]
 # ## L1 strength
 #
-# The dense {glue:text}`l1_width` network with λ = 0 and six log-spaced strengths up to
+# The dense {glue:text}`l1_width` network with λ = 0 and {glue:text}`n_lams` log-spaced strengths up to
 # {glue:text}`lam_max` (the paper: {glue:text}`paper_lambda`), both variants, SWA on and off.
 #
 # ```{glue:figure} fig_l1_diverged
@@ -252,13 +252,13 @@ for who, rows in (("study", pairs[~is_sweep]), ("dsr", pairs[is_sweep])):
     glue(f"n_{who}", len(rows), display=False)
 differ_study, differ_dsr = (int((rows["MP lower"] != "overlap").sum()) for rows in (pairs[~is_sweep], pairs[is_sweep]))
 
-def rises(r, lv) -> bool:
-    """Whether a sweep diverges more at its highest level than at its lowest, beyond both intervals (last horizon)."""
+def rises(r, lv, horizon) -> bool:
+    """Whether a sweep diverges more at its highest level than at its lowest, beyond both intervals, at ``horizon``."""
     low, high = (r.summary.loc[lv.iloc[k].point] for k in (0, -1))
-    return bool(high[f"diverged_{h}_low"] > low[f"diverged_{h}_high"])
+    return bool(high[f"diverged_{horizon}_low"] > low[f"diverged_{horizon}_high"])
 
 
-both_rise = rises(mp, level["mp"]) and rises(dsr, level["dsr"])
+both_rise = rises(mp, level["mp"], h) and rises(dsr, level["dsr"], h)
 glue("sparsity_or_method", (
     "Where the study's rows and magnitude pruning differ at one share of zeros, the method decides. "
     if differ_study else "The study's rows and magnitude pruning do not differ beyond the intervals. ") + (

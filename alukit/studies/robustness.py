@@ -26,7 +26,7 @@ from alukit.evaluation import metrics
 from alukit.studies import conclusions, reproduce, sweep
 from alukit.studies.study import Study
 
-__all__ = ["LABELS", "COMMITTED", "read_committed", "committed_map", "settings", "setting_label", "swa_effect",
+__all__ = ["LABELS", "COMMITTED", "read_committed", "committed_map", "settings", "setting_label", "hidden_label", "swa_effect",
            "conclusion_map", "map_summary", "best_settings"]
 
 _NOT_SETTING = ("variant", "config", "swa", "models", "epochs")
@@ -50,12 +50,17 @@ def setting_label(values: dict) -> str:
         elif axis in ("prune_amount", "dsr_sparsity"):
             parts.append(f"sparsity {_target_sparsity({axis: v}):.3g} %")
         elif axis == "hidden":
-            widths = [int(w) for w in str(v).strip("[]() ").split(",")] if isinstance(v, str) else list(v)
-            parts.append("hidden " + (f"{len(widths)} × {widths[0]}" if len(set(widths)) == 1
-                                      else " × ".join(map(str, widths))))
+            parts.append("hidden " + hidden_label(v))
         else:
             parts.append(f"{axis} = {v}")
     return ", ".join(parts)
+
+
+def hidden_label(hidden) -> str:
+    """Hidden layers as the book writes them: ``4 × 50`` (equal widths) or ``33 × 17 × 40``; ``hidden`` a
+    sequence of widths or its text as ``summary.csv`` holds it (``"[50, 50, 50, 50]"``)."""
+    widths = [int(w) for w in str(hidden).strip("[]() ").split(",")] if isinstance(hidden, str) else list(hidden)
+    return f"{len(widths)} × {widths[0]}" if len(set(widths)) == 1 else " × ".join(map(str, widths))
 
 
 def _target_sparsity(values: dict) -> float:
