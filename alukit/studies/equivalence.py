@@ -18,14 +18,14 @@ bit for bit (dtype, shape and bytes; training times, :data:`NOT_COMPARED`, excep
 One line per compared file, then a verdict; exit status 1 at the first difference.
 
 On success, each committed results folder made by those studies (``results/*-faithful``,
-``*-corrected``, ``*-sparse-dnn``, sparse-DNN sweeps) whose recorded versions are OLD_COMMIT's, or proven
-equivalent to them, gets an entry in its provenance's ``"equivalent_versions"`` list:
+``*-corrected``, ``*-sparse-dnn``, sparse-DNN sweeps) whose recorded versions are OLD_COMMIT's,
+or proven equivalent to them, gets an entry in its provenance's ``"equivalent_versions"`` list:
 HEAD's versions, ``proven_against`` (OLD_COMMIT's full hash) and OLD_COMMIT's versions,
 the number of arrays ``compared``, the ``profile``, ``engines``, ``date`` and
 ``machine``. Every other folder that records a training version (the sweeps, the picture's
 variants: same training code) gets HEAD's training version beside its own evaluation version,
-which the proof does not cover. :func:`accepted_versions` is what the staleness checks accept: the recorded
-version and every version linked to it by such entries, each proven against an accepted
+which the proof does not cover. :func:`accepted_versions` is what the staleness checks accept: the
+recorded version and every version linked to it by such entries, each proven against an accepted
 pair of versions. The ``*-published`` folder is not covered: no proof runs the loader of
 the authors' models (that needs their checkout).
 """

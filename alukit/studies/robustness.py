@@ -26,8 +26,8 @@ from alukit.evaluation import metrics
 from alukit.studies import conclusions, reproduce, sweep
 from alukit.studies.study import Study
 
-__all__ = ["LABELS", "COMMITTED", "read_committed", "committed_map", "settings", "setting_label", "hidden_label", "swa_effect",
-           "conclusion_map", "map_summary", "best_settings"]
+__all__ = ["LABELS", "COMMITTED", "read_committed", "committed_map", "settings", "setting_label", "hidden_label",
+           "swa_effect", "conclusion_map", "map_summary", "best_settings"]
 
 _NOT_SETTING = ("variant", "config", "swa", "models", "epochs")
 COMMITTED = ("l1-strength", "sparsity-mp", "sparsity-dsr")  # the comparative sweeps committed as results/sweep-<name>/ (chapter 8)

@@ -10,10 +10,11 @@ trainer calls; the trainer itself never branches on the method's name.
 The hot path is one hand-written forward/backward pass and Adam update for all E
 members per mini-batch (:func:`kernel`) — ``torch.baddbmm`` over stacked weights, no
 autograd, no Python loop over models or samples — compiled with ``torch.compile`` for
-long runs of large ensembles (:func:`want_compile`; ``ALUKIT_COMPILE=0/1`` forces it off/on). Eager runs use the lean form of the
-same step (:func:`lean_kernel`): parameters, gradients and Adam moments in one flat buffer
-each (:class:`FlatBuffers`), Adam as ten ops over them; it gives the per-layer step's
-results bit for bit (``tests/test_train_step.py``) at 2–4× its speed. It reproduces ``nn.Sequential``
+long runs of large ensembles (:func:`want_compile`; ``ALUKIT_COMPILE=0/1`` forces it off/on).
+Eager runs use the lean form of the same step (:func:`lean_kernel`): parameters, gradients
+and Adam moments in one flat buffer each (:class:`FlatBuffers`), Adam as twelve ops over them;
+it gives the per-layer step's results bit for bit (``tests/test_train_step.py``), faster
+(``bench/train_step.py`` prints by how much). It reproduces ``nn.Sequential``
 + MSE + autograd + ``torch.optim.Adam`` + ``StepLR`` up to float rounding
 (``tests/test_engine.py`` trains both side by side). Member e draws its initial
 weights, its mini-batch order and its DSR randomness from its own seed, so it trains
@@ -143,9 +144,9 @@ def _v_floor_factor(eps: float) -> float:
 class FlatBuffers:
     """An ensemble's parameters ``P``, gradients ``G`` and Adam moments ``M``, ``V``: one 1-D float32 buffer each.
 
-    ``D`` is scratch of the same length (Adam's denominator, then its update). Layout: the layers' weights
-    ``W_l`` ``(E, a, b)``, then STR parameters ``s_l`` ``(E, 1, 1)``, then biases ``b_l`` ``(E, 1, b)``, each starting on a multiple of :data:`ALIGN` elements (zeros between), so
-    that every view has the address alignment of a tensor of its own: BLAS's results depend on it (an
+    ``D`` is scratch of the same length (Adam's denominator, then its update). Layout: the layers'
+    weights ``W_l`` ``(E, a, b)``, then STR parameters ``s_l`` ``(E, 1, 1)``, then biases ``b_l``
+    ``(E, 1, b)``, each starting on a multiple of :data:`ALIGN` elements (zeros between), so that every view has the address alignment of a tensor of its own: BLAS's results depend on it (an
     ensemble of 3 members of width 50 trains to other bits with 8-byte-aligned layers). ``Ws``, ``ss``,
     ``bs`` (and ``gWs``, ``gss``, ``gbs`` of ``G``) are views; ``n_w`` and ``n_ws`` end the weights and the
     STR parameters; ``pw``, ``gw`` the weights' part of ``P``, ``G``; ``trained[train_w]`` the
@@ -256,7 +257,7 @@ def lean_gradients(x, y, fb: FlatBuffers, acc, use_str: bool, masked: bool, trai
 def _make_lean_step(use_str: bool, masked: bool, train_w: bool, has_bias: bool, betas, eps: float):
     """The eager mini-batch step on :class:`FlatBuffers`, bit-identical to :func:`_make_step`'s.
 
-    Same arithmetic per element in the same order: :func:`lean_gradients`, then Adam in ten ops over
+    Same arithmetic per element in the same order: :func:`lean_gradients`, then Adam in twelve ops over
     the trained part of the flat buffers (all of it, or the biases alone when ``not train_w``), with
     ``√max(v, floor)`` (:func:`_v_floor_factor`; the floor follows ``bc2s``), its denominator and update
     written into the scratch buffer ``D`` (no allocation). Arguments of the returned
