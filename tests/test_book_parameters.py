@@ -27,3 +27,22 @@ def test_the_command_line_refuses_before_executing(capsys):
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "l1_lambda" in err and "l1_factor" in err and "profile" in err
+
+
+def test_notebooks_run_side_by_side_and_an_error_stops_the_wait_at_once():
+    """``_as_completed``: every item once, as it finishes; a failing task's error is raised without waiting for a
+    task still running (as Ctrl-C is: the wait ends at once, the running notebook ends with the process)."""
+    import time
+
+    def task(item):
+        if item == "slow":
+            time.sleep(5)
+        if item == "bad":
+            raise ValueError("bad notebook")
+        return item.upper()
+
+    assert sorted(book._as_completed(task, ["a", "b", "c"], 2)) == [("a", "A"), ("b", "B"), ("c", "C")]
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="bad notebook"):
+        list(book._as_completed(task, ["slow", "bad", "never"], 2))
+    assert time.perf_counter() - t0 < 2

@@ -43,15 +43,16 @@ refused, naming the declared ones): :func:`parameter_overrides`.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import hashlib
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -470,18 +471,10 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
         t0 = time.perf_counter()
         return _execute(name, params, out_dir), time.perf_counter() - t0
 
-    with _kernel_on_path(out_dir), concurrent.futures.ThreadPoolExecutor(max(workers, 1)) as pool:
-        futures = {pool.submit(run, name): name for name in selected}
-        try:
-            for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                name = futures[future]
-                injected, seconds[name] = future.result()
-                print(f"[{i}/{len(selected)}] notebooks/{name}.py: {seconds[name]:.1f} s, parameters {injected} -> "
-                      f"{_shown(out_dir / (name + '.ipynb'))}", flush=True)
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    with _kernel_on_path(out_dir):
+        for i, (name, (injected, seconds[name])) in enumerate(_as_completed(run, selected, workers), 1):
+            print(f"[{i}/{len(selected)}] notebooks/{name}.py: {seconds[name]:.1f} s, parameters {injected} -> "
+                  f"{_shown(out_dir / (name + '.ipynb'))}", flush=True)
     seconds = {name: seconds[name] for name in selected}
     if not build:
         return seconds
@@ -492,6 +485,39 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
     build_html(out_dir)
     seconds["html"] = time.perf_counter() - t0
     return seconds
+
+
+def _as_completed(task, items: list, workers: int):
+    """``(item, task(item))`` as each finishes, ``task`` running on ``workers`` daemon threads; a task's
+    exception is raised here. Ctrl-C or an error stops the wait at once: no new item starts after it, and the
+    running ones end with the process (a notebook is moved into place only when complete; its kernel exits with its
+    parent)."""
+    todo, done, stop = queue.SimpleQueue(), queue.SimpleQueue(), threading.Event()
+    for item in items:
+        todo.put(item)
+
+    def work():
+        while not stop.is_set():
+            try:
+                item = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put((item, task(item), None))
+            except BaseException as exc:  # handed to the waiting thread; this worker stops
+                done.put((item, None, exc))
+                return
+
+    for _ in range(max(1, min(workers, len(items)))):
+        threading.Thread(target=work, daemon=True).start()
+    try:
+        for _ in items:
+            item, result, exc = done.get()
+            if exc is not None:
+                raise exc
+            yield item, result
+    finally:
+        stop.set()
 
 
 def notebook_workers() -> int:
