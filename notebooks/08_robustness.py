@@ -132,7 +132,7 @@ glue("l1_width", width(l1), display=False)
 glue("dense_lr_step", make_config("dense", "corrected").lr_step, display=False)
 glue("l1_lr_step", make_config("l1", "corrected").lr_step, display=False)
 glue("lam_max", f"{lams[-1]:g}", display=False)
-glue("n_lams", sum(lam > 0 for lam in lams), display=False)
+glue("n_lams", int(sum(lam > 0 for lam in lams)), display=False)
 for v in ("faithful", "corrected"):
     glue(f"small_max_{v}", numbers.number(at(v, lams[-1], "small"), "percent"), display=False)
     glue(f"zeros_max_{v}", numbers.number(at(v, lams[-1], "zeros"), "percent"), display=False)

@@ -377,11 +377,13 @@ def _check_page(page, base: str, name: str, strict: bool = True, html: Path | No
 @pytest.mark.book
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["quick_book", "paper_book"])
-def test_no_page_warns_of_stale_results(request, which):
+def test_no_page_warns_of_stale_results_or_shows_a_numpy_repr(request, which):
     """Every results folder a book reads is current for the code (chapter 7 once showed "Stale results": the
-    committed sparse-DNN folder predated an evaluation change)."""
+    committed sparse-DNN folder predated an evaluation change), and no glued number reads "np.int64(6)"."""
     html = request.getfixturevalue(which) / "_build" / "html"
-    assert not [p.name for p in sorted(html.glob("*.html")) if "Stale results" in p.read_text(encoding="utf-8")]
+    pages = {p.name: p.read_text(encoding="utf-8") for p in sorted(html.glob("*.html"))}
+    assert not [name for name, text in pages.items() if "Stale results" in text]
+    assert not [name for name, text in pages.items() if re.search(r"np\.(int|float|bool_?)\d*\(", text)]
 
 
 @pytest.mark.book
