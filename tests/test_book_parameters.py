@@ -46,3 +46,32 @@ def test_notebooks_run_side_by_side_and_an_error_stops_the_wait_at_once():
     with pytest.raises(ValueError, match="bad notebook"):
         list(book._as_completed(task, ["slow", "bad", "never"], 2))
     assert time.perf_counter() - t0 < 2
+
+
+def test_kernels_side_by_side_share_the_cores_and_a_users_setting_wins(monkeypatch):
+    """A process started under ``_kernel_threads`` (as papermill starts a kernel) runs torch on cores // workers
+    threads; the variables are gone afterwards, and a value the user set is kept."""
+    import os
+    import subprocess
+    import sys
+
+    probe = [sys.executable, "-c", "import torch; print(torch.get_num_threads())"]
+    for v in book.THREAD_VARIABLES:
+        monkeypatch.delenv(v, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    with book._kernel_threads(2):
+        assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip() == "2"
+    with book._kernel_threads(8):
+        assert all(os.environ[v] == "1" for v in book.THREAD_VARIABLES)
+    assert not any(v in os.environ for v in book.THREAD_VARIABLES)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    with book._kernel_threads(2):
+        assert os.environ["OMP_NUM_THREADS"] == "3" and os.environ["MKL_NUM_THREADS"] == "2"
+    assert os.environ["OMP_NUM_THREADS"] == "3" and "MKL_NUM_THREADS" not in os.environ
+
+
+def test_notebooks_start_longest_first_by_the_recorded_build(monkeypatch):
+    monkeypatch.setattr(book, "recorded", lambda: {"quick": {"seconds": {"a": 3.0, "b": 30.0, "c": 12.0,
+                                                                         "html": 9.0}}})
+    assert book.longest_first(["a", "b", "c", "new"], "quick") == ["new", "b", "c", "a"]
+    assert book.longest_first(["a", "b", "c"], "mine") == ["a", "b", "c"]  # no record: the given order
