@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alukit import profiles
+from alukit import paths, profiles
+from alukit.book import banner as banner_module
 from alukit.book.banner import banner, picture_note, picture_variants_note
 from alukit.studies import paper, picture, picture_variants, reproduce
 from alukit.studies.study import Study
@@ -128,6 +129,9 @@ def test_the_committed_quick_picture_is_current_holds_in_all_four_and_the_banner
     folder = picture_variants.study("quick").path
     values = np.stack([pd.read_csv(folder / f"table2-{v}.csv", index_col="config").to_numpy() for v in tables])
     assert f"move by up to {(values.max(0) - values.min(0)).max():.1f} points" in text
+    page, anchor = banner_module.QUICK_MOVES_PAGE.split("#")
+    assert f'href="{page}#{anchor}"' in text  # the table of every entry's range, named in that chapter:
+    assert f":name: {anchor}\n" in (paths.REPO_ROOT / "notebooks" / page.replace(".html", ".py")).read_text()
     with_l1 = [t.loc[["l1", "l1+swa", "mp+l1", "mp+l1+swa"], 2500].mean() for t in tables.values()]
     assert f"With L1 those rows diverge in {min(with_l1):.1f}–{max(with_l1):.1f} %" in text
 

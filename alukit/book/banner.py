@@ -129,6 +129,7 @@ def _paper_profile_value(config: str, horizon: int = 2500) -> str:
     return f" (the paper profile: {t2.loc[config, horizon]:.1f} % at {horizon} ΔT)"
 
 
+QUICK_MOVES_PAGE = "05_tables.html#tbl-quick-moves"  # the table of every entry's range (notebooks/05_tables.py)
 _WITHOUT_L1 = ", ".join(paper.LABELS[c] for c in picture.WITHOUT_L1[:-1]) + f" and {paper.LABELS[picture.WITHOUT_L1[-1]]}"
 _FAILS = {"l1": f"diverges at least as often as {html.escape(_WITHOUT_L1)} on average at 2500 ΔT, and the rows with L1 "
                 "do not diverge less on average than those without",
@@ -176,7 +177,9 @@ def picture_variants_note(tables: dict, profile: Profile | str) -> str:
     worst = ranges["range"].idxmax()
     parts.append(f"Between the runs, Table 2's entries move by up to {ranges['range'].max():.1f} points "
                  f"({html.escape(paper.LABELS[worst[0]])} at {worst[1]} ΔT; median {ranges['range'].median():.1f} "
-                 "points): read single entries as rough.")
+                 "points): read single entries as rough" + (
+                     f' (every entry\'s range: <a href="{QUICK_MOVES_PAGE}">chapter 5, the quick profile on another '
+                     'machine</a>).' if prof.name == "quick" else "."))
     parts += _swa_note(prof)
     return "<p>" + " ".join(parts) + "</p>"
 
