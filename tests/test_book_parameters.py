@@ -75,3 +75,5 @@ def test_notebooks_start_longest_first_by_the_recorded_build(monkeypatch):
                                                                          "html": 9.0}}})
     assert book.longest_first(["a", "b", "c", "new"], "quick") == ["new", "b", "c", "a"]
     assert book.longest_first(["a", "b", "c"], "mine") == ["a", "b", "c"]  # no record: the given order
+    monkeypatch.setattr(book, "recorded", lambda: {"quick": {"seconds": {"a": "3 s"}}})
+    assert book.longest_first(["a", "b"], "quick") == ["a", "b"]  # an unreadable record: the given order

@@ -511,8 +511,12 @@ def longest_first(selected: list[str], profile: str | None) -> list[str]:
     """``selected`` in the order to start them: longest first by the profile's recorded build
     (``results/book/<profile>.json``), notebooks it does not time first, ties in ``selected``'s order.
     With the quick profile's 11 notebooks on 2 workers, the table of contents' order starts the longest last."""
-    before = recorded().get(str(profile), {}).get("seconds", {})
-    return sorted(selected, key=lambda name: -before.get(name, math.inf))
+    try:
+        before = recorded().get(str(profile), {}).get("seconds", {})
+        key = {name: -float(before.get(name, math.inf)) for name in selected}
+    except (OSError, ValueError, TypeError, AttributeError):  # an unreadable record only costs the order
+        return list(selected)
+    return sorted(selected, key=key.__getitem__)
 
 
 def _as_completed(task, items: list, workers: int):
