@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -239,19 +240,27 @@ def test_ctrl_c_stops_promptly_keeps_finished_runs_and_leaves_no_process(schedul
     cmd = [sys.executable, "-m", "alukit", "sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "2",
            *(["--scheduler", scheduler] if scheduler else [])]
     # a session of its own: SIGINT to its group, as a terminal's Ctrl-C reaches every process of the command
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             cwd=paths.REPO_ROOT, start_new_session=True,
                             preexec_fn=_sigint_as_in_a_terminal)
+    shown: list[str] = []  # stderr as it comes: the progress bar says when the command has seen a run end
+    reader = threading.Thread(target=lambda: shown.extend(iter(lambda: proc.stderr.read(1), "")), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 240
-        while len(_trained(cache_dir)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        # both short runs in the cache and reported back (a cluster worker writes the cache before its result
+        # reaches the client)
+        while ((len(_trained(cache_dir)) < 2 or "2/3" not in "".join(shown)) and proc.poll() is None
+               and time.monotonic() < deadline):
             time.sleep(0.5)
         assert len(_trained(cache_dir)) == 2 and proc.poll() is None, "the two short runs did not finish first"
         children = _children(proc.pid)
         assert children
         t = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        err = "".join(shown)
     finally:
         if proc.poll() is None:  # a failed check above: leave nothing running
             os.killpg(proc.pid, signal.SIGKILL)
