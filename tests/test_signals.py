@@ -107,3 +107,24 @@ def test_a_killed_parent_takes_its_workers_with_it(command):
     while time.time() < deadline and any(_alive(k) for k in kids):
         time.sleep(0.1)
     assert [k for k in kids if _alive(k)] == []
+
+
+def test_a_stopped_cluster_run_counts_what_its_workers_left_in_the_cache(tmp_path, monkeypatch):
+    """A local cluster's workers write the shared cache themselves: a run one of them finished is kept even
+    where its result had not reached the client when Ctrl-C came, and the stop message counts it."""
+    from alukit.training import cluster, pool, runs, train
+
+    monkeypatch.setenv("ALUKIT_CACHE", str(tmp_path))
+    keys = ["run-a", "run-b", "run-c"]
+
+    def stopped_after_a_worker_finished(task, items, **kwargs):
+        for path in runs.paths("run-b"):  # finished on a worker; the client has seen no result yet
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"entry")
+        runs.paths("run-c")[0].write_bytes(b"half")  # .pt without .npz: not finished
+        raise pool.Stopped(0, len(items))
+
+    monkeypatch.setattr(cluster, "run_tasks", stopped_after_a_worker_finished)
+    with pytest.raises(pool.Stopped) as stop:
+        train._on_cluster([None] * 3, keys, [False] * 3, "local", 2, progress=False)
+    assert (stop.value.finished, stop.value.total) == (1, 3)

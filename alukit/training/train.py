@@ -149,7 +149,13 @@ def _pool(jobs: list, keys: list[str], workers: int, progress: bool, on_done=Non
         else:
             pool.run_all(lambda job: _train_job(job, progress, 1), jobs, 1, on_done=on_done)
     except pool.Stopped:
-        raise pool.Stopped(sum(all(p.exists() for p in paths(key)) for key in keys), len(keys)) from None
+        raise _stopped(keys) from None
+
+
+def _stopped(keys: list[str]) -> pool.Stopped:
+    """What a stop keeps: the runs of ``keys`` whose cache entries are complete, counted in the cache (a run a
+    worker finished is kept even where its completion had not reached this process yet)."""
+    return pool.Stopped(sum(all(p.exists() for p in paths(key)) for key in keys), len(keys))
 
 
 def _remote_run(item: tuple, workers: int) -> dict:
@@ -178,9 +184,12 @@ def _on_cluster(jobs: list, keys: list[str], compiled: list[bool], scheduler: st
                 progress: bool) -> int:
     """Train checked ``jobs`` as tasks of a Dask cluster (:func:`alukit.training.cluster.run_tasks`), each run's
     cache entry written here as it comes back; the number of workers. Ctrl-C: :class:`alukit.training.pool.Stopped`."""
-    return cluster.run_tasks(_remote_run, list(zip(jobs, compiled)), scheduler=scheduler, workers=workers,
-                             keys=[f"alukit-train-{key}" for key in keys], progress=progress,
-                             on_result=lambda i, entry: _receive(keys[i], entry))
+    try:
+        return cluster.run_tasks(_remote_run, list(zip(jobs, compiled)), scheduler=scheduler, workers=workers,
+                                 keys=[f"alukit-train-{key}" for key in keys], progress=progress,
+                                 on_result=lambda i, entry: _receive(keys[i], entry))
+    except pool.Stopped:
+        raise _stopped(keys) from None
 
 
 def _kernel_shape(cfg: Config) -> tuple:
