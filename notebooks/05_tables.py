@@ -383,6 +383,8 @@ verdicts = pd.DataFrame({STATEMENTS[s]: [("holds" if checked[v][s] else "fails")
     for s in STATEMENTS}, index=pd.Index(list(quick_tables), name="run"))
 glue("table_quick_picture", verdicts.style.set_table_styles(PADDED), display=False)
 glue("quick_variants", len(quick_tables), display=False)
+glue("rows_with_l1", paper.labels_listed(picture.WITH_L1), display=False)
+glue("rows_without_l1", paper.labels_listed(picture.WITHOUT_L1), display=False)
 glue("early_max", f"{picture.EARLY_MAX:g}", display=False)
 glue("quick_models", profiles.load(QUICK).models, display=False)
 glue("quick_max_move", float(quick_spread["range"].max()), display=False)
@@ -421,8 +423,8 @@ glue("quick_holds", "holds in every one of them: a teacher's and a student's qui
 # :name: tbl-quick-picture
 #
 # **The paper's picture in each of the four runs** of the quick study (base seed, training kernel);
-# for L1, the mean % of rollouts diverged at 2500 ΔT of L1, L1 + SWA, MP + L1 and MP + L1 + SWA
-# against dense, dense + SWA, MP and MP + SWA.
+# for L1, the mean % of rollouts diverged at 2500 ΔT of {glue:text}`rows_with_l1` against
+# {glue:text}`rows_without_l1`.
 # ```
 
 # %% [markdown]

@@ -77,3 +77,51 @@ def test_notebooks_start_longest_first_by_the_recorded_build(monkeypatch):
     assert book.longest_first(["a", "b", "c"], "mine") == ["a", "b", "c"]  # no record: the given order
     monkeypatch.setattr(book, "recorded", lambda: {"quick": {"seconds": {"a": "3 s"}}})
     assert book.longest_first(["a", "b"], "quick") == ["a", "b"]  # an unreadable record: the given order
+
+
+def test_reproduce_trains_every_study_in_one_pool_then_writes_them_side_by_side(monkeypatch, capsys):
+    """`book --reproduce`: one training pool for every stale study's runs, then one write per stale study through the
+    worker pool (longest first); a study that is current is neither trained nor written."""
+    from alukit.training import pool
+
+    calls = {}
+    monkeypatch.setattr(book.reproduce, "stale_reason", lambda prof, v: None if v == "corrected" else "missing")
+    monkeypatch.setattr(book.sparse_dnn, "is_current", lambda prof: False)
+    monkeypatch.setattr(book, "_study_jobs", lambda prof, name: [f"{name}-run"])
+    monkeypatch.setattr(book.train, "train_many", lambda jobs, **kw: calls.setdefault("trained", (list(jobs), kw)))
+    monkeypatch.setattr(pool, "run_all", lambda task, items, workers: calls.setdefault("written", (task, items)))
+    book._reproduce("quick")
+    assert calls["trained"] == (["faithful-run", "sparse-dnn-run"], {"progress": False})
+    task, items = calls["written"]
+    assert task is book._write_study and [name for _, name in items] == ["faithful", book.SPARSE_DNN]
+    out = capsys.readouterr().out
+    assert "results of quick-faithful: missing; running python -m alukit reproduce" in out and "corrected" not in out
+
+
+def test_a_study_written_by_a_pool_worker_trains_a_missing_run_in_its_own_process(monkeypatch):
+    """A pool worker may start no processes: a run gone from the cache since the pool trained it trains in the
+    worker itself (one worker), and then the study is written."""
+    seen = []
+    monkeypatch.setattr(book, "_study_jobs", lambda prof, name: [f"{name}-run"])
+    monkeypatch.setattr(book.train, "train_many", lambda jobs, **kw: seen.append(("train", jobs, kw)))
+    monkeypatch.setattr(book.reproduce, "run", lambda prof, variant, **kw: seen.append(("study", variant)))
+    monkeypatch.setattr(book.sparse_dnn, "run", lambda prof, **kw: seen.append(("sparse-dnn",)))
+    assert book._write_study(("P", "corrected")) == "corrected"
+    assert book._write_study(("P", book.SPARSE_DNN)) == book.SPARSE_DNN
+    assert seen == [("train", ["corrected-run"], {"workers": 1, "progress": False}), ("study", "corrected"),
+                    ("train", ["sparse-dnn-run"], {"workers": 1, "progress": False}), ("sparse-dnn",)]
+
+
+def test_a_stop_while_studies_are_written_says_what_is_kept(monkeypatch):
+    from alukit.training import pool
+
+    monkeypatch.setattr(book.reproduce, "stale_reason", lambda prof, v: "missing")
+    monkeypatch.setattr(book.sparse_dnn, "is_current", lambda prof: False)
+    monkeypatch.setattr(book, "_study_jobs", lambda prof, name: [])
+
+    def stopped(task, items, workers):
+        raise pool.Stopped(1, len(items))
+
+    monkeypatch.setattr(pool, "run_all", stopped)
+    with pytest.raises(KeyboardInterrupt, match="every training run and 1 of 3 results folders finished"):
+        book._reproduce("quick")

@@ -195,3 +195,11 @@ def test_agreement_by_chance_brackets_fresh_studies():
     fresh, low, high = np.mean(fresh, 0), np.mean(low, 0), np.mean(high, 0)
     assert (low <= fresh + 0.03).all() and (fresh <= high + 0.03).all(), (low, fresh, high)
     assert (high - low > 0.03).all()
+
+
+def test_labels_listed_reads_as_prose():
+    assert paper.labels_listed(("l1", "mp+swa", "dsr")) == "L1, Magnitude pruning + SWA and DSR"
+    assert paper.labels_listed(("dense", "l1")) == "Dense and L1"
+    assert paper.labels_listed(("str",)) == "Soft thresholding"
+    with pytest.raises(ValueError, match="config must be one of"):
+        paper.labels_listed(("nosuch",))

@@ -130,8 +130,7 @@ def _paper_profile_value(config: str, horizon: int = 2500) -> str:
 
 
 QUICK_MOVES_PAGE = "05_tables.html#tbl-quick-moves"  # the table of every entry's range (notebooks/05_tables.py)
-_WITHOUT_L1 = ", ".join(paper.LABELS[c] for c in picture.WITHOUT_L1[:-1]) + f" and {paper.LABELS[picture.WITHOUT_L1[-1]]}"
-_FAILS = {"l1": f"diverges at least as often as {html.escape(_WITHOUT_L1)} on average at 2500 ΔT, and the rows with L1 "
+_FAILS = {"l1": f"diverges at least as often as {html.escape(paper.labels_listed(picture.WITHOUT_L1))} on average at 2500 ΔT, and the rows with L1 "
                 "do not diverge less on average than those without",
           "most": "is not the most divergent configuration at 2500 ΔT",
           "early": f"diverges in more than {picture.EARLY_MAX:g} % of its rollouts at 1000 ΔT"}
@@ -139,10 +138,9 @@ _FAILS = {"l1": f"diverges at least as often as {html.escape(_WITHOUT_L1)} on av
 
 def _holds(statement: str) -> str:
     """The statement as a sentence, for where it holds."""
-    names = lambda configs: " and ".join(html.escape(paper.LABELS[c]) for c in configs)  # noqa: E731
-    return {"l1": f"{', '.join(html.escape(paper.LABELS[c]) for c in picture.WITH_L1[:-1])} and "
-                  f"{html.escape(paper.LABELS[picture.WITH_L1[-1]])} diverge less often on average than the same rows "
-                  f"without L1 ({html.escape(_WITHOUT_L1)}) at 2500 ΔT",
+    names = lambda configs: html.escape(paper.labels_listed(configs))  # noqa: E731
+    return {"l1": f"{names(picture.WITH_L1)} diverge less often on average than the same rows "
+                  f"without L1 ({names(picture.WITHOUT_L1)}) at 2500 ΔT",
             "most": f"{html.escape(paper.LABELS[picture.MOST])} diverges at least as often as every configuration outside the "
                     "DSR family at 2500 ΔT",
             "early": f"{names(picture.EARLY)} diverge in at most {picture.EARLY_MAX:g} % of their rollouts at "

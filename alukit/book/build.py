@@ -65,7 +65,7 @@ from alukit.paths import REPO_ROOT
 from alukit.profiles import Profile
 from alukit.book.sphinx import KERNEL_NAME, inputs_fingerprint, kernel_path
 from alukit.studies import reproduce, sparse_dnn
-from alukit.training import train
+from alukit.training import pool, train
 from alukit.commandline import Parser
 
 __all__ = ["NOTEBOOK_DIR", "BookError", "notebooks", "chapters", "run", "recorded", "main"]
@@ -559,28 +559,54 @@ def notebook_workers() -> int:
 
 def _reproduce(profile) -> float:
     """Write the profile's results that are missing or stale (both variants of the study, and the
-    sparse-DNN experiment); returns the seconds it took."""
+    sparse-DNN experiment); returns the seconds it took. Every study's runs train in one pool first
+    (the longest first); then the studies roll out their cached runs and write their folders side by
+    side, one process per core (:func:`_write_study`)."""
     prof = profiles.load(profile)
     t0 = time.perf_counter()
-    stale = {variant: reproduce.stale_reason(prof, variant) for variant in reproduce.VARIANTS}
-    jobs = [job for variant, reason in stale.items() if reason is not None
-            for job in reproduce.training_jobs(prof, variant).values()]
+    todo = [(name, reason) for name, reason in ((v, reproduce.stale_reason(prof, v)) for v in reproduce.VARIANTS)
+            if reason is not None]
     if not sparse_dnn.is_current(prof):
-        jobs += list(sparse_dnn.training_jobs(sparse_dnn.setup(prof)).values())
-    if jobs:  # every study's runs in one pool (the longest first), then each study finds its runs cached
+        todo.append((SPARSE_DNN, "missing or stale"))
+    jobs = [job for name, _ in todo for job in _study_jobs(prof, name)]
+    if jobs:
         print(f"training the runs of {prof.name}'s missing or stale results ({len(jobs)} jobs, cached runs loaded)",
               flush=True)
         train.train_many(jobs, progress=False)
-    for variant, reason in stale.items():
-        if reason is not None:
-            print(f"results of {prof.name}-{variant}: {reason}; running "
-                  f"{reproduce.refresh_command(prof, variant)}", flush=True)
-            reproduce.run(prof, variant, progress=False)
-    if not sparse_dnn.is_current(prof):
-        print(f"sparse-DNN results of {prof.name}: missing or stale; running "
-              f"{sparse_dnn.refresh_command(prof)}", flush=True)
-        sparse_dnn.run(prof, progress=False)
+    for name, reason in todo:
+        command = sparse_dnn.refresh_command(prof) if name == SPARSE_DNN else reproduce.refresh_command(prof, name)
+        what = f"sparse-DNN results of {prof.name}" if name == SPARSE_DNN else f"results of {prof.name}-{name}"
+        print(f"{what}: {reason}; running {command}", flush=True)
+    try:
+        pool.run_all(_write_study, [(prof, name) for name, _ in todo], train.default_workers())
+    except pool.Stopped as stop:
+        raise KeyboardInterrupt(f"every training run and {stop.finished} of {stop.total} results folders "
+                                "finished") from None
     return time.perf_counter() - t0
+
+
+SPARSE_DNN = "sparse-dnn"  # :func:`_reproduce`'s name for the sparse-DNN experiment beside the study's variants
+
+
+def _study_jobs(prof: Profile, name: str) -> list:
+    """The training jobs of one study :func:`_reproduce` writes: a variant of the study, or :data:`SPARSE_DNN`."""
+    if name == SPARSE_DNN:
+        return list(sparse_dnn.training_jobs(sparse_dnn.setup(prof)).values())
+    return list(reproduce.training_jobs(prof, name).values())
+
+
+def _write_study(task: tuple) -> str:
+    """Write one study's results folder from its cached runs; ``task`` = ``(profile, name)`` (:func:`_study_jobs`).
+
+    A run missing from the cache (removed since the pool trained it) trains here, in this process: a worker of
+    :func:`alukit.training.pool.run_all` may start no processes of its own."""
+    prof, name = task
+    train.train_many(_study_jobs(prof, name), workers=1, progress=False)
+    if name == SPARSE_DNN:
+        sparse_dnn.run(prof, progress=False)
+    else:
+        reproduce.run(prof, name, progress=False)
+    return name
 
 
 def _output_dir(profile, output: Path | None, default: bool, force: bool) -> Path:
