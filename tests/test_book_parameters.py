@@ -49,7 +49,7 @@ def test_notebooks_run_side_by_side_and_an_error_stops_the_wait_at_once():
 
 
 def test_kernels_side_by_side_share_the_cores_and_a_users_setting_wins(monkeypatch):
-    """A process started under ``_kernel_threads`` (as papermill starts a kernel) runs torch on cores // workers
+    """A process started under ``_shared_cores`` (as papermill starts a kernel) runs torch on cores // workers
     threads; the variables are gone afterwards, and a value the user set is kept."""
     import os
     import subprocess
@@ -59,13 +59,13 @@ def test_kernels_side_by_side_share_the_cores_and_a_users_setting_wins(monkeypat
     for v in book.THREAD_VARIABLES:
         monkeypatch.delenv(v, raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    with book._kernel_threads(2):
+    with book._shared_cores(2):
         assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip() == "2"
-    with book._kernel_threads(8):
+    with book._shared_cores(8):
         assert all(os.environ[v] == "1" for v in book.THREAD_VARIABLES)
     assert not any(v in os.environ for v in book.THREAD_VARIABLES)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    with book._kernel_threads(2):
+    with book._shared_cores(2):
         assert os.environ["OMP_NUM_THREADS"] == "3" and os.environ["MKL_NUM_THREADS"] == "2"
     assert os.environ["OMP_NUM_THREADS"] == "3" and "MKL_NUM_THREADS" not in os.environ
 
@@ -89,11 +89,18 @@ def test_reproduce_trains_every_study_in_one_pool_then_writes_them_side_by_side(
     monkeypatch.setattr(book.sparse_dnn, "is_current", lambda prof: False)
     monkeypatch.setattr(book, "_study_jobs", lambda prof, name: [f"{name}-run"])
     monkeypatch.setattr(book.train, "train_many", lambda jobs, **kw: calls.setdefault("trained", (list(jobs), kw)))
-    monkeypatch.setattr(pool, "run_all", lambda task, items, workers: calls.setdefault("written", (task, items)))
+    for variable in book.THREAD_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(book.train, "default_workers", lambda: 2)
+    monkeypatch.setattr(book.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(pool, "run_all", lambda task, items, workers: calls.setdefault(
+        "written", (task, items, workers, {v: book.os.environ.get(v) for v in book.THREAD_VARIABLES})))
     book._reproduce("quick")
     assert calls["trained"] == (["faithful-run", "sparse-dnn-run"], {"progress": False})
-    task, items = calls["written"]
+    task, items, workers, threads = calls["written"]
     assert task is book._write_study and [name for _, name in items] == ["faithful", book.SPARSE_DNN]
+    assert workers == 2 and set(threads.values()) == {"2"}  # the workers share the cores, a thread pool each
+    assert not any(v in book.os.environ for v in book.THREAD_VARIABLES)
     out = capsys.readouterr().out
     assert "results of quick-faithful: missing; running python -m alukit reproduce" in out and "corrected" not in out
 

@@ -245,10 +245,11 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 
 
 @contextlib.contextmanager
-def _kernel_threads(workers: int):
-    """Kernels started in the block share the cores: each gets ``cpu_count // workers`` threads (at least 1) through
-    :data:`THREAD_VARIABLES`, unless the user set them. Two kernels of 2 threads each on 2 cores spin against each
-    other: the quick book's notebook stage took 134 s that way, 113 s with one thread each."""
+def _shared_cores(workers: int):
+    """Processes (kernels, pool workers) started in the block share the cores: each gets ``cpu_count // workers``
+    threads (at least 1) through :data:`THREAD_VARIABLES`, unless the user set them. Two processes of 2 threads each
+    on 2 cores spin against each other: the quick book's notebook stage took 134 s that way, 113 s with one thread
+    each, and its two rollout workers 81 s where one process alone takes 15."""
     n = str(max(1, (os.cpu_count() or 1) // max(1, workers)))
     added = [v for v in THREAD_VARIABLES if v not in os.environ]
     os.environ.update({v: n for v in added})
@@ -491,7 +492,7 @@ def _build_papermill(params: dict, out_dir: Path, names: list[str], selected: li
         t0 = time.perf_counter()
         return _execute(name, params, out_dir), time.perf_counter() - t0
 
-    with _kernel_on_path(out_dir), _kernel_threads(workers):
+    with _kernel_on_path(out_dir), _shared_cores(workers):
         for i, (name, (injected, seconds[name])) in enumerate(_as_completed(run, order, workers), 1):
             print(f"[{i}/{len(selected)}] notebooks/{name}.py: {seconds[name]:.1f} s, parameters {injected} -> "
                   f"{_shown(out_dir / (name + '.ipynb'))}", flush=True)
@@ -577,8 +578,10 @@ def _reproduce(profile) -> float:
         command = sparse_dnn.refresh_command(prof) if name == SPARSE_DNN else reproduce.refresh_command(prof, name)
         what = f"sparse-DNN results of {prof.name}" if name == SPARSE_DNN else f"results of {prof.name}-{name}"
         print(f"{what}: {reason}; running {command}", flush=True)
+    workers = train.default_workers()
     try:
-        pool.run_all(_write_study, [(prof, name) for name, _ in todo], train.default_workers())
+        with _shared_cores(workers):
+            pool.run_all(_write_study, [(prof, name) for name, _ in todo], workers)
     except pool.Stopped as stop:
         raise KeyboardInterrupt(f"every training run and {stop.finished} of {stop.total} results folders "
                                 "finished") from None
