@@ -31,19 +31,11 @@ import time
 
 import torch
 
+from alukit.book.bench import sgemm_gflops
+
 N_IN, N_OUT, BATCH, DEPTH = 13, 8, 50, 4
 BETAS, EPS, LR = (0.9, 0.999), 1e-8, 1e-3
 EPOCH_STEPS = 4000  # mini-batches per epoch of the paper's 199 960 training pairs
-
-
-def _sgemm_gflops(n: int = 2048, repeats: int = 3) -> float:
-    """GFLOP/s of an ``n``² float32 matrix product (this thread's CPU time)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    t = time.thread_time()
-    for _ in range(repeats):
-        torch.mm(a, b)
-    return 2 * n**3 * repeats / (time.thread_time() - t) / 1e9
 
 
 def _state(width: int, models: int, masked: bool, seed: int = 0) -> dict:
@@ -239,13 +231,13 @@ def run(widths=(25, 50, 128), models=(10, 40, 80), repeats: int = 7, compile: bo
     torch.set_num_threads(1)
     rows = []
     with flush_denormals(), torch.no_grad():
-        sgemm = _sgemm_gflops()
+        sgemm = sgemm_gflops()
         for width in widths:
             for masked in (False, True):
                 for e in models:
                     rows.append({"width": width, "masked": masked, "models": e,
                                  "impls": measure(width, masked, e, repeats, compile, budget)})
-        sgemm = max(sgemm, _sgemm_gflops())
+        sgemm = max(sgemm, sgemm_gflops())
     summary = _summary(rows, sgemm)
     head = max(rows, key=lambda r: (r["masked"], r["width"], -r["models"]))
     epoch = head["models"] * EPOCH_STEPS * 1e-6  # µs per member-step → seconds per epoch

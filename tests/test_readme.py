@@ -124,3 +124,15 @@ def test_recorded_book_build_reaches_the_readme_table(tmp_path, monkeypatch):
     assert rows[1].startswith("| `make book PROFILE=quick` | **2 min 5 s** | empty build folder, empty training cache | "
                               "01_process 3.2 s, html 1 min 1 s |")
     assert readme._book_builds({}) == []
+
+
+def test_a_build_record_names_its_machine_and_the_speed_it_ran_at():
+    """Build times are comparable only at one speed: a record made with ``sgemm_gflops`` shows it, an older one not."""
+    import torch
+    from alukit.book import bench
+
+    threads = torch.get_num_threads()
+    speed = bench.sgemm_gflops(n=256, repeats=2)
+    assert 0 < speed < 1e5 and torch.get_num_threads() == threads
+    assert readme._machine({"machine": {"cpus": 2, "sgemm_gflops": 54.4}}) == "2 CPUs at 54 GFLOP/s a core"
+    assert readme._machine({"machine": {"cpus": 2}}) == "2 CPUs"

@@ -63,6 +63,7 @@ from alukit import folders, paths, profiles, provenance
 from alukit.cache import read_jsons, write_json, write_text
 from alukit.paths import REPO_ROOT
 from alukit.profiles import Profile
+from alukit.book import bench
 from alukit.book.sphinx import KERNEL_NAME, inputs_fingerprint, kernel_path
 from alukit.studies import reproduce, sparse_dnn
 from alukit.training import pool, train
@@ -670,12 +671,13 @@ def _cached_training_runs() -> int:
 
 def _record(profile, seconds: dict, total: float, cold: bool, cached_runs: int) -> dict:
     """A build's times: seconds per notebook and for the HTML, the total, whether the build folder was empty at
-    the start, how many training runs were cached, commit, date and machine."""
+    the start, how many training runs were cached, commit, date, machine and its speed (``sgemm_gflops``)."""
     prof = profiles.load(profile)
     return {"profile": prof.name, "total_seconds": round(total, 1),
             "seconds": {k: round(v, 1) for k, v in seconds.items()}, "empty_build_folder": cold,
             "training_runs_cached_at_start": cached_runs, "git_commit": provenance.git_commit(),
-            "date": provenance.now(), "machine": provenance.machine(), "table2": _table2_shown(prof)}
+            "date": provenance.now(), "machine": {**provenance.machine(), "sgemm_gflops": round(bench.sgemm_gflops(), 1)},
+            "table2": _table2_shown(prof)}
 
 
 def _table2_shown(profile: Profile) -> dict | None:

@@ -208,8 +208,8 @@ def _build_times(records: dict[str, dict]) -> list[str]:
     """One sentence: each recorded book build's total time and starting state (none if none is recorded)."""
     if not records:
         return []
-    said = "; ".join(f"`{_make_book(profile)}` **{_duration(r['total_seconds'])}** ({_start(r)}, "
-                     f"{r['machine']['cpus']} CPUs)" for profile, r in records.items())
+    said = "; ".join(f"`{_make_book(profile)}` **{_duration(r['total_seconds'])}** ({_start(r)}, {_machine(r)})"
+                     for profile, r in records.items())
     return ["", f"Book builds, as recorded by `python -m alukit book --profile P --record`: {said}."]
 
 
@@ -317,10 +317,16 @@ def _book_builds(records: dict[str, dict]) -> list[str]:
     for profile, r in records.items():
         notebooks = ", ".join(f"{name} {_duration(s)}" for name, s in r["seconds"].items())
         rows.append([f"`{_make_book(profile)}`", f"**{_duration(r['total_seconds'])}**", _start(r), notebooks,
-                     f"{r['date'][:10]}, {r['machine']['cpus']} CPUs, `{_commit(r['git_commit'])}`"])
+                     f"{r['date'][:10]}, {_machine(r)}, `{_commit(r['git_commit'])}`"])
     return ["", "Book builds (`python -m alukit book --profile P --record`, written to `results/book/P.json`; "
             "ordinary builds record nothing):", "",
             *_table(["Build", "Total", "Start", "Per notebook and HTML", "Run"], rows), *_quick_table2(records)]
+
+
+def _machine(record: dict) -> str:
+    """A recorded build's machine: its CPUs and, where recorded, its speed (one core's float32 matrix product)."""
+    m = record["machine"]
+    return f"{m['cpus']} CPUs" + (f" at {m['sgemm_gflops']:.0f} GFLOP/s a core" if "sgemm_gflops" in m else "")
 
 
 def _make_book(profile: str) -> str:
