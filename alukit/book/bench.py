@@ -28,8 +28,8 @@ _save_to: Path | None = None  # set by main() for --save
 
 def sgemm_gflops(n: int = 2048, repeats: int = 3) -> float:
     """This machine's speed, now: GFLOP/s of an ``n`` × ``n`` float32 matrix product on one torch thread, best of
-    ``repeats`` (wall time). Recorded beside build times: the same code on the same machine ran 25 % slower on a day
-    this read 54 rather than 76, so a time is comparable only with the speed it was measured at."""
+    ``repeats`` (wall time). Recorded beside build times: the quick book's training took 23 % longer on a day this
+    machine read 54 rather than 76, the same code, so a time is comparable only with the speed it was measured at."""
     import torch
 
     threads = torch.get_num_threads()
