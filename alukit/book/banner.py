@@ -130,8 +130,8 @@ def _paper_profile_value(config: str, horizon: int = 2500) -> str:
 
 
 QUICK_MOVES_PAGE = "05_tables.html#tbl-quick-moves"  # the table of every entry's range (notebooks/05_tables.py)
-_FAILS = {"l1": f"diverges at least as often as {html.escape(paper.labels_listed(picture.WITHOUT_L1))} on average at 2500 ΔT, and the rows with L1 "
-                "do not diverge less on average than those without",
+_FAILS = {"l1": f"diverges at least as often as {html.escape(paper.labels_listed(picture.WITHOUT_L1))} on average at "
+                "2500 ΔT, and the rows with L1 do not diverge less on average than those without",
           "most": "is not the most divergent configuration at 2500 ΔT",
           "early": f"diverges in more than {picture.EARLY_MAX:g} % of its rollouts at 1000 ΔT"}
 

@@ -676,7 +676,8 @@ def _record(profile, seconds: dict, total: float, cold: bool, cached_runs: int) 
     return {"profile": prof.name, "total_seconds": round(total, 1),
             "seconds": {k: round(v, 1) for k, v in seconds.items()}, "empty_build_folder": cold,
             "training_runs_cached_at_start": cached_runs, "git_commit": provenance.git_commit(),
-            "date": provenance.now(), "machine": {**provenance.machine(), "sgemm_gflops": round(bench.sgemm_gflops(), 1)},
+            "date": provenance.now(),
+            "machine": {**provenance.machine(), "sgemm_gflops": round(bench.sgemm_gflops(), 1)},
             "table2": _table2_shown(prof)}
 
 

@@ -25,8 +25,8 @@ import pandas as pd
 from alukit.training.config import CONFIG_NAMES  # noqa: F401  (the table rows, in the paper's order)
 from alukit.evaluation.metrics import HORIZONS, diverged  # HORIZONS: the table columns, rollout horizons in steps
 
-__all__ = ["LABELS", "labels_listed", "ARTEFACTS", "VALUES", "TEXT_DIMS", "table2", "table2_artefacts", "table3", "table4", "compare",
-           "agreement", "agreement_counts", "RESAMPLE", "agreement_by_chance"]
+__all__ = ["LABELS", "labels_listed", "ARTEFACTS", "VALUES", "TEXT_DIMS", "table2", "table2_artefacts", "table3",
+           "table4", "compare", "agreement", "agreement_counts", "RESAMPLE", "agreement_by_chance"]
 
 _BASE = {"dense": "Dense", "l1": "L1", "str": "Soft thresholding", "mp": "Magnitude pruning", "dsr": "DSR"}
 
@@ -46,6 +46,7 @@ def labels_listed(configs) -> str:
     """The paper's labels of ``configs`` as prose: ``("l1", "mp", "dsr")`` → ``"L1, Magnitude pruning and DSR"``."""
     names = [label(c) for c in configs]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
 
 TABLE2_TEXT = """
 Dense | 0% | 3% | 6.75% | 12%
